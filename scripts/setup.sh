@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Set up everything leaflets needs on a Debian machine: system libraries, a virtual
+# environment in .venv, and the Python packages. Safe to run again; quiet when there
+# is nothing to do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libharfbuzz-subset0: WeasyPrint subsets fonts with it (fast and byte-reproducible);
+# poppler-utils and qpdf: reading PDFs back in tests; gettext: msgfmt for catalogs.
+APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+              poppler-utils qpdf gettext)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+
+stamp=.venv/.leaflets-setup
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2> >(grep -v "^WARNING: Location" >&2)
+  echo "$wanted" > "$stamp"
+fi

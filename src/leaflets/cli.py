@@ -1,0 +1,141 @@
+"""The ``leaflets`` command: a thin layer over the functions of the other modules.
+
+Only expected errors (``LeafletError``) are caught and printed as one line each;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from . import __version__
+from .build import BUILD_OPTIONS, BuildReport, build_all, build_one
+from .checks import check_project
+from .content import Project
+from .errors import LeafletError, LeafletErrors, UsageError
+from .render import Personal
+
+PERSONAL_LIMITS = {"patient_name": 120, "location": 200, "note": 500}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    project = Project(Path(args.root))
+    try:
+        return args.command(project, args)
+    except LeafletErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return 1
+    except LeafletError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leaflets", description="Patient-education leaflets from YAML records.")
+    parser.add_argument("--version", action="version", version=f"leaflets {__version__}")
+    parser.add_argument("--root", default=".", help="the project folder holding content/, templates/ and locales/ (default: .)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="say more about what is happening")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list every procedure: id, title, code, status, review due")
+    listing.set_defaults(command=run_list)
+
+    build = commands.add_parser("build", help="build one leaflet, or all of a clinic's with --all")
+    build.add_argument("procedure", nargs="?", help="the procedure id (see 'leaflets list')")
+    build.add_argument("--all", action="store_true", help="build every procedure in every language of the clinic")
+    for name, option in BUILD_OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(option.default, bool):
+            build.add_argument(flag, action="store_true", help=option.help)
+        else:
+            build.add_argument(flag, default=option.default, help=f"{option.help} (default: {option.default})")
+    build.add_argument("--output", help="where to write the PDF; - for standard output (default: dist/CLINIC/LANG/ID.pdf)")
+    personal = build.add_argument_group("patient details (printed in the 'For you' box; needs --output)")
+    personal.add_argument("--patient-name", help="the patient's name")
+    personal.add_argument("--appointment", help='date and time, as "YYYY-MM-DD HH:MM"')
+    personal.add_argument("--location", help="where to go")
+    personal.add_argument("--note", help="a note for the patient")
+    build.set_defaults(command=run_build)
+
+    check = commands.add_parser("check", help="validate every record and clinic file")
+    check.set_defaults(command=run_check)
+    return parser
+
+
+def run_list(project: Project, args: argparse.Namespace) -> int:
+    procedures = project.load_all_procedures()
+    rows = [("ID", "TITLE", "CODE", "STATUS", "REVIEW DUE")]
+    for procedure in procedures:
+        codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
+        status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date(date.today()) else "")
+        rows.append((procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def run_build(project: Project, args: argparse.Namespace) -> int:
+    if args.all:
+        if args.procedure or args.output or _personal(args):
+            raise UsageError("--all builds every leaflet into dist/; it takes no procedure, --output or patient details")
+        return _report(build_all(project, clinic=args.clinic))
+    if not args.procedure:
+        raise UsageError("name a procedure to build (see 'leaflets list'), or use --all")
+    target, data = build_one(
+        project, args.procedure, clinic=args.clinic, lang=args.lang, large_print=args.large_print,
+        personal=_personal(args), output=args.output,
+    )
+    if target is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        print(target)
+    return 0
+
+
+def _report(report: BuildReport) -> int:
+    for path in report.built:
+        print(path)
+    for error in report.failed:
+        print(error, file=sys.stderr)
+    print(f"built {len(report.built)}, failed {len(report.failed)} in {report.seconds:.1f} s", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _personal(args: argparse.Namespace) -> Personal:
+    """The 'For you' details. Error messages name the option, never the value."""
+    values = {}
+    for name, limit in PERSONAL_LIMITS.items():
+        value = getattr(args, name)
+        if value is not None:
+            value = value.strip()
+            if len(value) > limit:
+                raise UsageError(f"--{name.replace('_', '-')} is too long (at most {limit} characters)")
+            if any(ord(ch) < 32 for ch in value):
+                raise UsageError(f"--{name.replace('_', '-')} must not hold control characters")
+        values[name] = value or None
+    appointment = None
+    if args.appointment:
+        try:
+            appointment = datetime.strptime(args.appointment.strip(), "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise UsageError('--appointment is not a valid date and time; write it as "YYYY-MM-DD HH:MM"') from None
+    return Personal(appointment=appointment, **values)
+
+
+def run_check(project: Project, args: argparse.Namespace) -> int:
+    summary = check_project(project)
+    print(summary)
+    return 0

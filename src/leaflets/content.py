@@ -1,0 +1,395 @@
+"""The procedure record and clinic models, loaded from YAML and validated.
+
+The top-level keys of a record are the contract with content authors (see the
+README): keep them stable. Every problem of a file is reported at once, each as
+``path:line: field.path: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import ContentError, LeafletErrors, NotFoundError
+from .yamlfile import Location, YamlDocument, read_yaml
+
+MAX_TEXT = 2000
+PICTOGRAMS = ("no-food-drink", "no-driving", "medicines", "wound-care", "phone-help")
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Item(Strict):
+    """A list entry that may carry a pictogram: plain text, or ``{text, pictogram}``."""
+
+    text: Text
+    pictogram: Literal[PICTOGRAMS] | None = None  # type: ignore[valid-type]
+
+
+def _text_to_item(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+PictogramItem = Annotated[Item, BeforeValidator(_text_to_item)]
+TextList = Annotated[list[Text], Field(min_length=1)]
+ItemList = Annotated[list[PictogramItem], Field(min_length=1)]
+
+
+class Duration(Strict):
+    min_minutes: Annotated[int, Field(gt=0, le=24 * 60 * 14)]
+    max_minutes: Annotated[int, Field(gt=0, le=24 * 60 * 14)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Duration:
+        if self.max_minutes < self.min_minutes:
+            raise ValueError("max_minutes must not be less than min_minutes")
+        return self
+
+
+class WhatToExpect(Strict):
+    steps: TextList
+    duration: Duration
+    setting: Text
+    team: TextList
+    sensations: TextList
+
+
+class Risks(Strict):
+    common: TextList
+    rare: TextList
+
+
+class Alternative(Strict):
+    name: Text
+    description: Text
+
+
+class WhenToGetHelp(Strict):
+    urgent: ItemList
+    call_us: ItemList
+
+
+class GlossaryEntry(Strict):
+    term: Text
+    meaning: Text
+
+
+class Review(Strict):
+    version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
+    status: Literal["draft", "approved"]
+    written_on: date
+    review_due: date
+    approved_by: Text | None = None
+    approved_on: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Review:
+        if self.review_due <= self.written_on:
+            raise ValueError("review_due must be after written_on")
+        if self.status == "approved" and (self.approved_by is None or self.approved_on is None):
+            raise ValueError("an approved record needs approved_by and approved_on")
+        return self
+
+
+class Procedure(Strict):
+    """One procedure record: everything a leaflet says about it."""
+
+    id: Identifier
+    title: Text
+    also_called: list[Text] = []
+    codes: dict[Literal["cpt", "hcpcs", "icd10pcs", "snomed"], Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,12}$")]] = {}
+    summary: Text
+    purpose: Text | None = None
+    indications: list[Text] = []
+    preparation: ItemList
+    what_to_expect: WhatToExpect
+    recovery: ItemList
+    risks: Risks
+    benefits: list[Text] = []
+    alternatives: Annotated[list[Alternative], Field(min_length=1)]
+    when_to_get_help: WhenToGetHelp
+    questions_to_ask: list[Text] = []
+    glossary: list[GlossaryEntry] = []
+    review: Review
+    sources: list[Text] = []
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _codes_are_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key, code in value.items():
+                if isinstance(code, int) and not isinstance(code, bool):
+                    raise ValueError(f'write the {key} code in quotes, as "{code}"')
+        return value
+
+    def is_out_of_date(self, today: date) -> bool:
+        return self.review.review_due < today
+
+
+class Phones(Strict):
+    daytime: Text
+    out_of_hours: Text | None = None
+
+
+class Clinic(Strict):
+    """What belongs to the clinic, not the procedure: changing it changes every leaflet."""
+
+    id: Identifier
+    name: Text
+    address: list[Text] = []
+    phones: Phones
+    emergency: Annotated[str, StringConstraints(pattern=r"^[0-9+ ()-]{2,20}$")]
+    website: Text | None = None
+    logo: Text | None = None
+    accent_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
+    paper: Literal["letter", "A4"] = "letter"
+    languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]], Field(min_length=1)] = ["en"]
+
+    logo_path: Path | None = Field(default=None, exclude=True)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def load_procedure(path: Path) -> Procedure:
+    """Read and validate one record; raise ``LeafletErrors`` listing every problem."""
+    return _validate(Procedure, read_yaml(path))
+
+
+def load_clinic(path: Path) -> Clinic:
+    """Read and validate one clinic file; its logo must exist beside it."""
+    document = read_yaml(path)
+    clinic = _validate(Clinic, document)
+    if clinic.logo is None:
+        return clinic
+    logo = (path.parent / clinic.logo).resolve()
+    if not logo.is_relative_to(path.parent.resolve()):
+        _raise_at(document, ("logo",), f"logo: '{clinic.logo}' is outside the clinics folder")
+    if not logo.is_file():
+        _raise_at(document, ("logo",), f"logo: file '{clinic.logo}' does not exist")
+    if logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
+        _raise_at(document, ("logo",), "logo: use an .svg, .png or .jpg file")
+    return clinic.model_copy(update={"logo_path": logo})
+
+
+def _raise_at(document: YamlDocument, location: Location, message: str) -> None:
+    raise LeafletErrors([ContentError(message, document.path, document.line_of(location))])
+
+
+def _validate(model: type[ModelT], document: YamlDocument) -> ModelT:
+    if not isinstance(document.data, dict):
+        raise LeafletErrors(
+            [ContentError("expected keys and values (such as 'id: ...') at the top level", document.path, 1)]
+        )
+    errors = _id_mismatch(document)
+    try:
+        validated = model.model_validate(document.data)
+    except ValidationError as exc:
+        errors = sorted(errors + _located_errors(model, exc, document), key=lambda e: e.line or 0)
+    if errors:
+        raise LeafletErrors(errors)
+    return validated
+
+
+def _id_mismatch(document: YamlDocument) -> list[ContentError]:
+    given, expected = document.data.get("id"), document.path.stem
+    if not isinstance(given, str) or given == expected:
+        return []
+    message = f"id: '{given}' does not match the file name '{document.path.name}'; use id: {expected}"
+    return [ContentError(message, document.path, document.line_of(("id",)))]
+
+
+def _located_errors(model: type[BaseModel], exc: ValidationError, document: YamlDocument) -> list[ContentError]:
+    errors: list[ContentError] = []
+    seen: set[tuple[int, str]] = set()
+    for error in exc.errors(include_url=False):
+        location = _data_location(error["loc"])
+        line = document.line_of(location)
+        message = f"{_dotted(location)}: {_plain_message(error, model, location)}"
+        if (line, message) not in seen:
+            seen.add((line, message))
+            errors.append(ContentError(message, document.path, line))
+    return errors
+
+
+def _data_location(loc: tuple[Any, ...]) -> Location:
+    """Drop pydantic's tags for validator and union branches, keeping keys and indices."""
+    return tuple(part for part in loc if isinstance(part, int) or not _is_branch_tag(part))
+
+
+def _is_branch_tag(part: str) -> bool:
+    return part.startswith("function-") or part in {"Item", "str", "constrained-str", "date", "int"}
+
+
+def _dotted(location: Location) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _plain_message(error: Any, model: type[BaseModel], location: Location) -> str:
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "extra_forbidden":
+        return _unknown_key_message(model, location)
+    if kind in {"string_type"}:
+        return f"expected text, found {_describe(value)}"
+    if kind == "list_type":
+        return f"expected a list, found {_describe(value)}"
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        if location and location[-1] in ("preparation", "recovery", "urgent", "call_us") or isinstance(location[-1:] and location[-1], int):
+            return f"expected text, found {_describe(value)}"
+        return f"expected keys and values, found {_describe(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"text is too long ({len(value):,} characters; at most {ctx.get('max_length'):,})"
+    if kind == "too_short":
+        return "needs at least one entry"
+    if kind in {"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}:
+        return f"'{value}' is not a valid date; write it as YYYY-MM-DD"
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return f"expected a whole number, found {_describe(value)}"
+    if kind == "literal_error":
+        return f"'{value}' is not allowed; expected {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return f"'{value}' is not in the expected form ({_pattern_hint(location)})"
+    if kind in {"greater_than", "less_than_equal"}:
+        return f"{value} is out of range"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"]
+
+
+def _unknown_key_message(model: type[BaseModel], location: Location) -> str:
+    key = str(location[-1])
+    known = _known_keys(model, location[:-1])
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(known)})"
+    return f"unknown key '{key}'{hint}"
+
+
+def _known_keys(model: type[BaseModel], location: Location) -> list[str]:
+    current: Any = model
+    for part in location:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    return list(current.model_fields) if hasattr(current, "model_fields") else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) + tuple(getattr(annotation, "__metadata__", ())):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _pattern_hint(location: Location) -> str:
+    hints = {
+        "id": "lowercase letters, digits and hyphens",
+        "version": 'like "1.0"',
+        "accent_colour": "like #1f4e79",
+        "emergency": "digits, like 911",
+        "languages": "a language code like en, es or zh_Hans",
+    }
+    for part in reversed(location):
+        if isinstance(part, str) and part in hints:
+            return hints[part]
+    return "letters and digits"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{'yes/no' if value in (True, False) else value} (put text in quotes)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "keys and values"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return "text"
+
+
+class Project:
+    """A project folder: ``content/``, ``templates/`` and ``locales/`` under one root."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.content = self.root / "content"
+        self.templates = self.root / "templates"
+        self.locales = self.root / "locales"
+        self.dist = self.root / "dist"
+
+    def procedure_paths(self) -> list[Path]:
+        return sorted((self.content / "procedures").glob("*.yaml"))
+
+    def clinic_paths(self) -> list[Path]:
+        return sorted((self.content / "clinics").glob("*.yaml"))
+
+    def procedure_ids(self) -> list[str]:
+        return [path.stem for path in self.procedure_paths()]
+
+    def load_procedure(self, procedure_id: str) -> Procedure:
+        return load_procedure(self._find("procedure", "procedures", procedure_id, self.procedure_ids()))
+
+    def load_clinic(self, clinic_id: str) -> Clinic:
+        return load_clinic(self._find("clinic", "clinics", clinic_id, [p.stem for p in self.clinic_paths()]))
+
+    def load_all_procedures(self) -> list[Procedure]:
+        """Every record, or every problem of every record at once."""
+        return _load_every(self.procedure_paths(), load_procedure)
+
+    def load_all_clinics(self) -> list[Clinic]:
+        return _load_every(self.clinic_paths(), load_clinic)
+
+    def _find(self, kind: str, folder: str, wanted: str, known: list[str]) -> Path:
+        if re.fullmatch(ID_PATTERN, wanted) and wanted in known:
+            return self.content / folder / f"{wanted}.yaml"
+        close = difflib.get_close_matches(wanted, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(known) or 'none'}"
+        raise NotFoundError(f"no {kind} '{wanted}' in {self.content / folder}{hint}")
+
+
+def _load_every(paths: list[Path], load: Any) -> list[Any]:
+    loaded, errors = [], []
+    for path in paths:
+        try:
+            loaded.append(load(path))
+        except LeafletErrors as exc:
+            errors.extend(exc.errors)
+        except ContentError as exc:
+            errors.append(exc)
+    if errors:
+        raise LeafletErrors(errors)
+    return loaded

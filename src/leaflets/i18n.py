@@ -1,0 +1,120 @@
+"""Languages: loading catalogs, translating a record, and locale formatting with Babel.
+
+English is the source language. Every other language comes from a compiled
+gettext catalog under ``locales/<lang>/LC_MESSAGES/``.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.lists import format_list
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from .errors import NotFoundError
+
+SOURCE_LANGUAGE = "en"
+DOMAIN = "messages"
+
+# Keys of a record that are never shown to a patient as prose, so never translated.
+UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration"})
+
+
+@dataclass(frozen=True)
+class Language:
+    """A leaflet language: its catalog and how Babel formats for it."""
+
+    code: str
+    locale: Locale
+    translations: gettext.NullTranslations
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.locale.text_direction == "rtl" else "ltr"
+
+    @property
+    def html_lang(self) -> str:
+        """BCP 47 tag for ``lang`` attributes and the PDF's /Lang (zh_Hans -> zh-Hans)."""
+        return self.code.replace("_", "-")
+
+    @property
+    def own_name(self) -> str:
+        """The language's name in the language itself, e.g. 'español'."""
+        return self.locale.get_display_name(self.locale) or self.code
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations.ngettext(singular, plural, n)
+
+    def date(self, value: date) -> str:
+        return format_date(value, format="long", locale=self.locale)
+
+    def datetime(self, value: datetime) -> str:
+        """A full date and a short time, joined the way the locale joins them."""
+        joiner = str(self.locale.datetime_formats.get("full", "{1}, {0}")).replace("'", "")
+        return joiner.format(
+            format_time(value, format="short", locale=self.locale),
+            format_date(value.date(), format="full", locale=self.locale),
+        )
+
+    def list(self, items: list[str]) -> str:
+        return format_list(items, locale=self.locale)
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def duration(self, min_minutes: int, max_minutes: int) -> str:
+        """An exact duration range such as '1 to 2 hours' or '45 to 90 minutes', never rounded."""
+        if min_minutes % 60 == 0 and max_minutes % 60 == 0:
+            low, high = min_minutes // 60, max_minutes // 60
+            if low == high:
+                return self.ngettext("%(num)s hour", "%(num)s hours", high) % {"num": self.number(high)}
+            return self.ngettext("%(low)s to %(num)s hour", "%(low)s to %(num)s hours", high) % {
+                "low": self.number(low),
+                "num": self.number(high),
+            }
+        if min_minutes == max_minutes:
+            return self.ngettext("%(num)s minute", "%(num)s minutes", max_minutes) % {
+                "num": self.number(max_minutes)
+            }
+        return self.ngettext("%(low)s to %(num)s minute", "%(low)s to %(num)s minutes", max_minutes) % {
+            "low": self.number(min_minutes),
+            "num": self.number(max_minutes),
+        }
+
+
+def load_language(locales: Path, code: str) -> Language:
+    """The language ``code`` with its compiled catalog (English needs none)."""
+    try:
+        locale = Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        raise NotFoundError(f"'{code}' is not a language code Babel knows (try en, es, fr, ar, zh_Hans, vi)") from None
+    if code == SOURCE_LANGUAGE:
+        return Language(code, locale, gettext.NullTranslations())
+    catalog = locales / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not catalog.is_file():
+        raise NotFoundError(f"no compiled catalog for '{code}' (expected {catalog})")
+    with catalog.open("rb") as handle:
+        return Language(code, locale, Translations(handle, domain=DOMAIN))
+
+
+def translate_record(data: Any, language: Language, key: str | None = None) -> Any:
+    """A copy of a record's plain data with every prose string translated."""
+    if key in UNTRANSLATED_KEYS:
+        return data
+    if isinstance(data, str):
+        return language.gettext(data)
+    if isinstance(data, list):
+        return [translate_record(item, language, key) for item in data]
+    if isinstance(data, dict):
+        return {k: translate_record(v, language, k) for k, v in data.items()}
+    return data

@@ -1,0 +1,86 @@
+"""The one place that calls WeasyPrint: options, fonts, and a URL fetcher that
+reads nothing but the project's own templates, fonts and clinic files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from .errors import UnsafeResourceError
+
+LOGGER = logging.getLogger(__name__)
+
+# The WeasyPrint options every leaflet is rendered with.
+PDF_OPTIONS: dict[str, Any] = {
+    "pdf_tags": True,  # tagged PDF: headings, lists and reading order for screen readers
+    "pdf_version": "1.7",
+    "optimize_images": True,
+    "presentational_hints": False,
+}
+
+
+class RefusedURL(FatalURLFetchingError):
+    """Raised inside WeasyPrint to stop a render that asked for a forbidden resource."""
+
+
+class SafeFetcher(URLFetcher):
+    """Serves ``file:`` URLs inside the allowed folders; refuses everything else.
+
+    No network access at all, and no ``data:`` URLs: every resource a leaflet
+    uses is a file we ship or a clinic's own logo, so anything else is a mistake
+    or an attack.
+    """
+
+    def __init__(self, allowed_folders: list[Path]):
+        super().__init__(allowed_protocols={"file"})
+        self.allowed_folders = [folder.resolve() for folder in allowed_folders]
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise RefusedURL(f"refused to fetch '{_short(url)}': leaflets may only use the project's own files")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(folder) for folder in self.allowed_folders):
+            raise RefusedURL(f"refused to read '{path}': it is outside the templates, content and fonts folders")
+        if not path.is_file():
+            raise RefusedURL(f"missing file '{path}'")
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": _content_type(path)})
+
+
+def _short(url: str) -> str:
+    return url if len(url) <= 80 else url[:77] + "..."
+
+
+def _content_type(path: Path) -> str:
+    return {
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".ttf": "font/ttf",
+        ".otf": "font/otf",
+        ".woff2": "font/woff2",
+    }.get(path.suffix.lower(), "application/octet-stream")
+
+
+class PdfRenderer:
+    """Renders leaflet HTML to PDF bytes; keep one per process and reuse it."""
+
+    def __init__(self, base_folder: Path, allowed_folders: list[Path]):
+        self.base_url = base_folder.resolve().as_uri() + "/"
+        self.fetcher = SafeFetcher(allowed_folders)
+        self.font_config = FontConfiguration()
+
+    def write_pdf(self, html: str) -> bytes:
+        document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+        try:
+            return document.write_pdf(font_config=self.font_config, **PDF_OPTIONS)
+        except RefusedURL as exc:
+            raise UnsafeResourceError(str(exc)) from None

@@ -1,0 +1,151 @@
+"""HTML for one leaflet: the Jinja2 environment and what the template is given.
+
+Templates are looked up in the clinic's own folder first
+(``templates/clinics/<clinic>/``), then in ``templates/``, so a clinic can
+override one template without forking ours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from .content import Clinic, Procedure
+from .i18n import Language, translate_record
+
+TEMPLATE = "leaflet.html"
+
+
+@dataclass(frozen=True)
+class Personal:
+    """What a clinician writes in for one patient. Never logged, cached or kept."""
+
+    patient_name: str | None = None
+    appointment: datetime | None = None
+    location: str | None = None
+    note: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.patient_name, self.appointment, self.location, self.note))
+
+    def __repr__(self) -> str:  # keeps patient details out of tracebacks and logs
+        return "Personal(<redacted>)"
+
+
+@dataclass(frozen=True)
+class Leaflet:
+    """Everything one PDF depends on."""
+
+    procedure: Procedure
+    clinic: Clinic
+    language: Language
+    large_print: bool = False
+    personal: Personal = Personal()
+    today: date | None = None
+
+    @property
+    def out_of_date(self) -> bool:
+        return self.procedure.is_out_of_date(self.today or date.today())
+
+
+def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.Environment:
+    """The Jinja2 environment: autoescaped, strict about undefined names, with gettext."""
+    folders = [templates / "clinics" / clinic_id] if clinic_id else []
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders if f.is_dir()] + [str(templates)]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["css_content"] = css_content
+    environment.filters["bdi"] = bdi
+    environment.globals.update(PAGE=PAGE_NUMBER, PAGES=PAGE_COUNT)
+    return environment
+
+
+def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
+    """The leaflet as HTML, every word in the leaflet's language."""
+    language = leaflet.language
+    install_language(environment, language)
+    record = translate_record(leaflet.procedure.model_dump(mode="json"), language)
+    return environment.get_template(TEMPLATE).render(
+        record=record,
+        procedure=leaflet.procedure,
+        clinic=leaflet.clinic,
+        language=language,
+        large_print=leaflet.large_print,
+        personal=leaflet.personal,
+        out_of_date=leaflet.out_of_date,
+        fingerprint=fingerprint(record),
+        pictogram_alt=pictogram_alt(language),
+    )
+
+
+def fingerprint(record: dict[str, Any]) -> str:
+    """A short hash of what the leaflet prints, so a paper copy can be traced to its source."""
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(canonical).hexdigest()[:8]
+
+
+def pictogram_alt(language: Language) -> dict[str, str]:
+    """Alt text for each pictogram, in the leaflet's language."""
+    _ = language.gettext
+    return {
+        "no-food-drink": _("Picture: do not eat or drink"),
+        "no-driving": _("Picture: do not drive"),
+        "medicines": _("Picture: medicines"),
+        "wound-care": _("Picture: a bandage on the skin"),
+        "phone-help": _("Picture: a telephone"),
+    }
+
+
+def install_language(environment: jinja2.Environment, language: Language) -> None:
+    """Make ``_()`` and ``{% trans %}`` speak ``language``.
+
+    Translations are escaped like any other text: a catalog is input from many
+    hands, so markup in a translation is printed, never interpreted.
+    """
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: escape(language.gettext(message)),
+        ngettext=lambda singular, plural, n: escape(language.ngettext(singular, plural, n)),
+        newstyle=True,
+    )
+
+
+PAGE_NUMBER, PAGE_COUNT = "\x01", "\x02"
+_CSS_COUNTERS = {PAGE_NUMBER: "counter(page)", PAGE_COUNT: "counter(pages)"}
+
+
+def css_content(text: str) -> Markup:
+    """``text`` as the value of a CSS ``content`` property, page counters included."""
+    if isinstance(text, Markup):
+        text = text.unescape()
+    tokens, current = [], ""
+    for ch in text:
+        if ch in _CSS_COUNTERS:
+            tokens += [_css_string(current), _CSS_COUNTERS[ch]]
+            current = ""
+        else:
+            current += ch
+    tokens.append(_css_string(current))
+    return Markup(" ".join(tokens))
+
+
+def _css_string(text: str) -> str:
+    """A quoted CSS string; anything but letters, digits and plain punctuation is escaped."""
+    escaped = "".join(ch if ch.isalnum() or ch in " .,:;-_()/·" else f"\\{ord(ch):x} " for ch in text)
+    return f'"{escaped}"'
+
+
+def bdi(text: str) -> Markup:
+    """Isolate a phone number or code so right-to-left text cannot reorder its digits."""
+    return Markup('<bdi class="phone" dir="ltr">%s</bdi>') % text

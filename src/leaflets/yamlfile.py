@@ -1,0 +1,159 @@
+"""Reading a YAML file safely while keeping the line of every value.
+
+Records come from many hands, so the reader refuses what a content file never
+needs: anchors and aliases (the "billion laughs" attack), deep nesting, huge
+files, bytes that are not UTF-8. Dates stay text here; the models parse them,
+so a bad date is reported with its line instead of crashing the YAML library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ContentError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 20
+
+Location = tuple[str | int, ...]
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader that leaves timestamps as text for the models to parse."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed file: its data and the 1-based line of each value and key."""
+
+    path: Path
+    data: Any
+    value_lines: dict[Location, int]
+    key_lines: dict[Location, int]
+
+    def line_of(self, location: Location) -> int:
+        """The line of the value at ``location``, or of its nearest enclosing value."""
+        for end in range(len(location), -1, -1):
+            prefix = location[:end]
+            if prefix in self.key_lines and end == len(location):
+                return self.key_lines[prefix]
+            if prefix in self.value_lines:
+                return self.value_lines[prefix]
+        return 1
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    """Parse ``path`` or raise one ``ContentError`` naming its line."""
+    text = _read_text(path)
+    if not text.strip():
+        raise ContentError("the file is empty", path, 1)
+    try:
+        _refuse_aliases(text, path)
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise ContentError(f"YAML syntax error: {problem}", path, line) from None
+    except yaml.YAMLError as exc:
+        raise ContentError(f"YAML syntax error: {exc}", path, 1) from None
+    if node is None:
+        raise ContentError("the file is empty", path, 1)
+    value_lines: dict[Location, int] = {}
+    key_lines: dict[Location, int] = {}
+    data = _to_python(node, (), value_lines, key_lines, path)
+    return YamlDocument(path, data, value_lines, key_lines)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ContentError(
+                f"the file is {size / 1024 / 1024:.1f} MB; a content file may be at most "
+                f"{MAX_FILE_BYTES // 1024 // 1024} MB",
+                path,
+                1,
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read the file: {exc.strerror}", path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentError(
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8", path, line
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ContentError("the file holds a NUL byte; it is not a text file", path, line)
+    return text.removeprefix("\ufeff")
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """Refuse anchors and aliases: records never need them and they enable size bombs."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ContentError(
+                "YAML anchors and aliases (& and *) are not allowed in content files",
+                path,
+                event.start_mark.line + 1,
+            )
+
+
+def _to_python(
+    node: yaml.Node,
+    location: Location,
+    value_lines: dict[Location, int],
+    key_lines: dict[Location, int],
+    path: Path,
+) -> Any:
+    if len(location) > MAX_DEPTH:
+        raise ContentError(
+            f"nested more than {MAX_DEPTH} levels deep", path, node.start_mark.line + 1
+        )
+    value_lines[location] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node, path)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise ContentError(
+                    "a key must be a plain word", path, key_node.start_mark.line + 1
+                )
+            if key in result:
+                raise ContentError(f"'{key}' is given twice", path, key_node.start_mark.line + 1)
+            key_lines[location + (key,)] = key_node.start_mark.line + 1
+            result[key] = _to_python(value_node, location + (key,), value_lines, key_lines, path)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _to_python(item, location + (index,), value_lines, key_lines, path)
+            for index, item in enumerate(node.value)
+        ]
+    return _scalar(node, path)
+
+
+def _scalar(node: yaml.Node, path: Path) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        return node  # a mapping used as a key; rejected by the caller
+    try:
+        return _CONSTRUCTOR.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ContentError(f"cannot read this value: {exc}", path, node.start_mark.line + 1) from None
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()

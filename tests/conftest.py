@@ -1,0 +1,57 @@
+"""Shared fixtures: the repository, copies of projects to build into, and PDF readers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from leaflets.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A throw-away project: ``source``'s content with the repository's templates and locales."""
+    shutil.copytree(source / "content", target / "content")
+    shutil.copytree(REPO / "templates", target / "templates")
+    if (REPO / "locales").is_dir():
+        shutil.copytree(REPO / "locales", target / "locales")
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the shipped project, safe to build into and to break."""
+    return copy_project(REPO, tmp_path / "project")
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """The small test project of tests/data/sample (with one broken record on purpose)."""
+    return copy_project(SAMPLE, tmp_path / "sample")
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the command line in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def pdf_text(path: Path) -> str:
+    """The text a reader would see, with runs of white space folded to one space."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    return " ".join(text.split())
+
+
+def folded(text: str) -> str:
+    return " ".join(text.split())
