@@ -55,3 +55,8 @@ def pdf_text(path: Path) -> str:
 
 def folded(text: str) -> str:
     return " ".join(text.split())
+
+
+def comparable(text: str) -> str:
+    """Folded, without hyphens: pdftotext joins a word broken after a hyphen ('X-' 'ray' -> 'Xray')."""
+    return folded(text).replace("-", "")

@@ -20,7 +20,7 @@ from .content import Project
 from .errors import LeafletError, LeafletErrors, UsageError
 from .render import Personal
 
-PERSONAL_LIMITS = {"patient_name": 120, "location": 200, "note": 500}
+PERSONAL_LIMITS = {"patient_name": 120, "location": 200, "bring": 300, "note": 500}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +65,7 @@ def make_parser() -> argparse.ArgumentParser:
     personal.add_argument("--patient-name", help="the patient's name")
     personal.add_argument("--appointment", help='date and time, as "YYYY-MM-DD HH:MM"')
     personal.add_argument("--location", help="where to go")
+    personal.add_argument("--bring", help="what to bring")
     personal.add_argument("--note", help="a note for the patient")
     build.set_defaults(command=run_build)
 

@@ -30,10 +30,11 @@ class Personal:
     patient_name: str | None = None
     appointment: datetime | None = None
     location: str | None = None
+    bring: str | None = None
     note: str | None = None
 
     def __bool__(self) -> bool:
-        return any(v is not None for v in (self.patient_name, self.appointment, self.location, self.note))
+        return any(v is not None for v in (self.patient_name, self.appointment, self.location, self.bring, self.note))
 
     def __repr__(self) -> str:  # keeps patient details out of tracebacks and logs
         return "Personal(<redacted>)"

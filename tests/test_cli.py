@@ -1,0 +1,153 @@
+"""The command line, run in-process, as a clinician or staff member would use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import pdf_text
+
+
+def test_list_shows_every_procedure(cli, project):
+    code, out, _ = cli("--root", project, "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "TITLE", "CODE", "STATUS", "REVIEW", "DUE"]
+    assert len(lines) == 6
+    assert any("dialysis-fistula-creation" in line and "CPT 36836" in line and "draft" in line for line in lines)
+
+
+def test_check_passes_on_the_shipped_content(cli, project):
+    assert cli("--root", project, "check") == (0, "5 procedures and 1 clinics: no problems found\n", "")
+
+
+def test_check_reports_every_problem_and_fails(cli, sample):
+    code, out, err = cli("--root", sample, "check")
+    assert code == 1
+    assert out == ""
+    assert "content/procedures/broken-record.yaml:5: preperation: unknown key 'preperation' (did you mean preparation?)" in err
+    assert len(err.splitlines()) == 6
+
+
+def test_build_writes_one_pdf_into_dist_and_prints_its_path(cli, project):
+    code, out, err = cli("--root", project, "build", "kidney-tube-tract-widening")
+    target = project / "dist" / "example" / "en" / "kidney-tube-tract-widening.pdf"
+    assert (code, out, err) == (0, f"{target}\n", "")
+    assert "When to get help" in pdf_text(target)
+
+
+def test_build_to_standard_output(project, capsysbinary):
+    from leaflets.cli import main
+
+    assert main(["--root", str(project), "build", "kidney-tube-tract-widening", "--output", "-"]) == 0
+    assert capsysbinary.readouterr().out.startswith(b"%PDF-")
+    assert not (project / "dist").exists()
+
+
+def test_an_unknown_procedure(cli, project):
+    code, out, err = cli("--root", project, "build", "dialysis-fistula")
+    assert code == 1 and out == ""
+    assert err == (
+        f"no procedure 'dialysis-fistula' in {project / 'content' / 'procedures'}; "
+        "did you mean dialysis-fistula-creation?\n"
+    )
+    assert not (project / "dist").exists()
+
+
+def test_a_path_like_procedure_id_is_not_found(cli, project):
+    code, _, err = cli("--root", project, "build", "../../etc/passwd")
+    assert code == 1 and err.startswith("no procedure '../../etc/passwd'")
+
+
+def test_an_unknown_clinic(cli, project):
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--clinic", "nowhere")
+    assert code == 1 and err.startswith("no clinic 'nowhere'")
+
+
+def test_a_clinic_whose_logo_is_missing_builds_nothing(cli, project):
+    (project / "content" / "clinics" / "example-logo.svg").unlink()
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening")
+    assert code == 1
+    assert err == f"{project}/content/clinics/example.yaml:12: logo: file 'example-logo.svg' does not exist\n"
+    assert not (project / "dist").exists()
+
+
+def test_a_broken_record_builds_nothing(cli, project):
+    record = project / "content" / "procedures" / "kidney-tube-tract-widening.yaml"
+    record.write_text(record.read_text().replace("summary:", "summary: [oops]\nsummary_old:", 1))
+    code, out, err = cli("--root", project, "build", "kidney-tube-tract-widening")
+    assert code == 1 and out == ""
+    assert "kidney-tube-tract-widening.yaml:" in err and "summary: expected text, found a list" in err
+    assert "Traceback" not in err
+    assert not (project / "dist").exists()
+
+
+def test_personal_details_need_an_output_outside_dist(cli, project):
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--patient-name", "Ada Lovelace")
+    assert code == 1
+    assert "never goes into dist/" in err and "Ada" not in err
+    code, _, err = cli(
+        "--root", project, "build", "kidney-tube-tract-widening", "--patient-name", "Ada Lovelace",
+        "--output", project / "dist" / "ada.pdf",
+    )
+    assert code == 1 and "must not be written into dist/" in err and "Ada" not in err
+    assert not (project / "dist").exists()
+
+
+def test_a_personalised_leaflet_goes_only_where_asked(cli, project, tmp_path):
+    output = tmp_path / "for-patient.pdf"
+    code, out, err = cli(
+        "--root", project, "build", "dialysis-fistula-creation", "--patient-name", "Grace Hopper",
+        "--appointment", "2026-12-01 09:30", "--location", "Room 4, second floor", "--note", "Bring your glasses",
+        "--output", output,
+    )
+    assert (code, err) == (0, "")
+    text = pdf_text(output)
+    for detail in ("Grace Hopper", "Tuesday, December 1, 2026", "9:30", "Room 4, second floor", "Bring your glasses"):
+        assert detail in text
+    assert not (project / "dist").exists()
+    leftovers = [p for p in project.rglob("*") if p.is_file() and b"Grace Hopper" in p.read_bytes()]
+    assert leftovers == []
+
+
+def test_an_impossible_appointment_does_not_echo_the_value(cli, project, tmp_path):
+    code, _, err = cli(
+        "--root", project, "build", "dialysis-fistula-creation", "--appointment", "2026-02-30 25:61",
+        "--output", tmp_path / "x.pdf",
+    )
+    assert code == 1
+    assert err == '--appointment is not a valid date and time; write it as "YYYY-MM-DD HH:MM"\n'
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_an_over_long_patient_name(cli, project, tmp_path):
+    code, _, err = cli(
+        "--root", project, "build", "dialysis-fistula-creation", "--patient-name", "A" * 500, "--output", tmp_path / "x.pdf"
+    )
+    assert (code, err) == (1, "--patient-name is too long (at most 120 characters)\n")
+
+
+def test_build_all_builds_every_leaflet_regular_and_large_print(cli, project):
+    code, out, err = cli("--root", project, "build", "--all", "--clinic", "example")
+    assert code == 0
+    built = sorted(Path(line).name for line in out.splitlines())
+    assert len(built) == 10
+    assert "coronary-blockage-opening.pdf" in built and "coronary-blockage-opening-large-print.pdf" in built
+    assert err.startswith("built 10, failed 0 in ")
+
+
+def test_build_all_a_broken_record_fails_alone(cli, project):
+    record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
+    record.write_text(record.read_text().replace("title:", "titel:", 1))
+    code, out, err = cli("--root", project, "build", "--all")
+    assert code == 1
+    assert len(out.splitlines()) == 8
+    assert "foot-vein-arterialization.yaml:2: titel: unknown key 'titel' (did you mean title?)" in err
+    assert not list((project / "dist").rglob("foot-vein-arterialization*"))
+
+
+def test_python_dash_m_works(project):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "list"], capture_output=True, text=True)
+    assert result.returncode == 0 and "kidney-tube-tract-widening" in result.stdout

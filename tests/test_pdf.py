@@ -1,0 +1,132 @@
+"""Rendered leaflets, read back as a patient (text) and as a machine (metadata) would."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from leaflets.build import Builder, build_one
+from leaflets.content import Project
+from leaflets.errors import UnsafeResourceError
+from leaflets.pdf import RefusedURL, SafeFetcher
+
+from conftest import REPO, comparable, folded, pdf_text
+
+PROCEDURES = sorted(p.stem for p in (REPO / "content" / "procedures").glob("*.yaml"))
+HEADINGS = [
+    "The main message", "For you", "What it is and why it is done", "How to get ready", "What happens",
+    "How it feels", "Afterwards: your recovery", "Benefits", "Risks", "Common risks", "Rare risks",
+    "Other options", "When to get help", "Call us if you have:", "Questions to ask", "Words to know",
+]
+
+
+@pytest.fixture(scope="module")
+def english(tmp_path_factory) -> dict[str, Path]:
+    """The five shipped leaflets in English, built once for this module."""
+    out = tmp_path_factory.mktemp("english")
+    project = Project(REPO)
+    builder = Builder(project)
+    return {
+        procedure_id: build_one(project, procedure_id, output=str(out / f"{procedure_id}.pdf"), builder=builder)[0]
+        for procedure_id in PROCEDURES
+    }
+
+
+def record_texts(procedure) -> list[str]:
+    """Every item of a record that the leaflet must print."""
+    r = procedure
+    texts = [r.title, r.summary, r.purpose, *r.also_called, *r.indications]
+    texts += [i.text for i in r.preparation] + [i.text for i in r.recovery]
+    texts += r.what_to_expect.steps + r.what_to_expect.team + r.what_to_expect.sensations + [r.what_to_expect.setting]
+    texts += r.risks.common + r.risks.rare + r.benefits + r.questions_to_ask
+    texts += [a.name for a in r.alternatives] + [a.description for a in r.alternatives]
+    texts += [i.text for i in r.when_to_get_help.urgent] + [i.text for i in r.when_to_get_help.call_us]
+    texts += [g.term for g in r.glossary] + [g.meaning for g in r.glossary]
+    return [t for t in texts if t]
+
+
+@pytest.mark.parametrize("procedure_id", PROCEDURES)
+def test_every_heading_and_every_item_is_printed(english, procedure_id):
+    text = pdf_text(english[procedure_id])
+    procedure = Project(REPO).load_procedure(procedure_id)
+    missing = [h for h in HEADINGS if h not in text]
+    missing += [t for t in record_texts(procedure) if comparable(t) not in comparable(text)]
+    assert missing == []
+    assert "Call 911 now if you have:" in text
+    assert "(555) 010-2000" in text and "(555) 010-2999" in text
+    assert "DRAFT: not yet approved by a clinician" in text
+
+
+def test_every_page_has_the_footer(english):
+    with pikepdf.open(english["coronary-blockage-opening"]) as pdf:
+        pages = len(pdf.pages)
+    for page in range(1, pages + 1):
+        result = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(english["coronary-blockage-opening"]), "-"],
+            capture_output=True, text=True, check=True,
+        )
+        text = folded(result.stdout)
+        assert f"Page {page} of {pages}" in text
+        assert "coronary-blockage-opening · version 1.0 · review by November 23, 2027 · English" in text
+        assert "DRAFT" in text
+
+
+def test_metadata_names_the_leaflet(english):
+    info = subprocess.run(["pdfinfo", str(english["dialysis-fistula-creation"])], capture_output=True, text=True).stdout
+    assert "Title:           Making a fistula in your arm for dialysis" in info
+    assert "Author:          Riverside Vascular and Kidney Clinic" in info
+    assert "Page size:       612 x 792 pts (letter)" in info
+    with pikepdf.open(english["dialysis-fistula-creation"]) as pdf:
+        assert str(pdf.Root.Lang) == "en"
+        assert "CPT 36836" in str(pdf.docinfo["/Keywords"])
+        assert str(pdf.docinfo["/CreationDate"]).startswith("D:20261123")
+        assert str(pdf.docinfo["/Subject"]).startswith("Your doctor joins an artery and a vein")
+
+
+def test_two_builds_are_byte_identical(english, tmp_path):
+    again, _ = build_one(Project(REPO), "dialysis-access-clot-removal", output=str(tmp_path / "again.pdf"))
+    assert again.read_bytes() == english["dialysis-access-clot-removal"].read_bytes()
+
+
+def test_a4_paper_from_the_clinic_file(sample, tmp_path):
+    target, _ = build_one(Project(sample), "hand-x-ray", clinic="sample", output=str(tmp_path / "a4.pdf"))
+    info = subprocess.run(["pdfinfo", str(target)], capture_output=True, text=True).stdout
+    assert "(A4)" in info
+
+
+def test_large_print_keeps_the_content(sample, tmp_path):
+    project = Project(sample)
+    regular, _ = build_one(project, "hand-x-ray", clinic="sample", output=str(tmp_path / "regular.pdf"))
+    large, _ = build_one(project, "hand-x-ray", clinic="sample", large_print=True, output=str(tmp_path / "large.pdf"))
+    assert len(pikepdf.open(large).pages) > len(pikepdf.open(regular).pages)
+    assert "Your fingers turn blue or cold." in pdf_text(large)
+
+
+def test_html_in_a_field_is_printed_as_text(sample, tmp_path):
+    record = sample / "content" / "procedures" / "hand-x-ray.yaml"
+    record.write_text(record.read_text().replace(
+        "purpose: It shows if a bone is broken or hurt.",
+        "purpose: <script>alert(1)</script> and <img src=\"file:///etc/passwd\"> stay text.",
+    ))
+    target, _ = build_one(Project(sample), "hand-x-ray", clinic="sample", output=str(tmp_path / "x.pdf"))
+    assert '<script>alert(1)</script> and <img src="file:///etc/passwd"> stay text.' in pdf_text(target)
+
+
+def test_the_fetcher_serves_only_the_allowed_folders(tmp_path):
+    fetcher = SafeFetcher([REPO / "templates"])
+    assert fetcher.fetch((REPO / "templates" / "leaflet.css").as_uri()).read().startswith(b"/*")
+    for url in ("file:///etc/passwd", "http://127.0.0.1/", "https://example.org/x.css",
+                "data:text/css,body{}", (REPO / "templates" / ".." / "pyproject.toml").as_uri()):
+        with pytest.raises(RefusedURL):
+            fetcher.fetch(url)
+
+
+def test_a_template_that_reaches_outside_is_refused(sample, tmp_path):
+    css = sample / "templates" / "leaflet.css"
+    css.write_text('@import url("file:///etc/passwd");\n' + css.read_text())
+    with pytest.raises(UnsafeResourceError, match="refused to read '/etc/passwd'"):
+        build_one(Project(sample), "hand-x-ray", clinic="sample", output=str(tmp_path / "x.pdf"))
+    assert not (tmp_path / "x.pdf").exists()
