@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from .errors import ContentError, LeafletErrors, NotFoundError
-from .yamlfile import Location, YamlDocument, read_yaml
+from .yamlfile import Location, YamlDocument, dotted, read_yaml
 
 MAX_TEXT = 2000
 PICTOGRAMS = ("no-food-drink", "no-driving", "medicines", "wound-care", "phone-help")
@@ -225,7 +225,7 @@ def _located_errors(model: type[BaseModel], exc: ValidationError, document: Yaml
     for error in exc.errors(include_url=False):
         location = _data_location(error["loc"])
         line = document.line_of(location)
-        message = f"{_dotted(location)}: {_plain_message(error, model, location)}"
+        message = f"{dotted(location)}: {_plain_message(error, model, location)}"
         if (line, message) not in seen:
             seen.add((line, message))
             errors.append(ContentError(message, document.path, line))
@@ -239,13 +239,6 @@ def _data_location(loc: tuple[Any, ...]) -> Location:
 
 def _is_branch_tag(part: str) -> bool:
     return part.startswith("function-") or part in {"Item", "str", "constrained-str", "date", "int"}
-
-
-def _dotted(location: Location) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
 
 
 def _plain_message(error: Any, model: type[BaseModel], location: Location) -> str:

@@ -10,7 +10,7 @@ import gettext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterator
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from .errors import NotFoundError
+from .yamlfile import Location, dotted, parse_yaml, read_limited
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
@@ -107,6 +108,20 @@ def load_language(locales: Path, code: str) -> Language:
         return Language(code, locale, Translations(handle, domain=DOMAIN))
 
 
+def prose_strings(data: Any, location: Location = ()) -> Iterator[tuple[Location, str]]:
+    """Every string of a record that a patient reads, with where it sits in the record."""
+    if location and isinstance(location[-1], str) and location[-1] in UNTRANSLATED_KEYS:
+        return
+    if isinstance(data, str):
+        yield location, data
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from prose_strings(item, location + (index,))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from prose_strings(value, location + (key,))
+
+
 def translate_record(data: Any, language: Language, key: str | None = None) -> Any:
     """A copy of a record's plain data with every prose string translated."""
     if key in UNTRANSLATED_KEYS:
@@ -118,3 +133,19 @@ def translate_record(data: Any, language: Language, key: str | None = None) -> A
     if isinstance(data, dict):
         return {k: translate_record(v, language, k) for k, v in data.items()}
     return data
+
+
+def extract_records(
+    fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel extractor for procedure records (``[leaflets.i18n:extract_records: ...]`` in babel.cfg).
+
+    Each message carries the record's file and line as its reference, and the
+    field path as a comment for translators.
+    """
+    path = Path(getattr(fileobj, "name", "record.yaml"))
+    document = parse_yaml(read_limited(fileobj, path), path)
+    for location, text in prose_strings(document.data):
+        text = text.strip()
+        if text:
+            yield document.line_of(location), None, text, [f"{path.stem}: {dotted(location)}"]

@@ -18,7 +18,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .content import Clinic, Procedure
-from .i18n import Language, translate_record
+from .i18n import SOURCE_LANGUAGE, Language, translate_record
 
 TEMPLATE = "leaflet.html"
 
@@ -83,6 +83,7 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
         procedure=leaflet.procedure,
         clinic=leaflet.clinic,
         language=language,
+        translated=language.code != SOURCE_LANGUAGE,
         large_print=leaflet.large_print,
         personal=leaflet.personal,
         out_of_date=leaflet.out_of_date,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -54,9 +54,21 @@ class YamlDocument:
         return 1
 
 
+def dotted(location: Location) -> str:
+    """A location as authors read it: ``what_to_expect.steps[2]`` (list items counted from 1)."""
+    text = ""
+    for part in location:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
 def read_yaml(path: Path) -> YamlDocument:
     """Parse ``path`` or raise one ``ContentError`` naming its line."""
-    text = _read_text(path)
+    return parse_yaml(_decode(_read_bytes(path), path), path)
+
+
+def parse_yaml(text: str, path: Path) -> YamlDocument:
+    """Parse YAML ``text`` that came from ``path``."""
     if not text.strip():
         raise ContentError("the file is empty", path, 1)
     try:
@@ -77,7 +89,7 @@ def read_yaml(path: Path) -> YamlDocument:
     return YamlDocument(path, data, value_lines, key_lines)
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -87,9 +99,12 @@ def _read_text(path: Path) -> str:
                 path,
                 1,
             )
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ContentError(f"cannot read the file: {exc.strerror}", path) from None
+
+
+def _decode(raw: bytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -101,6 +116,14 @@ def _read_text(path: Path) -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ContentError("the file holds a NUL byte; it is not a text file", path, line)
     return text.removeprefix("\ufeff")
+
+
+def read_limited(stream: BinaryIO, path: Path) -> str:
+    """Text from an open file, with the same size and encoding rules as ``read_yaml``."""
+    raw = stream.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ContentError(f"the file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB", path, 1)
+    return _decode(raw, path)
 
 
 def _refuse_aliases(text: str, path: Path) -> None:
