@@ -132,7 +132,7 @@ def test_build_all_builds_every_leaflet_regular_and_large_print(cli, project):
     built = sorted(Path(line).name for line in out.splitlines())
     assert len(built) == 10
     assert "coronary-blockage-opening.pdf" in built and "coronary-blockage-opening-large-print.pdf" in built
-    assert err.startswith("built 10, failed 0 in ")
+    assert err.startswith("built 10, refused 0, failed 0 in ")
 
 
 def test_build_all_a_broken_record_fails_alone(cli, project):

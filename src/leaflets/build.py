@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .content import Clinic, Procedure, Project
-from .errors import LeafletError, LeafletErrors, UsageError
-from .i18n import Language, load_language
+from .errors import LeafletError, LeafletErrors, UsageError, display_path
+from .catalogs import TranslationRefused, load_language, refusal
+from .i18n import Language, tracking_misses
 from .pdf import PdfRenderer
 from .render import Leaflet, Personal, make_environment, render_html
 
@@ -62,7 +63,12 @@ class Builder:
         clinic_id = leaflet.clinic.id
         if clinic_id not in self._environments:
             self._environments[clinic_id] = make_environment(self.project.templates, clinic_id)
-        return render_html(leaflet, self._environments[clinic_id])
+        with tracking_misses() as untranslated:
+            html = render_html(leaflet, self._environments[clinic_id])
+        if untranslated:
+            record = self.project.content / "procedures" / f"{leaflet.procedure.id}.yaml"
+            raise refusal(leaflet.language, untranslated, self.project.root, record)
+        return html
 
     def pdf(self, leaflet: Leaflet) -> bytes:
         return self.renderer.write_pdf(self.html(leaflet))
@@ -130,37 +136,63 @@ class BuildReport:
     """What a batch build did, for the summary."""
 
     built: list[Path] = field(default_factory=list)
+    refused: list[LeafletError] = field(default_factory=list)
     failed: list[LeafletError] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
 
 def build_all(project: Project, clinic: str = BUILD_OPTIONS["clinic"].default) -> BuildReport:
     """Every procedure, in every language of the clinic, regular and large print.
 
-    A broken record fails only its own leaflets: the rest are still built.
+    A broken record or catalog fails only its own leaflets, and a translation
+    that is incomplete refuses only the leaflets that print the missing strings:
+    the rest are still built.
     """
     started = time.perf_counter()
     report = BuildReport()
     the_clinic = project.load_clinic(clinic)
     builder = Builder(project)
+    languages = _usable_languages(builder, the_clinic.languages, report)
     for procedure_id in project.procedure_ids():
         try:
             procedure = project.load_procedure(procedure_id)
         except LeafletErrors as exc:
             report.failed.extend(exc.errors)
             continue
-        for lang in the_clinic.languages:
+        for lang in languages:
             for large_print in (False, True):
-                try:
-                    leaflet = builder.leaflet(procedure, the_clinic, lang, large_print)
-                    target = dist_path(project, leaflet)
-                    write_atomically(target, builder.pdf(leaflet))
-                    report.built.append(target)
-                except LeafletError as exc:
-                    report.failed.append(exc)
+                _build_into_dist(builder, builder.leaflet(procedure, the_clinic, lang, large_print), report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _usable_languages(builder: Builder, codes: list[str], report: BuildReport) -> list[str]:
+    usable = []
+    for code in codes:
+        try:
+            builder.language(code)
+            usable.append(code)
+        except LeafletErrors as exc:
+            report.failed.extend(exc.errors)
+        except LeafletError as exc:
+            report.failed.append(exc)
+    return usable
+
+
+def _build_into_dist(builder: Builder, leaflet: Leaflet, report: BuildReport) -> None:
+    target = dist_path(builder.project, leaflet)
+    try:
+        write_atomically(target, builder.pdf(leaflet))
+        report.built.append(target)
+    except LeafletErrors as exc:
+        refused = [e for e in exc.errors if isinstance(e, TranslationRefused)]
+        if refused:
+            name = display_path(target)
+            report.refused.append(LeafletError(f"refused {name}: {len(refused)} string(s) not translated; first: {refused[0]}"))
+        report.failed.extend(e for e in exc.errors if not isinstance(e, TranslationRefused))
+    except LeafletError as exc:
+        report.failed.append(exc)

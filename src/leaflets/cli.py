@@ -109,9 +109,13 @@ def run_build(project: Project, args: argparse.Namespace) -> int:
 def _report(report: BuildReport) -> int:
     for path in report.built:
         print(path)
-    for error in report.failed:
+    for error in report.refused + report.failed:
         print(error, file=sys.stderr)
-    print(f"built {len(report.built)}, failed {len(report.failed)} in {report.seconds:.1f} s", file=sys.stderr)
+    print(
+        f"built {len(report.built)}, refused {len(report.refused)}, failed {len(report.failed)} "
+        f"in {report.seconds:.1f} s",
+        file=sys.stderr,
+    )
     return 0 if report.ok else 1
 
 

@@ -1,13 +1,15 @@
 """Languages: loading catalogs, translating a record, and locale formatting with Babel.
 
-English is the source language. Every other language comes from a compiled
-gettext catalog under ``locales/<lang>/LC_MESSAGES/``.
+English is the source language. Every other language comes from a gettext
+catalog, ``locales/<lang>/LC_MESSAGES/messages.po`` (loaded by ``catalogs.py``).
 """
 
 from __future__ import annotations
 
 import gettext
-from dataclasses import dataclass
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
@@ -16,7 +18,6 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
-from babel.support import Translations
 
 from .errors import NotFoundError
 from .yamlfile import Location, dotted, parse_yaml, read_limited
@@ -28,13 +29,29 @@ DOMAIN = "messages"
 UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration"})
 
 
+_MISSES: ContextVar[list[str] | None] = ContextVar("leaflets_untranslated", default=None)
+
+
 @dataclass(frozen=True)
 class Language:
-    """A leaflet language: its catalog and how Babel formats for it."""
+    """A leaflet language: its catalog and how Babel formats for it.
+
+    A message is used only when the catalog has a complete, non-fuzzy
+    translation of it. Anything else is recorded (see ``tracking_misses``) so
+    the leaflet can be refused: there is no silent fallback to English.
+    """
 
     code: str
     locale: Locale
-    translations: gettext.NullTranslations
+    translations: gettext.NullTranslations = field(default_factory=gettext.NullTranslations)
+    complete: frozenset[str] = frozenset()
+    catalog_path: Path | None = None
+    catalog_lines: dict[str, int] = field(default_factory=dict)
+    fuzzy: frozenset[str] = frozenset()
+
+    @property
+    def is_source(self) -> bool:
+        return self.code == SOURCE_LANGUAGE
 
     @property
     def direction(self) -> str:
@@ -51,10 +68,20 @@ class Language:
         return self.locale.get_display_name(self.locale) or self.code
 
     def gettext(self, message: str) -> str:
-        return self.translations.gettext(message)
+        if self.is_source:
+            return message
+        if message in self.complete:
+            return self.translations.gettext(message)
+        _record_miss(message)
+        return message
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.translations.ngettext(singular, plural, n)
+        if self.is_source:
+            return singular if n == 1 else plural
+        if singular in self.complete:
+            return self.translations.ngettext(singular, plural, n)
+        _record_miss(singular)
+        return singular if n == 1 else plural
 
     def date(self, value: date) -> str:
         return format_date(value, format="long", locale=self.locale)
@@ -93,19 +120,28 @@ class Language:
         }
 
 
-def load_language(locales: Path, code: str) -> Language:
-    """The language ``code`` with its compiled catalog (English needs none)."""
+def _record_miss(message: str) -> None:
+    misses = _MISSES.get()
+    if misses is not None and message not in misses:
+        misses.append(message)
+
+
+@contextmanager
+def tracking_misses() -> Iterator[list[str]]:
+    """Collect, in order, every message asked for that has no usable translation."""
+    misses: list[str] = []
+    token = _MISSES.set(misses)
     try:
-        locale = Locale.parse(code)
+        yield misses
+    finally:
+        _MISSES.reset(token)
+
+
+def parse_locale(code: str) -> Locale:
+    try:
+        return Locale.parse(code)
     except (ValueError, UnknownLocaleError):
-        raise NotFoundError(f"'{code}' is not a language code Babel knows (try en, es, fr, ar, zh_Hans, vi)") from None
-    if code == SOURCE_LANGUAGE:
-        return Language(code, locale, gettext.NullTranslations())
-    catalog = locales / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if not catalog.is_file():
-        raise NotFoundError(f"no compiled catalog for '{code}' (expected {catalog})")
-    with catalog.open("rb") as handle:
-        return Language(code, locale, Translations(handle, domain=DOMAIN))
+        raise NotFoundError(f"'{code}' is not a language code Babel knows (such as en, es, fr, ar, zh_Hans, vi)") from None
 
 
 def prose_strings(data: Any, location: Location = ()) -> Iterator[tuple[Location, str]]:

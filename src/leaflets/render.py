@@ -68,7 +68,6 @@ def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.En
         lstrip_blocks=True,
     )
     environment.filters["css_content"] = css_content
-    environment.filters["bdi"] = bdi
     environment.globals.update(PAGE=PAGE_NUMBER, PAGES=PAGE_COUNT)
     return environment
 
@@ -111,7 +110,7 @@ def pictogram_alt(language: Language) -> dict[str, str]:
 
 
 def install_language(environment: jinja2.Environment, language: Language) -> None:
-    """Make ``_()`` and ``{% trans %}`` speak ``language``.
+    """Make ``_()``, ``| isolate`` and ``| bdi`` speak ``language``.
 
     Translations are escaped like any other text: a catalog is input from many
     hands, so markup in a translation is printed, never interpreted.
@@ -121,6 +120,9 @@ def install_language(environment: jinja2.Environment, language: Language) -> Non
         ngettext=lambda singular, plural, n: escape(language.ngettext(singular, plural, n)),
         newstyle=True,
     )
+    rtl = language.direction == "rtl"
+    environment.filters["isolate"] = (lambda text: f"\u2068{text}\u2069") if rtl else str
+    environment.filters["bdi"] = lambda text: bdi(text, rtl)
 
 
 PAGE_NUMBER, PAGE_COUNT = "\x01", "\x02"
@@ -148,6 +150,12 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def bdi(text: str) -> Markup:
-    """Isolate a phone number or code so right-to-left text cannot reorder its digits."""
+def bdi(text: str, rtl: bool = False) -> Markup:
+    """A phone number or code, isolated so right-to-left text cannot reorder its digits.
+
+    WeasyPrint does not apply ``unicode-bidi: isolate``, so in right-to-left
+    leaflets the isolation is done with the Unicode characters LRI and PDI.
+    """
+    if rtl:
+        text = f"\u2066{text}\u2069"
     return Markup('<bdi class="phone" dir="ltr">%s</bdi>') % text

@@ -1,0 +1,160 @@
+"""Translation catalogs: loading and checking them, and explaining a refused leaflet.
+
+A catalog is ``locales/<lang>/LC_MESSAGES/messages.po``. It is checked with GNU
+``msgfmt -c --check-format`` (syntax, headers, placeholders; the same check
+translators' tools run) and with Babel (plural forms for the language), then
+compiled in memory, so a stale ``.mo`` can never be used by mistake.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from .errors import LeafletError, LeafletErrors, NotFoundError, display_path
+from .i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
+
+
+class CatalogError(LeafletError):
+    """A catalog that cannot be used: a syntax error, a broken placeholder, wrong plural forms."""
+
+
+class TranslationRefused(LeafletError):
+    """A leaflet whose translation is missing, fuzzy or out of date for some string it prints."""
+
+
+def catalog_path(locales: Path, code: str) -> Path:
+    return locales / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def load_language(locales: Path, code: str) -> Language:
+    """The language ``code`` with its checked catalog (English, the source, needs none)."""
+    locale = parse_locale(code)
+    if code == SOURCE_LANGUAGE:
+        return Language(code, locale)
+    path = catalog_path(locales, code)
+    if not path.is_file():
+        raise NotFoundError(f"no catalog for '{code}': expected {display_path(path)} (create it with: leaflets i18n init {code})")
+    compiled = _msgfmt(path)
+    catalog = _read_catalog(path)
+    _check_plural_forms(catalog, path, code)
+    translations = Translations(io.BytesIO(compiled), domain=DOMAIN)
+    return Language(
+        code,
+        locale,
+        translations,
+        complete=frozenset(_message_key(m.id) for m in catalog if m.id and not m.fuzzy and _translated(m.string)),
+        catalog_path=path,
+        catalog_lines={_message_key(m.id): m.lineno for m in catalog if m.id},
+        fuzzy=frozenset(_message_key(m.id) for m in catalog if m.id and m.fuzzy),
+    )
+
+
+def _message_key(message_id: str | tuple[str, ...]) -> str:
+    return message_id[0] if isinstance(message_id, tuple) else message_id
+
+
+def _translated(string: str | tuple[str, ...]) -> bool:
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
+_MSGFMT_PROBLEM = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.+)$")
+
+
+def _msgfmt(path: Path) -> bytes:
+    """Check a catalog with GNU msgfmt and return it compiled; raise every problem it finds."""
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        raise CatalogError("msgfmt (GNU gettext) is needed to check catalogs; run scripts/setup.sh", path)
+    result = subprocess.run(
+        [msgfmt, "-c", "--check-format", "-o", "-", str(path)], capture_output=True, timeout=60, check=False
+    )
+    if result.returncode == 0:
+        return result.stdout
+    errors = []
+    for line in result.stderr.decode("utf-8", "replace").splitlines():
+        match = _MSGFMT_PROBLEM.match(line)
+        if match and not match["message"].startswith("warning:"):
+            errors.append(CatalogError(match["message"], path, int(match["line"])))
+    raise LeafletErrors(errors or [CatalogError("msgfmt refused this catalog", path)])
+
+
+def _read_catalog(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, abort_invalid=True)
+
+
+def _check_plural_forms(catalog: Catalog, path: Path, code: str) -> None:
+    expected = get_plural(code)
+    if catalog.num_plurals != expected.num_plurals:
+        raise LeafletErrors([CatalogError(
+            f"Plural-Forms has nplurals={catalog.num_plurals}, but {code} needs {expected.plural_forms}",
+            path, _header_line(path, "Plural-Forms"),
+        )])
+    wrong = [
+        CatalogError(f"this entry has {len(m.string)} plural forms; {code} needs {expected.num_plurals}", path, m.lineno)
+        for m in catalog
+        if m.id and isinstance(m.string, tuple) and len(m.string) != expected.num_plurals
+    ]
+    if wrong:
+        raise LeafletErrors(wrong)
+
+
+def _header_line(path: Path, field: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if line.startswith(f'"{field}:'):
+            return number
+    return 1
+
+
+def refusal(language: Language, misses: list[str], root: Path, record: Path | None = None) -> LeafletErrors:
+    """Why a leaflet in ``language`` cannot be built: one line per untranslated string.
+
+    Each line names where the English comes from (record or template, file:line)
+    and where the catalog stands (the fuzzy entry's line, or that it is missing).
+    """
+    sources = source_locations(root)
+    errors = []
+    for message in misses:
+        path, line = _best_source(sources.get(message, []), record)
+        if message in language.fuzzy:
+            state = f"fuzzy at {display_path(language.catalog_path)}:{language.catalog_lines[message]}"
+        elif message in language.catalog_lines:
+            state = f"untranslated at {display_path(language.catalog_path)}:{language.catalog_lines[message]}"
+        else:
+            state = f"missing from {display_path(language.catalog_path)}; run 'leaflets i18n update'"
+        errors.append(TranslationRefused(f"not translated into {language.code} ({state}): {_quote(message)}", path, line))
+    return LeafletErrors(errors)
+
+
+def _best_source(places: list[tuple[Path, int]], record: Path | None) -> tuple[Path | None, int | None]:
+    for path, line in places:
+        if record is not None and path.resolve() == record.resolve():
+            return path, line
+    return places[0] if places else (None, None)
+
+
+def _quote(message: str, limit: int = 70) -> str:
+    text = " ".join(message.split())
+    return f'"{text}"' if len(text) <= limit else f'"{text[: limit - 3]}..."'
+
+
+def source_locations(root: Path) -> dict[str, list[tuple[Path, int]]]:
+    """Where every English message comes from, found the way ``pybabel extract`` finds it."""
+    with (root / "babel.cfg").open(encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    places: dict[str, list[tuple[Path, int]]] = {}
+    for filename, line, message, _comments, _context in extract_from_dir(str(root), method_map, options_map):
+        key = _message_key(message)
+        places.setdefault(key, []).append((root / filename, line))
+    return places
