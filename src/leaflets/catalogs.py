@@ -32,6 +32,10 @@ class CatalogError(LeafletError):
 class TranslationRefused(LeafletError):
     """A leaflet whose translation is missing, fuzzy or out of date for some string it prints."""
 
+    def __init__(self, message: str, path: Path | None, line: int | None, fuzzy: bool = False):
+        super().__init__(message, path, line)
+        self.fuzzy = fuzzy
+
 
 def catalog_path(locales: Path, code: str) -> Path:
     return locales / code / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -133,7 +137,9 @@ def refusal(language: Language, misses: list[str], root: Path, record: Path | No
             state = f"untranslated at {display_path(language.catalog_path)}:{language.catalog_lines[message]}"
         else:
             state = f"missing from {display_path(language.catalog_path)}; run 'leaflets i18n update'"
-        errors.append(TranslationRefused(f"not translated into {language.code} ({state}): {_quote(message)}", path, line))
+        errors.append(TranslationRefused(
+            f"not translated into {language.code} ({state}): {_quote(message)}", path, line, message in language.fuzzy
+        ))
     return LeafletErrors(errors)
 
 
@@ -158,3 +164,58 @@ def source_locations(root: Path) -> dict[str, list[tuple[Path, int]]]:
         key = _message_key(message)
         places.setdefault(key, []).append((root / filename, line))
     return places
+
+
+HEADER_COMMENT = """\
+# Patient-leaflet texts for leaflets.
+# DRAFT TRANSLATION: every translation here must be reviewed by a qualified
+# medical translator before it is given to patients. Leaflets built from it
+# say so on every page.
+# Copyright (C) 2026 leaflets contributors"""
+
+
+def babel_commands(root: Path, action: str, lang: str | None = None) -> list[str]:
+    """The ``pybabel`` command line for one step of the translation workflow, run from ``root``."""
+    pot = "locales/messages.pot"
+    commands = {
+        "extract": ["extract", "-F", "babel.cfg", "-o", pot, "--project", "leaflets", "--version", _version(),
+                    "--msgid-bugs-address", "content-team@example.org", "--copyright-holder", "leaflets contributors",
+                    "--header-comment", HEADER_COMMENT, "-c", "TRANSLATORS:", "--sort-by-file", "."],
+        "update": ["update", "-i", pot, "-d", "locales", "-D", DOMAIN, "--previous"],
+        "init": ["init", "-i", pot, "-d", "locales", "-D", DOMAIN, "-l", lang or ""],
+        "compile": ["compile", "-d", "locales", "-D", DOMAIN, "--statistics"],
+    }
+    return ["pybabel", *commands[action]]
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def run_babel(root: Path, action: str, lang: str | None = None) -> int:
+    """Run one workflow step with Babel's own command line, as translators' tools expect."""
+    import os
+
+    from babel.messages.frontend import CommandLineInterface
+
+    if action == "init":
+        parse_locale(lang or "")
+        if catalog_path(root / "locales", lang or "").exists():
+            raise LeafletErrors([CatalogError(f"a catalog for '{lang}' exists already; use 'leaflets i18n update'",
+                                              catalog_path(root / "locales", lang or ""))])
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        CommandLineInterface().run(babel_commands(root, action, lang))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        os.chdir(previous)
+    return 0
+
+
+def catalog_languages(locales: Path) -> list[str]:
+    """Every language that has a catalog under ``locales/``."""
+    return sorted(p.parent.parent.name for p in locales.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import __version__
 from .build import BUILD_OPTIONS, BuildReport, build_all, build_one
-from .checks import check_project
+from .catalogs import run_babel
+from .checks import check_project, translation_status
 from .content import Project
 from .errors import LeafletError, LeafletErrors, UsageError
 from .render import Personal
@@ -29,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("babel").propagate = False  # Babel's commands print through their own handler
     project = Project(Path(args.root))
     try:
         return args.command(project, args)
@@ -71,19 +73,31 @@ def make_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate every record and clinic file")
     check.set_defaults(command=run_check)
+
+    i18n = commands.add_parser("i18n", help="the translation workflow: extract, update, init, compile, status")
+    steps = i18n.add_subparsers(title="steps", required=True, metavar="STEP")
+    for step, text in (
+        ("extract", "write locales/messages.pot from the templates, the code and every record"),
+        ("update", "merge messages.pot into every catalog (changed strings become fuzzy)"),
+        ("compile", "compile every catalog to a .mo file"),
+    ):
+        steps.add_parser(step, help=text).set_defaults(command=run_i18n, step=step, lang=None)
+    init = steps.add_parser("init", help="start a catalog for a new language")
+    init.add_argument("lang", help="the language code, such as es or zh_Hans")
+    init.set_defaults(command=run_i18n, step="init")
+    status = steps.add_parser("status", help="a table of procedures by language: complete, or what is missing")
+    status.set_defaults(command=run_i18n_status)
     return parser
 
 
 def run_list(project: Project, args: argparse.Namespace) -> int:
     procedures = project.load_all_procedures()
-    rows = [("ID", "TITLE", "CODE", "STATUS", "REVIEW DUE")]
+    rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
         codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
         status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date(date.today()) else "")
-        rows.append((procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        rows.append([procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()])
+    _print_table(rows)
     return 0
 
 
@@ -138,6 +152,25 @@ def _personal(args: argparse.Namespace) -> Personal:
         except ValueError:
             raise UsageError('--appointment is not a valid date and time; write it as "YYYY-MM-DD HH:MM"') from None
     return Personal(appointment=appointment, **values)
+
+
+def run_i18n(project: Project, args: argparse.Namespace) -> int:
+    return run_babel(project.root, args.step, args.lang)
+
+
+def run_i18n_status(project: Project, args: argparse.Namespace) -> int:
+    status = translation_status(project)
+    languages = sorted({lang for _, lang in status})
+    procedures = sorted({procedure for procedure, _ in status})
+    rows = [["PROCEDURE", *languages]] + [[p, *(str(status[p, lang]) for lang in languages)] for p in procedures]
+    _print_table(rows)
+    return 0 if all(str(state) == "complete" for state in status.values()) else 1
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 def run_check(project: Project, args: argparse.Namespace) -> int:

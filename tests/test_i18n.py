@@ -1,0 +1,241 @@
+"""Translations: catalogs for everything a patient reads, never stale, never mixed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pikepdf
+import pytest
+from babel.messages.pofile import read_po, write_po
+from fontTools.ttLib import TTFont
+
+from leaflets.build import Builder, build_one
+from leaflets.catalogs import catalog_languages, load_language
+from leaflets.content import Project
+from leaflets.errors import LeafletErrors, NotFoundError
+
+from conftest import REPO, pdf_text
+
+LANGUAGES = ["es", "fr", "ar", "zh_Hans", "vi"]
+CATALOGS = sorted((REPO / "locales").glob("*/LC_MESSAGES/messages.po"))
+
+
+def test_every_language_has_a_catalog():
+    assert catalog_languages(REPO / "locales") == sorted(LANGUAGES)
+
+
+@pytest.mark.parametrize("catalog", CATALOGS, ids=lambda p: p.parent.parent.name)
+def test_msgfmt_accepts_every_shipped_catalog(catalog):
+    result = subprocess.run(["msgfmt", "-c", "--check-format", "-o", "/dev/null", str(catalog)], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("catalog", CATALOGS, ids=lambda p: p.parent.parent.name)
+def test_every_catalog_says_it_is_a_draft_translation(catalog):
+    text = catalog.read_text(encoding="utf-8")
+    assert "DRAFT" in text.split('msgid ""')[0]
+    assert "not yet reviewed" in text
+
+
+def test_pybabel_extract_works_from_the_repository_root(tmp_path):
+    pybabel = Path(sys.executable).parent / "pybabel"
+    result = subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "-o", str(tmp_path / "x.pot"), "."],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    pot = (tmp_path / "x.pot").read_text(encoding="utf-8")
+    assert "#. dialysis-fistula-creation: preparation[1]\n#: content/procedures/dialysis-fistula-creation.yaml:" in pot
+    assert "#: templates/leaflet.html:" in pot and 'msgid "When to get help"' in pot
+    assert 'msgid_plural "%(low)s to %(num)s hours"' in pot
+
+
+def test_the_shipped_template_is_current(tmp_path):
+    """locales/messages.pot holds exactly what extraction finds today."""
+    pybabel = Path(sys.executable).parent / "pybabel"
+    subprocess.run([str(pybabel), "--quiet", "extract", "-F", "babel.cfg", "-o", str(tmp_path / "now.pot"), "."], cwd=REPO, check=True)
+    ids = lambda path: {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(path.open("rb")) if m.id}
+    assert ids(tmp_path / "now.pot") == ids(REPO / "locales" / "messages.pot")
+
+
+def test_every_leaflet_in_every_language_is_complete(cli):
+    code, out, _ = cli("--root", REPO, "i18n", "status")
+    assert code == 0
+    assert out.splitlines()[0].split() == ["PROCEDURE", "ar", "es", "fr", "vi", "zh_Hans"]
+    assert all(line.split()[1:] == ["complete"] * 5 for line in out.splitlines()[1:])
+
+
+@pytest.mark.parametrize("lang, title_words, lang_tag", [
+    ("es", "fístula", "es"), ("fr", "fistule", "fr"), ("ar", "ناسور", "ar"), ("zh_Hans", "内瘘", "zh-Hans"), ("vi", "thông", "vi"),
+])
+def test_a_translated_leaflet(tmp_path, lang, title_words, lang_tag):
+    target, _ = build_one(Project(REPO), "dialysis-fistula-creation", lang=lang, output=str(tmp_path / f"{lang}.pdf"))
+    text = pdf_text(target)
+    language = load_language(REPO / "locales", lang)
+    assert language.gettext("When to get help") in text
+    assert language.gettext("Making a fistula in your arm for dialysis") in text
+    assert title_words in text.lower()
+    assert "When to get help" not in text
+    assert language.gettext("Translated from English version %(version)s · draft translation") % {"version": "1.0"} in text.replace("\u2068", "").replace("\u2069", "")
+    with pikepdf.open(target) as pdf:
+        assert str(pdf.Root.Lang) == lang_tag
+        fonts = {str(f.get("/BaseFont")).split("+")[-1] for page in pdf.pages for f in page.Resources.Font.values()}
+    assert fonts <= {"Leaflet-Sans", "Leaflet-Sans-Bold", "Leaflet-Sans-Italic", "Leaflet-Arabic", "Leaflet-Arabic-Bold",
+                     "Leaflet-Chinese", "Leaflet-Chinese-Bold"}
+
+
+def test_arabic_is_right_to_left_with_isolated_numbers():
+    builder = Builder(Project(REPO))
+    project = Project(REPO)
+    html = builder.html(builder.leaflet(project.load_procedure("coronary-blockage-opening"), project.load_clinic("example"), "ar"))
+    assert '<html lang="ar" dir="rtl">' in html
+    assert '<bdi class="phone" dir="ltr">\u2066(555) 010-2000\u2069</bdi>' in html
+
+
+def test_phone_numbers_survive_right_to_left_layout(tmp_path):
+    target, _ = build_one(Project(REPO), "coronary-blockage-opening", lang="ar", output=str(tmp_path / "ar.pdf"))
+    text = pdf_text(target)
+    assert "(555) 010-2000" in text and "(555) 010-2999" in text
+
+
+def edit_record(project: Path, procedure_id: str, old: str, new: str) -> None:
+    path = project / "content" / "procedures" / f"{procedure_id}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_editing_one_english_sentence_refuses_exactly_the_leaflets_that_print_it(cli, project, tmp_path):
+    edit_record(project, "kidney-tube-tract-widening", "Take off any jewelry", "Please take off any jewelry")
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "es", "--output", tmp_path / "es.pdf")
+    assert code == 1 and not (tmp_path / "es.pdf").exists()
+    [line] = err.splitlines()
+    assert re.fullmatch(
+        r".*content/procedures/kidney-tube-tract-widening\.yaml:\d+: not translated into es "
+        r"\(missing from .*locales/es/LC_MESSAGES/messages\.po; run 'leaflets i18n update'\): \"Please take off any jewelry.*\"",
+        line,
+    ), line
+    assert cli("--root", project, "build", "kidney-tube-tract-widening", "--output", tmp_path / "en.pdf")[0] == 0
+    assert cli("--root", project, "build", "dialysis-fistula-creation", "--lang", "es", "--output", tmp_path / "other.pdf")[0] == 0
+
+    # The translators' workflow: the changed string comes back fuzzy, which is still refused ...
+    assert cli("--root", project, "i18n", "extract")[0] == 0
+    assert cli("--root", project, "i18n", "update")[0] == 0
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "es", "--output", tmp_path / "es.pdf")
+    assert code == 1 and "(fuzzy at " in err and "Please take off any jewelry" in err
+    # ... until a translator confirms it.
+    catalog_file = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    catalog = read_po(catalog_file.open("rb"))
+    for message in catalog:
+        if message.id and message.fuzzy:
+            message.flags.discard("fuzzy")
+            message.previous_id = []
+    with catalog_file.open("wb") as handle:
+        write_po(handle, catalog)
+    assert cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "es", "--output", tmp_path / "es.pdf")[0] == 0
+
+
+def test_editing_a_template_word_refuses_every_translated_leaflet(cli, project, tmp_path):
+    template = project / "templates" / "leaflet.html"
+    template.write_text(template.read_text().replace('_("Words to know")', '_("Words you may hear")'))
+    status = cli("--root", project, "i18n", "status")
+    assert status[0] == 1
+    assert all(line.split()[1:] == ["1", "missing"] * 5 for line in status[1].splitlines()[1:])
+    code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "vi", "--output", tmp_path / "vi.pdf")
+    assert code == 1 and 'templates/leaflet.html:' in err and '"Words you may hear"' in err
+
+
+def write_catalog(project: Path, lang: str, edit) -> Path:
+    path = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return path
+
+
+def catalog_problems(cli, project: Path, lang: str) -> tuple[int, str]:
+    code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", lang, "--output", project / "x.pdf")
+    assert not (project / "x.pdf").exists()
+    return code, err
+
+
+def test_a_catalog_with_a_syntax_error(cli, project):
+    path = write_catalog(project, "fr", lambda t: t.replace('msgstr "Quand demander de l', 'msgstr "Quand demander de l\n', 1))
+    code, err = catalog_problems(cli, project, "fr")
+    assert code == 1
+    assert re.fullmatch(rf"{re.escape(str(path))}:\d+: end-of-line within string\n(.*\n)*", err), err
+
+
+def test_a_renamed_placeholder(cli, project):
+    path = write_catalog(project, "es", lambda t: re.sub(r'(msgid "Page %\(page\)s of %\(pages\)s"\nmsgstr ".*?)%\(page\)s', r"\1%(pagina)s", t))
+    code, err = catalog_problems(cli, project, "es")
+    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: a format specification for argument 'pagina', as in 'msgstr', doesn't exist in 'msgid'\n", err), err
+
+
+def test_a_missing_placeholder(cli, project):
+    path = write_catalog(project, "es", lambda t: re.sub(r'(msgid "version %\(version\)s"\nmsgstr ")[^"]*"', r'\1versión"', t))
+    code, err = catalog_problems(cli, project, "es")
+    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: a format specification for argument 'version' doesn't exist in 'msgstr'\n", err), err
+
+
+def test_wrong_plural_forms(cli, project):
+    path = write_catalog(project, "ar", lambda t: re.sub(r'"Plural-Forms: nplurals=6;[^"]*"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\\\n"', t))
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r'msgstr\[[2-5]\] "[^"]*"\n', "", text)
+    path.write_text(text, encoding="utf-8")
+    code, err = catalog_problems(cli, project, "ar")
+    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: Plural-Forms has nplurals=2, but ar needs nplurals=6; .*\n", err), err
+
+
+def test_a_language_without_a_catalog(cli, project):
+    code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "de", "--output", project / "x.pdf")
+    assert (code, err) == (1, "no catalog for 'de': expected locales/de/LC_MESSAGES/messages.po (create it with: leaflets i18n init de)\n") or \
+        err.endswith("/locales/de/LC_MESSAGES/messages.po (create it with: leaflets i18n init de)\n")
+
+
+def test_a_clinic_language_without_a_catalog_fails_alone(cli, project):
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, de]", clinic.read_text()))
+    code, out, err = cli("--root", project, "build", "--all")
+    assert code == 1
+    assert len(out.splitlines()) == 10
+    assert "no catalog for 'de'" in err and not (project / "dist" / "example" / "de").exists()
+
+
+def test_init_starts_a_new_catalog(cli, project):
+    assert cli("--root", project, "i18n", "init", "de")[0] == 0
+    assert (project / "locales" / "de" / "LC_MESSAGES" / "messages.po").is_file()
+    code, _, err = cli("--root", project, "i18n", "init", "de")
+    assert code == 1 and "exists already" in err
+
+
+def test_durations_are_exact_and_plural_aware():
+    es, ar, zh = (load_language(REPO / "locales", code) for code in ("es", "ar", "zh_Hans"))
+    assert es.duration(60, 120) == es.ngettext("%(low)s to %(num)s hour", "%(low)s to %(num)s hours", 2) % {"low": "1", "num": "2"}
+    assert "90" in es.duration(45, 90) and "45" in es.duration(45, 90)
+    assert es.duration(150, 150) == es.ngettext("%(num)s minute", "%(num)s minutes", 150) % {"num": "150"}
+    assert ar.ngettext("%(num)s hour", "%(num)s hours", 2) != ar.ngettext("%(num)s hour", "%(num)s hours", 11)
+    assert "2" in zh.duration(60, 120)
+
+
+def test_locale_formatting():
+    es, ar, zh, vi = (load_language(REPO / "locales", code) for code in ("es", "ar", "zh_Hans", "vi"))
+    assert es.own_name == "español" and vi.own_name == "Tiếng Việt" and ar.own_name == "العربية"
+    assert ar.direction == "rtl" and es.direction == "ltr"
+    assert es.date(datetime(2027, 11, 23).date()) == "23 de noviembre de 2027"
+    assert "2027" in zh.date(datetime(2027, 11, 23).date()) and "11" in zh.date(datetime(2027, 11, 23).date())
+    assert es.list(["a", "b", "c"]) == "a, b y c"
+    assert "9:30" in es.datetime(datetime(2026, 12, 1, 9, 30))
+
+
+def test_the_shipped_fonts_cover_every_character_of_every_catalog_and_record():
+    fonts = sorted((REPO / "templates" / "fonts").glob("*.[ot]tf"))
+    covered = set()
+    for font in fonts:
+        covered |= {chr(code) for code in TTFont(font).getBestCmap()}
+    texts = [p.read_text(encoding="utf-8") for p in CATALOGS]
+    texts += [p.read_text(encoding="utf-8") for p in (REPO / "content").rglob("*.yaml")]
+    texts += [(REPO / "templates" / "leaflet.html").read_text(encoding="utf-8")]
+    used = set("".join(texts)) - {"\n", "\t", "\r"}
+    assert sorted(used - covered) == []
