@@ -19,7 +19,8 @@ def copy_project(source: Path, target: Path) -> Path:
     shutil.copytree(source / "content", target / "content")
     shutil.copytree(REPO / "templates", target / "templates")
     if (REPO / "locales").is_dir():
-        shutil.copytree(REPO / "locales", target / "locales")
+        shutil.copytree(REPO / "locales", target / "locales", ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copy(REPO / "babel.cfg", target / "babel.cfg")
     return target
 
 

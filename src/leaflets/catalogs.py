@@ -157,6 +157,8 @@ def _quote(message: str, limit: int = 70) -> str:
 
 def source_locations(root: Path) -> dict[str, list[tuple[Path, int]]]:
     """Where every English message comes from, found the way ``pybabel extract`` finds it."""
+    if not (root / "babel.cfg").is_file():
+        return {}
     with (root / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
     places: dict[str, list[tuple[Path, int]]] = {}

@@ -100,25 +100,6 @@ class Language:
     def number(self, value: int) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def duration(self, min_minutes: int, max_minutes: int) -> str:
-        """An exact duration range such as '1 to 2 hours' or '45 to 90 minutes', never rounded."""
-        if min_minutes % 60 == 0 and max_minutes % 60 == 0:
-            low, high = min_minutes // 60, max_minutes // 60
-            if low == high:
-                return self.ngettext("%(num)s hour", "%(num)s hours", high) % {"num": self.number(high)}
-            return self.ngettext("%(low)s to %(num)s hour", "%(low)s to %(num)s hours", high) % {
-                "low": self.number(low),
-                "num": self.number(high),
-            }
-        if min_minutes == max_minutes:
-            return self.ngettext("%(num)s minute", "%(num)s minutes", max_minutes) % {
-                "num": self.number(max_minutes)
-            }
-        return self.ngettext("%(low)s to %(num)s minute", "%(low)s to %(num)s minutes", max_minutes) % {
-            "low": self.number(min_minutes),
-            "num": self.number(max_minutes),
-        }
-
 
 def _record_miss(message: str) -> None:
     misses = _MISSES.get()

@@ -87,7 +87,6 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
         personal=leaflet.personal,
         out_of_date=leaflet.out_of_date,
         fingerprint=fingerprint(record),
-        pictogram_alt=pictogram_alt(language),
     )
 
 
@@ -95,18 +94,6 @@ def fingerprint(record: dict[str, Any]) -> str:
     """A short hash of what the leaflet prints, so a paper copy can be traced to its source."""
     canonical = json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(canonical).hexdigest()[:8]
-
-
-def pictogram_alt(language: Language) -> dict[str, str]:
-    """Alt text for each pictogram, in the leaflet's language."""
-    _ = language.gettext
-    return {
-        "no-food-drink": _("Picture: do not eat or drink"),
-        "no-driving": _("Picture: do not drive"),
-        "medicines": _("Picture: medicines"),
-        "wound-care": _("Picture: a bandage on the skin"),
-        "phone-help": _("Picture: a telephone"),
-    }
 
 
 def install_language(environment: jinja2.Environment, language: Language) -> None:
