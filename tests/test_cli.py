@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import pdf_text
@@ -126,16 +127,37 @@ def test_an_over_long_patient_name(cli, project, tmp_path):
     assert (code, err) == (1, "--patient-name is too long (at most 120 characters)\n")
 
 
-def test_build_all_builds_every_leaflet_regular_and_large_print(cli, project):
+def only_languages(project: Path, languages: str) -> None:
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(re.sub(r"languages: \[.*\]", f"languages: [{languages}]", clinic.read_text()))
+
+
+def test_build_all_builds_every_leaflet_in_every_language_regular_and_large_print(cli, project):
+    only_languages(project, "en, ar")
     code, out, err = cli("--root", project, "build", "--all", "--clinic", "example")
     assert code == 0
-    built = sorted(Path(line).name for line in out.splitlines())
-    assert len(built) == 10
-    assert "coronary-blockage-opening.pdf" in built and "coronary-blockage-opening-large-print.pdf" in built
-    assert err.startswith("built 10, refused 0, failed 0 in ")
+    built = sorted(str(Path(line).relative_to(project / "dist" / "example")) for line in out.splitlines())
+    assert len(built) == 20
+    assert "en/coronary-blockage-opening.pdf" in built and "ar/coronary-blockage-opening-large-print.pdf" in built
+    assert err.startswith("built 20, refused 0, failed 0 in ")
+
+
+def test_build_all_reports_a_refused_translation_and_builds_the_rest(cli, project):
+    only_languages(project, "en, es")
+    record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
+    record.write_text(record.read_text().replace("summary: ", "summary: Newly edited. ", 1))
+    code, out, err = cli("--root", project, "build", "--all")
+    assert code == 1
+    assert len(out.splitlines()) == 18
+    refused = [line for line in err.splitlines() if line.startswith("refused ")]
+    assert refused == [
+        line for line in refused if "dist/example/es/foot-vein-arterialization" in line and "not translated into es" in line
+    ] and len(refused) == 2
+    assert err.splitlines()[-1].startswith("built 18, refused 2, failed 0 in ")
 
 
 def test_build_all_a_broken_record_fails_alone(cli, project):
+    only_languages(project, "en")
     record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
     record.write_text(record.read_text().replace("title:", "titel:", 1))
     code, out, err = cli("--root", project, "build", "--all")

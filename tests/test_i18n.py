@@ -200,7 +200,7 @@ def test_a_language_without_a_catalog(cli, project):
 
 def test_a_clinic_language_without_a_catalog_fails_alone(cli, project):
     clinic = project / "content" / "clinics" / "example.yaml"
-    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, de]", clinic.read_text()))
+    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, de]", clinic.read_text()))  # de has no catalog
     code, out, err = cli("--root", project, "build", "--all")
     assert code == 1
     assert len(out.splitlines()) == 10
