@@ -70,7 +70,7 @@ def test_every_page_has_the_footer(english):
         )
         text = folded(result.stdout)
         assert f"Page {page} of {pages}" in text
-        assert "coronary-blockage-opening · version 1.0 · review by November 23, 2027 · English" in text
+        assert "coronary-blockage-opening (CPT 92943) · version 1.0 · review by November 23, 2027 · English" in text
         assert "DRAFT" in text
 
 
