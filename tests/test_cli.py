@@ -139,7 +139,7 @@ def test_build_all_builds_every_leaflet_in_every_language_regular_and_large_prin
     built = sorted(str(Path(line).relative_to(project / "dist" / "example")) for line in out.splitlines())
     assert len(built) == 20
     assert "en/coronary-blockage-opening.pdf" in built and "ar/coronary-blockage-opening-large-print.pdf" in built
-    assert err.startswith("built 20, refused 0, failed 0 in ")
+    assert err.splitlines()[-1].startswith("built 20, unchanged 0, refused 0, failed 0 in ")
 
 
 def test_build_all_reports_a_refused_translation_and_builds_the_rest(cli, project):
@@ -153,7 +153,7 @@ def test_build_all_reports_a_refused_translation_and_builds_the_rest(cli, projec
     assert refused == [
         line for line in refused if "dist/example/es/foot-vein-arterialization" in line and "not translated into es" in line
     ] and len(refused) == 2
-    assert err.splitlines()[-1].startswith("built 18, refused 2, failed 0 in ")
+    assert err.splitlines()[-1].startswith("built 18, unchanged 0, refused 2, failed 0 in ")
 
 
 def test_build_all_a_broken_record_fails_alone(cli, project):

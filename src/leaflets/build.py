@@ -1,22 +1,23 @@
-"""Building leaflets: one PDF, or every leaflet of a clinic, written atomically."""
+"""Building one leaflet: load, translate, render, write atomically. (All of a clinic: batch.py.)"""
 
 from __future__ import annotations
 
 import logging
 import os
 import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .content import Clinic, Procedure, Project
-from .errors import LeafletError, LeafletErrors, UsageError, display_path
-from .catalogs import TranslationRefused, load_language, refusal
+from .errors import UsageError
+from .catalogs import load_language, refusal
 from .i18n import Language, tracking_misses
-from .pdf import PdfRenderer
-from .render import Leaflet, Personal, make_environment, render_html
+from .render import STYLESHEET, Leaflet, Personal, make_environment, render_html, template_file
+
+if TYPE_CHECKING:
+    from .pdf import PdfRenderer
 
 LOGGER = logging.getLogger(__name__)
 
@@ -41,12 +42,20 @@ class Builder:
     def __init__(self, project: Project, today: date | None = None):
         self.project = project
         self.today = today
-        self.renderer = PdfRenderer(
-            base_folder=project.templates,
-            allowed_folders=[project.templates, project.content / "clinics"],
-        )
+        self._renderers: dict[str, PdfRenderer] = {}
         self._environments: dict[str, Any] = {}
         self._languages: dict[str, Language] = {}
+
+    def renderer(self, clinic_id: str) -> PdfRenderer:
+        if clinic_id not in self._renderers:
+            from .pdf import PdfRenderer  # WeasyPrint takes a second to import: only when a PDF is made
+
+            self._renderers[clinic_id] = PdfRenderer(
+                base_folder=self.project.templates,
+                allowed_folders=[self.project.templates, self.project.content / "clinics"],
+                stylesheet=template_file(self.project.templates, clinic_id, STYLESHEET),
+            )
+        return self._renderers[clinic_id]
 
     def language(self, code: str) -> Language:
         if code not in self._languages:
@@ -71,7 +80,7 @@ class Builder:
         return html
 
     def pdf(self, leaflet: Leaflet) -> bytes:
-        return self.renderer.write_pdf(self.html(leaflet))
+        return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
 
 
 def dist_path(project: Project, leaflet: Leaflet) -> Path:
@@ -129,70 +138,3 @@ def build_one(
     target = Path(output) if output else dist_path(project, leaflet)
     write_atomically(target, data)
     return target, data
-
-
-@dataclass
-class BuildReport:
-    """What a batch build did, for the summary."""
-
-    built: list[Path] = field(default_factory=list)
-    refused: list[LeafletError] = field(default_factory=list)
-    failed: list[LeafletError] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.refused
-
-
-def build_all(project: Project, clinic: str = BUILD_OPTIONS["clinic"].default) -> BuildReport:
-    """Every procedure, in every language of the clinic, regular and large print.
-
-    A broken record or catalog fails only its own leaflets, and a translation
-    that is incomplete refuses only the leaflets that print the missing strings:
-    the rest are still built.
-    """
-    started = time.perf_counter()
-    report = BuildReport()
-    the_clinic = project.load_clinic(clinic)
-    builder = Builder(project)
-    languages = _usable_languages(builder, the_clinic.languages, report)
-    for procedure_id in project.procedure_ids():
-        try:
-            procedure = project.load_procedure(procedure_id)
-        except LeafletErrors as exc:
-            report.failed.extend(exc.errors)
-            continue
-        for lang in languages:
-            for large_print in (False, True):
-                _build_into_dist(builder, builder.leaflet(procedure, the_clinic, lang, large_print), report)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _usable_languages(builder: Builder, codes: list[str], report: BuildReport) -> list[str]:
-    usable = []
-    for code in codes:
-        try:
-            builder.language(code)
-            usable.append(code)
-        except LeafletErrors as exc:
-            report.failed.extend(exc.errors)
-        except LeafletError as exc:
-            report.failed.append(exc)
-    return usable
-
-
-def _build_into_dist(builder: Builder, leaflet: Leaflet, report: BuildReport) -> None:
-    target = dist_path(builder.project, leaflet)
-    try:
-        write_atomically(target, builder.pdf(leaflet))
-        report.built.append(target)
-    except LeafletErrors as exc:
-        refused = [e for e in exc.errors if isinstance(e, TranslationRefused)]
-        if refused:
-            name = display_path(target)
-            report.refused.append(LeafletError(f"refused {name}: {len(refused)} string(s) not translated; first: {refused[0]}"))
-        report.failed.extend(e for e in exc.errors if not isinstance(e, TranslationRefused))
-    except LeafletError as exc:
-        report.failed.append(exc)

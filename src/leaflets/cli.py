@@ -14,7 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from . import __version__
-from .build import BUILD_OPTIONS, BuildReport, build_all, build_one
+from .batch import BatchReport, build_clinic, progress_printer
+from .build import BUILD_OPTIONS, build_one
 from .catalogs import run_babel
 from .checks import check_project, translation_status
 from .content import Project
@@ -56,6 +57,8 @@ def make_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build one leaflet, or all of a clinic's with --all")
     build.add_argument("procedure", nargs="?", help="the procedure id (see 'leaflets list')")
     build.add_argument("--all", action="store_true", help="build every procedure in every language of the clinic")
+    build.add_argument("--jobs", type=int, default=None, help="with --all: worker processes (default: all cores)")
+    build.add_argument("--force", action="store_true", help="with --all: rebuild even unchanged leaflets")
     for name, option in BUILD_OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         if isinstance(option.default, bool):
@@ -103,9 +106,11 @@ def run_list(project: Project, args: argparse.Namespace) -> int:
 
 def run_build(project: Project, args: argparse.Namespace) -> int:
     if args.all:
-        if args.procedure or args.output or _personal(args):
-            raise UsageError("--all builds every leaflet into dist/; it takes no procedure, --output or patient details")
-        return _report(build_all(project, clinic=args.clinic))
+        if args.procedure or args.output or _personal(args) or args.lang != BUILD_OPTIONS["lang"].default:
+            raise UsageError("--all builds every leaflet of the clinic into dist/; it takes no procedure, --lang, --output or patient details")
+        if args.jobs is not None and args.jobs < 1:
+            raise UsageError("--jobs must be 1 or more")
+        return _report(build_clinic(project, args.clinic, jobs=args.jobs, force=args.force, progress=progress_printer()))
     if not args.procedure:
         raise UsageError("name a procedure to build (see 'leaflets list'), or use --all")
     target, data = build_one(
@@ -120,14 +125,14 @@ def run_build(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(report: BuildReport) -> int:
+def _report(report: BatchReport) -> int:
     for path in report.built:
         print(path)
-    for error in report.refused + report.failed:
-        print(error, file=sys.stderr)
+    for problem in report.refused + report.failed:
+        print(problem, file=sys.stderr)
     print(
-        f"built {len(report.built)}, refused {len(report.refused)}, failed {len(report.failed)} "
-        f"in {report.seconds:.1f} s",
+        f"built {len(report.built)}, unchanged {len(report.unchanged)}, refused {len(report.refused)}, "
+        f"failed {len(report.failed)} in {report.seconds:.1f} s",
         file=sys.stderr,
     )
     return 0 if report.ok else 1

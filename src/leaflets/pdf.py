@@ -71,16 +71,26 @@ def _content_type(path: Path) -> str:
 
 
 class PdfRenderer:
-    """Renders leaflet HTML to PDF bytes; keep one per process and reuse it."""
+    """Renders leaflet HTML to PDF bytes. Keep one per process and reuse it: the
+    stylesheet is parsed, the fonts are loaded and the pictures are decoded once."""
 
-    def __init__(self, base_folder: Path, allowed_folders: list[Path]):
+    def __init__(self, base_folder: Path, allowed_folders: list[Path], stylesheet: Path):
         self.base_url = base_folder.resolve().as_uri() + "/"
         self.fetcher = SafeFetcher(allowed_folders)
         self.font_config = FontConfiguration()
+        self.image_cache: dict[str, Any] = {}
+        try:
+            self.stylesheet = weasyprint.CSS(
+                filename=str(stylesheet), url_fetcher=self.fetcher, font_config=self.font_config
+            )
+        except RefusedURL as exc:
+            raise UnsafeResourceError(str(exc), stylesheet) from None
 
     def write_pdf(self, html: str) -> bytes:
         document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
         try:
-            return document.write_pdf(font_config=self.font_config, **PDF_OPTIONS)
+            return document.write_pdf(
+                stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache, **PDF_OPTIONS
+            )
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None

@@ -21,6 +21,7 @@ from .content import Clinic, Procedure
 from .i18n import SOURCE_LANGUAGE, Language, translate_record
 
 TEMPLATE = "leaflet.html"
+STYLESHEET = "leaflet.css"
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,21 @@ class Leaflet:
         return self.procedure.is_out_of_date(self.today or date.today())
 
 
+def template_folders(templates: Path, clinic_id: str | None = None) -> list[Path]:
+    """Where templates are looked up: the clinic's own folder first, then ours."""
+    own = templates / "clinics" / clinic_id if clinic_id else None
+    return ([own] if own is not None and own.is_dir() else []) + [templates]
+
+
+def template_file(templates: Path, clinic_id: str | None, name: str) -> Path:
+    """The file ``name`` as the clinic sees it: its own copy if it has one."""
+    return next(f / name for f in template_folders(templates, clinic_id) if (f / name).is_file())
+
+
 def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.Environment:
     """The Jinja2 environment: autoescaped, strict about undefined names, with gettext."""
-    folders = [templates / "clinics" / clinic_id] if clinic_id else []
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders if f.is_dir()] + [str(templates)]),
+        loader=jinja2.FileSystemLoader([str(f) for f in template_folders(templates, clinic_id)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],

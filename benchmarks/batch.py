@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""How fast `leaflets build --all` is, against the naive way and against the floor.
+
+    .venv/bin/python benchmarks/batch.py                 # the example clinic: 60 leaflets
+    .venv/bin/python benchmarks/batch.py --synthesize 500 --languages en   # 1,000 renders: memory stays flat
+
+Prints, from one run on the same leaflets (in a temporary copy of the project):
+  (a) naive: one fresh `leaflets build` process per leaflet, one after another;
+  (b) `leaflets build --all --force`, its peak memory (PSS of the whole process tree) and a
+      no-op rebuild;
+  (c) the floor: the median warm render time of a leaflet x leaflets / cores.
+Targets: (b) at least 6x faster than (a) and within 1.3x of (c); peak memory <= 600 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LEAFLETS = [sys.executable, "-m", "leaflets"]
+
+
+def make_project(target: Path, synthesize: int, languages: str | None) -> Path:
+    for folder in ("content", "templates", "locales"):
+        shutil.copytree(REPO / folder, target / folder, ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copy(REPO / "babel.cfg", target / "babel.cfg")
+    if languages:
+        clinic = target / "content" / "clinics" / "example.yaml"
+        clinic.write_text(re.sub(r"languages: \[.*\]", f"languages: [{languages}]", clinic.read_text()))
+    records = sorted((target / "content" / "procedures").glob("*.yaml"))
+    for n in range(synthesize):
+        source = records[n % len(records)]
+        new_id = f"synthetic-{n:04d}"
+        text = source.read_text(encoding="utf-8").replace(f"id: {source.stem}", f"id: {new_id}", 1)
+        (source.parent / f"{new_id}.yaml").write_text(text, encoding="utf-8")
+    return target
+
+
+def leaflets_of(project: Path) -> list[tuple[str, str, bool]]:
+    sys.path.insert(0, str(REPO / "src"))
+    from leaflets.content import Project
+
+    clinic = Project(project).load_clinic("example")
+    ids = Project(project).procedure_ids()
+    return [(i, lang, large) for i in ids for lang in clinic.languages for large in (False, True)]
+
+
+def pss_of_tree(root_pid: int) -> int:
+    """Proportional set size of a process and all its descendants, in bytes (shared pages split fairly)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def run_measured(args: list[str], cwd: Path, samples: list[tuple[float, int]] | None = None) -> tuple[float, int]:
+    """Wall time and peak PSS of a command's whole process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak, stop = 0, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.wait(0.1):
+            pss = pss_of_tree(process.pid)
+            peak = max(peak, pss)
+            if samples is not None:
+                samples.append((time.perf_counter() - started, pss))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = process.communicate()
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{err}")
+    return time.perf_counter() - started, peak
+
+
+def naive(project: Path, leaflets: list[tuple[str, str, bool]]) -> float:
+    started = time.perf_counter()
+    for procedure, lang, large in leaflets:
+        command = [*LEAFLETS, "build", procedure, "--lang", lang, "--output", str(project / "naive.pdf")]
+        subprocess.run(command + (["--large-print"] if large else []), cwd=project, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def warm_renders(project: Path, leaflets: list[tuple[str, str, bool]]) -> list[float]:
+    """Each leaflet rendered once in a process that has already rendered one."""
+    sys.path.insert(0, str(REPO / "src"))
+    from leaflets.build import Builder
+    from leaflets.content import Project
+
+    the_project = Project(project)
+    builder = Builder(the_project)
+    clinic = the_project.load_clinic("example")
+    procedures = {p.id: p for p in the_project.load_all_procedures()}
+    times = []
+    for index, (procedure, lang, large) in enumerate([leaflets[0], *leaflets]):
+        started = time.perf_counter()
+        builder.pdf(builder.leaflet(procedures[procedure], clinic, lang, large))
+        if index:
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthesize", type=int, default=0, help="add N synthetic procedures (copies under new ids)")
+    parser.add_argument("--languages", help="limit the clinic's languages, e.g. 'en'")
+    parser.add_argument("--skip-naive", action="store_true", help="do not run (a), which takes minutes")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+
+    with tempfile.TemporaryDirectory() as temporary:
+        project = make_project(Path(temporary), args.synthesize, args.languages)
+        leaflets = leaflets_of(project)
+        count = len(leaflets)
+        print(f"{count} leaflets ({len(set(l[0] for l in leaflets))} procedures), {cores} cores")
+
+        samples: list[tuple[float, int]] = []
+        batch_seconds, peak = run_measured([*LEAFLETS, "build", "--all", "--force"], project, samples)
+        noop_seconds, _ = run_measured([*LEAFLETS, "build", "--all"], project)
+        print(f"(b) build --all: {batch_seconds:.1f} s, peak memory {peak / 1e6:.0f} MB (PSS of all processes); "
+              f"no-op rebuild {noop_seconds:.2f} s")
+        if args.synthesize:
+            tenths = [samples[int(len(samples) * f) - 1] for f in (0.1, 0.25, 0.5, 0.75, 1.0)]
+            print("    memory over the build: " + ", ".join(f"{t:.0f} s {pss / 1e6:.0f} MB" for t, pss in tenths))
+
+        times = warm_renders(project, leaflets) if count <= 120 else warm_renders(project, leaflets[:120])
+        median = statistics.median(times)
+        floor = median * count / cores
+        print(f"(c) floor: median warm render {median:.3f} s x {count} / {cores} cores = {floor:.1f} s")
+
+        if not args.skip_naive:
+            naive_seconds = naive(project, leaflets)
+            print(f"(a) naive, one process per leaflet: {naive_seconds:.1f} s ({naive_seconds / count:.2f} s per leaflet)")
+            print(f"speed-up (a)/(b): {naive_seconds / batch_seconds:.1f}x (target >= 6x)")
+        print(f"(b)/(c): {batch_seconds / floor:.2f}x the floor (target <= 1.3x)")
+        print(f"peak memory: {peak / 1e6:.0f} MB (target <= 600 MB); no-op rebuild {noop_seconds:.2f} s (target <= 1 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

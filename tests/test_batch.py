@@ -1,0 +1,128 @@
+"""Building every leaflet of a clinic: incremental, parallel, atomic, with a catalog page."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from leaflets.batch import build_clinic, exclusive
+from leaflets.content import Project
+from leaflets.errors import UsageError
+
+
+def two_languages(project: Path) -> Project:
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, es]", clinic.read_text()))
+    return Project(project)
+
+
+def names(paths: list[Path], project: Path) -> list[str]:
+    return sorted(str(p.relative_to(project / "dist" / "example")) for p in paths)
+
+
+def test_rebuilds_only_what_changed(project):
+    the_project = two_languages(project)
+    first = build_clinic(the_project, "example", jobs=2)
+    assert (len(first.built), first.refused, first.failed) == (20, [], [])
+
+    again = build_clinic(the_project, "example", jobs=2)
+    assert (again.built, len(again.unchanged)) == ([], 20)
+
+    record = project / "content" / "procedures" / "dialysis-fistula-creation.yaml"
+    record.write_text("# a comment, and white space changes nothing\n\n" + record.read_text().replace("\n", "  \n", 3))
+    assert build_clinic(the_project, "example").built == []
+
+    record.write_text(record.read_text().replace("codes: {cpt: \"36836\"}", "codes: {cpt: \"36836\", hcpcs: \"G0000\"}"))
+    assert names(build_clinic(the_project, "example").built, project) == [
+        "en/dialysis-fistula-creation-large-print.pdf", "en/dialysis-fistula-creation.pdf",
+        "es/dialysis-fistula-creation-large-print.pdf", "es/dialysis-fistula-creation.pdf",
+    ]
+
+    catalog = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    catalog.write_text(catalog.read_text().replace('msgstr "Riesgos"', 'msgstr "Los riesgos"', 1))
+    assert names(build_clinic(the_project, "example").built, project) == sorted(
+        f"es/{p}{s}.pdf" for p in the_project.procedure_ids() for s in ("", "-large-print"))
+
+    template = project / "templates" / "leaflet.html"
+    template.write_text(template.read_text().replace('class="about"', 'class="about colophon"'))
+    assert len(build_clinic(the_project, "example").built) == 20
+
+
+def test_manifest_and_catalog_page(project):
+    the_project = two_languages(project)
+    build_clinic(the_project, "example")
+    out = project / "dist" / "example"
+    manifest = json.loads((out / "manifest.json").read_text())
+    entry = next(e for e in manifest["files"] if e["file"] == "es/kidney-tube-tract-widening-large-print.pdf")
+    assert entry["version"] == "1.0" and entry["status"] == "built" and entry["large_print"] is True
+    assert len(entry["sha256"]) == 64 and len(entry["source_hash"]) == 64
+    import hashlib
+    assert hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+
+    index = (out / "index.html").read_text()
+    assert '<span lang="es">español</span>' in index
+    assert 'href="es/kidney-tube-tract-widening-large-print.pdf"' in index
+    for link in re.findall(r'href="([^"]+\.pdf)"', index):
+        assert (out / link).is_file()
+    assert "Draft" in index and "Making a fistula in your arm for dialysis" in index
+
+
+def test_a_refused_translation_is_listed_and_its_old_pdf_removed(project):
+    the_project = two_languages(project)
+    build_clinic(the_project, "example")
+    record = project / "content" / "procedures" / "coronary-blockage-opening.yaml"
+    record.write_text(record.read_text().replace("summary: ", "summary: Changed today. ", 1))
+    report = build_clinic(the_project, "example")
+    assert len(report.refused) == 2 and not report.ok
+    out = project / "dist" / "example"
+    assert not (out / "es" / "coronary-blockage-opening.pdf").exists()
+    assert (out / "en" / "coronary-blockage-opening.pdf").exists()
+    assert "Translation refused" in (out / "index.html").read_text()
+    assert len(build_clinic(the_project, "example").refused) == 2  # still refused, and still said so
+
+
+def test_a_broken_record_fails_alone(project):
+    the_project = two_languages(project)
+    record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
+    record.write_text(record.read_text().replace("recovery:", "recovry:", 1))
+    report = build_clinic(the_project, "example")
+    assert len(report.built) == 16
+    assert len(report.failed) == 2 and "recovry: unknown key 'recovry' (did you mean recovery?)" in report.failed[1]
+
+
+def test_a_second_build_into_the_same_dist_stops_with_a_clear_message(project):
+    the_project = two_languages(project)
+    with exclusive(project / "dist" / "example"):
+        with pytest.raises(UsageError, match=r"another build is writing .*dist/example \(pid \d+\); wait for it"):
+            build_clinic(the_project, "example")
+
+
+def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(project):
+    two_languages(project)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all", "--force", "--jobs", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    seen = 0
+    while seen < 5:  # wait until it is well under way
+        line = build.stderr.readline()
+        assert line, "the build ended before it could be killed"
+        seen += "] built " in line
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    pdfs = list((project / "dist").rglob("*.pdf"))
+    assert pdfs
+    for pdf in pdfs:
+        assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0, pdf
+    time.sleep(0.2)  # the killed build's workers notice their parent is gone
+    finished = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all"], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert len(list((project / "dist").rglob("*.pdf"))) == 20
+    assert not list((project / "dist").rglob(".*.part"))
