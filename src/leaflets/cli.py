@@ -17,7 +17,7 @@ from . import __version__
 from .batch import BatchReport, build_clinic, progress_printer
 from .build import BUILD_OPTIONS, build_one
 from .catalogs import run_babel
-from .checks import check_project, translation_status
+from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project
 from .errors import LeafletError, LeafletErrors, UsageError
 from .render import Personal
@@ -74,7 +74,12 @@ def make_parser() -> argparse.ArgumentParser:
     personal.add_argument("--note", help="a note for the patient")
     build.set_defaults(command=run_build)
 
-    check = commands.add_parser("check", help="validate every record and clinic file")
+    check = commands.add_parser(
+        "check", help="validate records and clinic files; check plain language, structure and review dates; or built PDFs"
+    )
+    check.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose languages and reading level are used")
+    check.add_argument("--strict", action="store_true", help="fail on any warning, not only on errors")
+    check.add_argument("--pdf", nargs="+", metavar="PATH", help="check built PDFs for accessibility (PDF/UA-1) instead")
     check.set_defaults(command=run_check)
 
     i18n = commands.add_parser("i18n", help="the translation workflow: extract, update, init, compile, status")
@@ -179,6 +184,33 @@ def _print_table(rows: list[list[str]]) -> None:
 
 
 def run_check(project: Project, args: argparse.Namespace) -> int:
-    summary = check_project(project)
-    print(summary)
-    return 0
+    if args.pdf:
+        findings = [finding for path in args.pdf for finding in check_pdf(Path(path))]
+        for finding in findings:
+            print(finding)
+        print(f"{len(args.pdf)} PDF(s): {len(findings) or 'no'} problem(s) found")
+        return 1 if findings else 0
+    print(check_project(project))
+    reports, findings = check_leaflets(project, args.clinic)
+    _print_table([["LEAFLET", "LANG", "GRADE", "SMOG", "HARDEST SECTION", "EASE", "LONG", "STATUS"]] + [
+        [r.procedure, r.lang, _number(r.readability.grade), _number(r.readability.smog), _hardest(r.readability.sections),
+         _number(r.readability.reading_ease, "{:.0f}"), str(r.long_sentences), r.status]
+        for r in reports
+    ])
+    for finding in findings:
+        print(finding)
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = sum(f.severity == WARNING for f in findings)
+    print(f"{len(reports)} leaflets: {errors} error(s), {warnings} warning(s), {len(findings) - errors - warnings} note(s)")
+    return 1 if errors or (args.strict and warnings) else 0
+
+
+def _number(value: float | None, form: str = "{:.1f}") -> str:
+    return "-" if value is None else form.format(value)
+
+
+def _hardest(sections: dict[str, float]) -> str:
+    if not sections:
+        return "-"
+    name, grade = max(sections.items(), key=lambda item: item[1])
+    return f"{name} {grade:.1f}"

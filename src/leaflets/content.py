@@ -163,9 +163,44 @@ class Clinic(Strict):
     logo: Text | None = None
     accent_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
     paper: Literal["letter", "A4"] = "letter"
+    reading_grade_max: Annotated[float, Field(ge=3, le=16)] = 8
     languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]], Field(min_length=1)] = ["en"]
 
     logo_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("accent_colour")
+    @classmethod
+    def _readable_on_paper(cls, colour: str) -> str:
+        ratio = contrast_ratio(colour, "#ffffff")
+        if ratio < MIN_CONTRAST:
+            raise ValueError(
+                f"'{colour}' has a contrast of {ratio:.1f}:1 on white paper; it needs at least {MIN_CONTRAST}:1 "
+                f"(a darker shade that passes: {darkened(colour)})"
+            )
+        return colour
+
+
+MIN_CONTRAST = 4.5
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours."""
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def darkened(colour: str) -> str:
+    """The same hue, darkened in steps until it reaches the contrast the leaflet needs on white."""
+    channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    while contrast_ratio("#%02x%02x%02x" % tuple(channels), "#ffffff") < MIN_CONTRAST:
+        channels = [int(c * 0.9) for c in channels]
+    return "#%02x%02x%02x" % tuple(channels)
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

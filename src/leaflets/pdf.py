@@ -3,11 +3,13 @@ reads nothing but the project's own templates, fonts and clinic files."""
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import pikepdf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -18,7 +20,8 @@ LOGGER = logging.getLogger(__name__)
 
 # The WeasyPrint options every leaflet is rendered with.
 PDF_OPTIONS: dict[str, Any] = {
-    "pdf_tags": True,  # tagged PDF: headings, lists and reading order for screen readers
+    "pdf_variant": "pdf/ua-1",  # tagged, with the PDF/UA identification in its XMP metadata
+    "pdf_tags": True,  # headings, lists and reading order for screen readers
     "pdf_version": "1.7",
     "optimize_images": True,
     "presentational_hints": False,
@@ -89,8 +92,73 @@ class PdfRenderer:
     def write_pdf(self, html: str) -> bytes:
         document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
         try:
-            return document.write_pdf(
+            data = document.write_pdf(
                 stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache, **PDF_OPTIONS
             )
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None
+        return mark_running_content_as_artifacts(data)
+
+
+def mark_running_content_as_artifacts(data: bytes) -> bytes:
+    """Mark the page's running header and footer as artifacts (PDF/UA-1, ISO 14289-1 7.8).
+
+    WeasyPrint tags what it draws in page margins (the footer, the draft
+    banner) as marked content whose structure elements are never linked into
+    the structure tree: content that is neither real content nor an artifact.
+    Screen readers should skip it, so it becomes ``/Artifact`` marked content.
+    """
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        tree = pdf.Root.get("/StructTreeRoot")
+        if tree is None:
+            return data
+        linked = _linked_elements(tree.K)
+        parent_tree = tree.ParentTree.Nums
+        for page in pdf.pages:
+            key = page.obj.get("/StructParents")
+            if key is None:
+                continue
+            marked = _parent_tree_entry(parent_tree, int(key))
+            unlinked = {i for i, element in enumerate(marked) if _is_element(element) and element.objgen not in linked}
+            if unlinked:
+                _rewrite_as_artifacts(pdf, page, unlinked)
+                for i in unlinked:
+                    marked[i] = pikepdf.Object.parse(b"null")
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+        return out.getvalue()
+
+
+def _is_element(item: Any) -> bool:
+    return isinstance(item, pikepdf.Dictionary) and "/S" in item
+
+
+def _linked_elements(kids: Any) -> set[tuple[int, int]]:
+    linked: set[tuple[int, int]] = set()
+    todo = [kids]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, pikepdf.Array):
+            todo.extend(item)
+        elif _is_element(item) and item.objgen not in linked:
+            linked.add(item.objgen)
+            if "/K" in item:
+                todo.append(item.K)
+    return linked
+
+
+def _parent_tree_entry(nums: pikepdf.Array, key: int) -> pikepdf.Array:
+    for index in range(0, len(nums), 2):
+        if int(nums[index]) == key:
+            return nums[index + 1]
+    return pikepdf.Array()
+
+
+def _rewrite_as_artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int]) -> None:
+    artifact = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
+    instructions = []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and int(operands[1].get("/MCID", -1)) in mcids:
+            operands = artifact
+        instructions.append(pikepdf.ContentStreamInstruction(operands, operator))
+    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
