@@ -25,7 +25,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,7 @@ def _relative(target: Path, out: Path) -> str:
 # -- running -----------------------------------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}
+WORKER_TASKS = 150
 
 
 def _run(
@@ -284,7 +286,9 @@ def _run(
     for code in {job.lang for job in plan}:
         builder.language(code)
     context = multiprocessing.get_context("fork")  # explicit: workers must inherit the warm parent
-    with context.Pool(workers, initializer=os.close, initargs=(lock,)) as pool:  # the lock is the parent's alone
+    # Each worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache cannot grow
+    # without bound; the lock file stays the parent's alone.
+    with context.Pool(workers, initializer=os.close, initargs=(lock,), maxtasksperchild=WORKER_TASKS) as pool:
         try:
             yield from pool.imap_unordered(_render_job, plan, chunksize=1)
         except BaseException:
@@ -299,14 +303,14 @@ def _expected_cost(job: Job) -> tuple[bool, bool]:
 
 def _start_worker(root: Path, clinic_id: str, assets: str) -> None:
     project = Project(root)
-    _WORKER.update(builder=Builder(project), clinic=project.load_clinic(clinic_id), assets=assets, records={})
+    _WORKER.update(builder=Builder(project), clinic=project.load_clinic(clinic_id), assets=assets)
+    _procedure.cache_clear()
 
 
+@lru_cache(maxsize=8)
 def _procedure(procedure_id: str) -> Procedure:
-    records: dict[str, Procedure] = _WORKER["records"]
-    if procedure_id not in records:
-        records[procedure_id] = _WORKER["builder"].project.load_procedure(procedure_id)
-    return records[procedure_id]
+    """A record, kept while its few leaflets are made (a clinic may have thousands of records)."""
+    return _WORKER["builder"].project.load_procedure(procedure_id)
 
 
 def _render_job(job: Job) -> Outcome:

@@ -11,6 +11,7 @@ import difflib
 import re
 from datetime import date
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -389,10 +390,10 @@ class Project:
         return [path.stem for path in self.procedure_paths()]
 
     def load_procedure(self, procedure_id: str) -> Procedure:
-        return load_procedure(self._find("procedure", "procedures", procedure_id, self.procedure_ids()))
+        return load_procedure(self._find("procedure", "procedures", procedure_id, self.procedure_ids))
 
     def load_clinic(self, clinic_id: str) -> Clinic:
-        return load_clinic(self._find("clinic", "clinics", clinic_id, [p.stem for p in self.clinic_paths()]))
+        return load_clinic(self._find("clinic", "clinics", clinic_id, lambda: [p.stem for p in self.clinic_paths()]))
 
     def load_all_procedures(self) -> list[Procedure]:
         """Every record, or every problem of every record at once."""
@@ -401,11 +402,13 @@ class Project:
     def load_all_clinics(self) -> list[Clinic]:
         return _load_every(self.clinic_paths(), load_clinic)
 
-    def _find(self, kind: str, folder: str, wanted: str, known: list[str]) -> Path:
-        if re.fullmatch(ID_PATTERN, wanted) and wanted in known:
-            return self.content / folder / f"{wanted}.yaml"
-        close = difflib.get_close_matches(wanted, known, n=1)
-        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(known) or 'none'}"
+    def _find(self, kind: str, folder: str, wanted: str, known: Callable[[], list[str]]) -> Path:
+        path = self.content / folder / f"{wanted}.yaml"
+        if re.fullmatch(ID_PATTERN, wanted) and path.is_file():
+            return path
+        names = known()
+        close = difflib.get_close_matches(wanted, names, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(names) or 'none'}"
         raise NotFoundError(f"no {kind} '{wanted}' in {self.content / folder}{hint}")
 
 
