@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -154,11 +155,15 @@ def _parent_tree_entry(nums: pikepdf.Array, key: int) -> pikepdf.Array:
     return pikepdf.Array()
 
 
+_MARKED_CONTENT = re.compile(rb"/\w+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
+
+
 def _rewrite_as_artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int]) -> None:
-    artifact = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
-    instructions = []
-    for operands, operator in pikepdf.parse_content_stream(page):
-        if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and int(operands[1].get("/MCID", -1)) in mcids:
-            operands = artifact
-        instructions.append(pikepdf.ContentStreamInstruction(operands, operator))
-    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+    """Turn ``/Tag <</MCID n>> BDC`` into ``/Artifact <</Type /Pagination>> BDC`` for the given n."""
+
+    def artifact(match: re.Match[bytes]) -> bytes:
+        return b"/Artifact <</Type /Pagination>> BDC" if int(match[1]) in mcids else match[0]
+
+    streams = page.obj.Contents
+    for stream in streams if isinstance(streams, pikepdf.Array) else [streams]:
+        stream.write(_MARKED_CONTENT.sub(artifact, stream.read_bytes()))  # compressed again on save
