@@ -102,7 +102,7 @@ def build_clinic(
         manifest = read_manifest(out)
         procedures, report.failed = _load_procedures(project)
         languages = _usable_languages(project, the_clinic, report)
-        shared, assets = _shared_inputs(project, the_clinic), _assets(project, the_clinic)
+        shared, assets = shared_inputs(project, the_clinic), _assets(project, the_clinic)
         plan, entries = _plan(project, the_clinic, procedures, languages, manifest, force, shared)
         for path, entry in entries.items():
             if entry["status"] == "translation refused":
@@ -220,7 +220,7 @@ def _plan(
             for large_print in (False, True):
                 target = out / code / f"{procedure.id}{'-large-print' if large_print else ''}.pdf"
                 out_of_date = procedure.is_out_of_date(today)
-                key = _digest(shared, record, catalogs.get(code), code, large_print, out_of_date)
+                key = _input_key(shared, record, catalogs.get(code), code, large_print, out_of_date)
                 entry = manifest.get(_relative(target, out))
                 intact = entry is not None and sha256_file(target) == entry.get("sha256")
                 if intact and not force and entry["source_hash"] == key:
@@ -232,20 +232,36 @@ def _plan(
     return jobs, kept
 
 
-def _shared_inputs(project: Project, clinic: Clinic) -> str:
+def _input_key(shared: str, record: dict[str, Any], catalog: str | None, lang: str, large_print: bool, out_of_date: bool) -> str:
+    return _digest(shared, record, catalog, lang, large_print, out_of_date)
+
+
+def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
+    """The key one leaflet's PDF is built under (see ``build_clinic``): equal keys, same PDF."""
+    catalog = None if lang == SOURCE_LANGUAGE else _file_digest(catalog_path(project.locales, lang))
+    record = procedure.model_dump(mode="json")
+    return _input_key(shared, record, catalog, lang, large_print, procedure.is_out_of_date(date.today()))
+
+
+def shared_inputs(project: Project, clinic: Clinic) -> str:
     """What every leaflet of the clinic depends on: package, templates, fonts, pictures, clinic."""
-    templates = sorted(p for p in project.templates.rglob("*.html") if p.is_file())
+    templates = sorted(p for p in project.templates.rglob("*.html") if p.is_file() and not _web_page(project, p))
     parts = [_assets(project, clinic), json.dumps(clinic.model_dump(mode="json"), sort_keys=True)]
     return _digest(*parts, *(f"{p.relative_to(project.templates)}:{_file_digest(p)}" for p in templates))
 
 
 def _assets(project: Project, clinic: Clinic) -> str:
     """What a PDF depends on besides its HTML: package version, stylesheet, fonts, pictures, logo."""
-    files = sorted(p for p in project.templates.rglob("*") if p.is_file() and p.suffix != ".html")
+    files = sorted(p for p in project.templates.rglob("*") if p.is_file() and p.suffix != ".html" and not _web_page(project, p))
     parts = [__version__] + [f"{p.relative_to(project.templates)}:{_file_digest(p)}" for p in files]
     if clinic.logo_path:
         parts.append(f"logo:{_file_digest(clinic.logo_path)}")
     return _digest(*parts)
+
+
+def _web_page(project: Project, path: Path) -> bool:
+    """The clinicians' web page's own files, which no leaflet depends on."""
+    return path.relative_to(project.templates).parts[0] == "web"
 
 
 def _file_digest(path: Path) -> str:

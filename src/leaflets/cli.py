@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from . import __version__
@@ -20,9 +20,8 @@ from .catalogs import run_babel
 from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project
 from .errors import LeafletError, LeafletErrors, UsageError
-from .render import Personal
+from .render import PERSONAL_LIMITS, Personal, PersonalError, parse_personal
 
-PERSONAL_LIMITS = {"patient_name": 120, "location": 200, "bring": 300, "note": 500}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,6 +80,12 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="fail on any warning, not only on errors")
     check.add_argument("--pdf", nargs="+", metavar="PATH", help="check built PDFs for accessibility (PDF/UA-1) instead")
     check.set_defaults(command=run_check)
+
+    serve = commands.add_parser("serve", help="the clinicians' web page: find, personalise, print")
+    serve.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic to serve")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this computer only)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
+    serve.set_defaults(command=run_serve)
 
     i18n = commands.add_parser("i18n", help="the translation workflow: extract, update, init, compile, status")
     steps = i18n.add_subparsers(title="steps", required=True, metavar="STEP")
@@ -145,23 +150,22 @@ def _report(report: BatchReport) -> int:
 
 def _personal(args: argparse.Namespace) -> Personal:
     """The 'For you' details. Error messages name the option, never the value."""
-    values = {}
-    for name, limit in PERSONAL_LIMITS.items():
-        value = getattr(args, name)
-        if value is not None:
-            value = value.strip()
-            if len(value) > limit:
-                raise UsageError(f"--{name.replace('_', '-')} is too long (at most {limit} characters)")
-            if any(ord(ch) < 32 for ch in value):
-                raise UsageError(f"--{name.replace('_', '-')} must not hold control characters")
-        values[name] = value or None
-    appointment = None
-    if args.appointment:
-        try:
-            appointment = datetime.strptime(args.appointment.strip(), "%Y-%m-%d %H:%M")
-        except ValueError:
-            raise UsageError('--appointment is not a valid date and time; write it as "YYYY-MM-DD HH:MM"') from None
-    return Personal(appointment=appointment, **values)
+    try:
+        return parse_personal({name: getattr(args, name) for name in (*PERSONAL_LIMITS, "appointment")})
+    except PersonalError as exc:
+        option = "--" + exc.field.replace("_", "-")
+        raise UsageError({
+            "too_long": f"{option} is too long (at most {exc.limit} characters)",
+            "control": f"{option} must not hold control characters",
+            "datetime": f'{option} is not a valid date and time; write it as "YYYY-MM-DD HH:MM"',
+        }[exc.problem]) from None
+
+
+def run_serve(project: Project, args: argparse.Namespace) -> int:
+    from .web import serve  # Flask and waitress load only for this command
+
+    serve(project, args.clinic, args.host, args.port)
+    return 0
 
 
 def run_i18n(project: Project, args: argparse.Namespace) -> int:

@@ -43,11 +43,11 @@ class Language:
 
     code: str
     locale: Locale
-    translations: gettext.NullTranslations = field(default_factory=gettext.NullTranslations)
-    complete: frozenset[str] = frozenset()
+    translations: gettext.NullTranslations = field(default_factory=gettext.NullTranslations, repr=False)
+    complete: frozenset[str] = field(default=frozenset(), repr=False)
     catalog_path: Path | None = None
-    catalog_lines: dict[str, int] = field(default_factory=dict)
-    fuzzy: frozenset[str] = frozenset()
+    catalog_lines: dict[str, int] = field(default_factory=dict, repr=False)
+    fuzzy: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def is_source(self) -> bool:

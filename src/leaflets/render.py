@@ -41,6 +41,35 @@ class Personal:
         return "Personal(<redacted>)"
 
 
+PERSONAL_LIMITS = {"patient_name": 120, "location": 200, "bring": 300, "note": 500}
+
+
+class PersonalError(ValueError):
+    """A "For you" field that cannot be used. Names the field and the problem, never the value."""
+
+    def __init__(self, field: str, problem: str, limit: int = 0):
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem, self.limit = field, problem, limit
+
+
+def parse_personal(fields: dict[str, str | None]) -> Personal:
+    """The "For you" details from text fields; the appointment is "YYYY-MM-DD HH:MM"."""
+    values: dict[str, Any] = {}
+    for name, limit in PERSONAL_LIMITS.items():
+        value = (fields.get(name) or "").strip()
+        if len(value) > limit:
+            raise PersonalError(name, "too_long", limit)
+        if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+            raise PersonalError(name, "control")
+        values[name] = value or None
+    appointment = (fields.get("appointment") or "").strip()
+    try:
+        values["appointment"] = datetime.strptime(appointment, "%Y-%m-%d %H:%M") if appointment else None
+    except ValueError:
+        raise PersonalError("appointment", "datetime") from None
+    return Personal(**values)
+
+
 @dataclass(frozen=True)
 class Leaflet:
     """Everything one PDF depends on."""

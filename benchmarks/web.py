@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Latency of the clinicians' page under 4 concurrent clients.
+
+    .venv/bin/python benchmarks/web.py [--requests 40]
+
+Builds the example clinic into a temporary copy of the project, starts `leaflets serve` on a
+free loopback port, and has 4 client threads each request in turn: a personalised PDF (a POST
+with a patient's name and appointment, in a rotating language) and a prebuilt one (a GET of the
+batch build's PDF). Prints p50 and p95 of each. Targets: p95 < 1.0 s personalised, < 50 ms prebuilt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LANGUAGES = ["en", "es", "fr", "ar", "zh_Hans", "vi"]
+PROCEDURES = ["dialysis-fistula-creation", "kidney-tube-tract-widening", "coronary-blockage-opening"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"the server at {url} did not start")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def client(base: str, number: int, requests: int, personal: list[float], prebuilt: list[float]) -> None:
+    for i in range(requests):
+        procedure = PROCEDURES[(number + i) % len(PROCEDURES)]
+        lang = LANGUAGES[(number * 7 + i) % len(LANGUAGES)]
+        form = urllib.parse.urlencode({
+            "lang": lang, "print": "regular", "patient_name": f"Test Patient {number}-{i}", "date": "2026-12-01",
+            "time": "09:30", "location": "Imaging, 2nd floor", "bring": "", "note": "",
+        }).encode()
+        started = time.perf_counter()
+        body = urllib.request.urlopen(urllib.request.Request(f"{base}/leaflet/{procedure}", data=form), timeout=60).read()
+        personal.append(time.perf_counter() - started)
+        assert body.startswith(b"%PDF-")
+        started = time.perf_counter()
+        body = urllib.request.urlopen(f"{base}/pdf/{lang}/{procedure}.pdf", timeout=60).read()
+        prebuilt.append(time.perf_counter() - started)
+        assert body.startswith(b"%PDF-")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=40, help="personalised + prebuilt pairs per client")
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as temporary:
+        project = Path(temporary)
+        for folder in ("content", "templates", "locales"):
+            shutil.copytree(REPO / folder, project / folder)
+        shutil.copy(REPO / "babel.cfg", project / "babel.cfg")
+        leaflets = [sys.executable, "-m", "leaflets", "--root", str(project)]
+        subprocess.run([*leaflets, "build", "--all"], check=True, capture_output=True)
+        port = free_port()
+        server = subprocess.Popen([*leaflets, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base + "/")
+            client(base, 0, 2, [], [])  # warm-up, not counted
+            personal: list[float] = []
+            prebuilt: list[float] = []
+            threads = [threading.Thread(target=client, args=(base, n, args.requests, personal, prebuilt))
+                       for n in range(args.clients)]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            wall = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"{args.clients} clients, {len(personal)} personalised and {len(prebuilt)} prebuilt requests in {wall:.1f} s")
+    print(f"personalised PDF: p50 {statistics.median(personal):.3f} s, p95 {percentile(personal, 0.95):.3f} s (target p95 < 1.0 s)")
+    print(f"prebuilt PDF:     p50 {statistics.median(prebuilt) * 1000:.1f} ms, p95 {percentile(prebuilt, 0.95) * 1000:.1f} ms (target p95 < 50 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

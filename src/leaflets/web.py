@@ -1,0 +1,296 @@
+"""The clinicians' page: find a leaflet, personalise it, print it.
+
+A thin door over the same functions as the command line. Flask serves the
+pages; waitress (a production WSGI server in pure Python, so it runs the same
+on a clinic's Windows or Linux computer) serves Flask. Unpersonalised PDFs come
+from the batch build's output when it is current; personalised ones are
+rendered on demand by warm worker processes and never stored. Patient details
+travel only in a POST body: never in a URL, a log line or a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from flask import Flask, Response, abort, redirect, request, send_file
+from werkzeug.exceptions import HTTPException
+
+from .batch import MANIFEST, leaflet_input_key, shared_inputs
+from .build import Builder
+from .catalogs import TranslationRefused
+from .content import ID_PATTERN, Clinic, Procedure, Project
+from .errors import LeafletError, LeafletErrors
+from .i18n import Language
+from .render import PersonalError, install_language, make_environment, parse_personal
+
+LOGGER = logging.getLogger("leaflets.web")
+MAX_REQUEST_BYTES = 16 * 1024
+PERSONAL_FIELDS = ("patient_name", "date", "time", "location", "bring", "note")
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every request reads; built once when the server starts, never changed after."""
+
+    project: Project
+    clinic: Clinic
+    procedures: dict[str, Procedure]
+    languages: dict[str, Language]
+    pages: dict[str, jinja2.Environment]  # one environment per page language: no shared mutable state
+    search_index: dict[str, str]
+    shared_key: str
+
+
+def make_site(project: Project, clinic_id: str) -> Site:
+    clinic = project.load_clinic(clinic_id)
+    builder = Builder(project)
+    languages = {code: builder.language(code) for code in clinic.languages}
+    procedures = {p.id: p for p in project.load_all_procedures()}
+    pages = {}
+    for code, language in languages.items():
+        environment = make_environment(project.templates, clinic.id)
+        install_language(environment, language)
+        environment.filters["translate"] = language.gettext
+        pages[code] = environment
+    index = {
+        p.id: " ".join(
+            [p.id, *(f"{k} {v}" for k, v in p.codes.items()), *p.codes.values()]
+            + [language.gettext(text) for language in languages.values() for text in (p.title, *p.also_called)]
+        ).casefold()
+        for p in procedures.values()
+    }
+    return Site(project, clinic, procedures, languages, pages, index, shared_inputs(project, clinic))
+
+
+# -- rendering in warm worker processes --------------------------------------------------------------
+
+_RENDERER: dict[str, Any] = {}
+
+
+def _start_renderer(root: Path, clinic_id: str) -> None:
+    project = Project(root)
+    builder = Builder(project)
+    clinic = project.load_clinic(clinic_id)
+    _RENDERER.update(builder=builder, clinic=clinic)
+    first = project.procedure_ids()[:1]
+    if first:  # one render warms the fonts and the text shaper
+        builder.pdf(builder.leaflet(project.load_procedure(first[0]), clinic, "en"))
+
+
+def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, str | None]) -> tuple[str, Any]:
+    """In a worker: ("pdf", bytes), ("refused", lines) or ("failed", lines). Never raises to the pool."""
+    builder: Builder = _RENDERER["builder"]
+    try:
+        procedure = builder.project.load_procedure(procedure_id)
+        leaflet = builder.leaflet(procedure, _RENDERER["clinic"], lang, large_print, parse_personal(fields))
+        return "pdf", builder.pdf(leaflet)
+    except LeafletErrors as exc:
+        refused = all(isinstance(e, TranslationRefused) for e in exc.errors)
+        return ("refused" if refused else "failed"), [str(e) for e in exc.errors]
+    except LeafletError as exc:
+        return "failed", [str(exc)]
+
+
+def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> ProcessPoolExecutor:
+    from . import pdf  # noqa: F401  # WeasyPrint imported once, before the workers are forked
+
+    return ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_renderer,
+        initargs=(project.root, clinic_id),
+    )
+
+
+# -- the application -----------------------------------------------------------------------------
+
+
+def create_app(project: Project, clinic_id: str, pool: ProcessPoolExecutor | None = None) -> Flask:
+    site = make_site(project, clinic_id)
+    pool = pool or make_pool(project, clinic_id)
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.extensions["leaflets"] = {"site": site, "pool": pool}
+
+    @app.before_request
+    def start_timer() -> None:
+        request.environ["leaflets.started"] = time.perf_counter()
+
+    @app.after_request
+    def headers_and_log(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        started = request.environ.get("leaflets.started", time.perf_counter())
+        # The path only: never the query string or the body, where patient details could be.
+        LOGGER.info("%s %s %s %.0f ms", request.method, request.path, response.status_code,
+                    (time.perf_counter() - started) * 1000)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return page(site, "web/error.html", error.code or 500, status_code=error.code or 500)
+
+    @app.get("/")
+    def search() -> Response:
+        query = request.args.get("q", "").strip()[:100]
+        words = query.casefold().split()
+        found = [p for p in site.procedures.values() if all(w in site.search_index[p.id] for w in words)]
+        return page(site, "web/search.html", 200, query=query, found=sorted(found, key=lambda p: p.id))
+
+    @app.get("/leaflet/<procedure_id>")
+    def leaflet_form(procedure_id: str) -> Response:
+        return page(site, "web/leaflet.html", 200, procedure=procedure_or_404(site, procedure_id), values={}, errors={})
+
+    @app.post("/leaflet/<procedure_id>")
+    def create_leaflet(procedure_id: str) -> Response:
+        procedure = procedure_or_404(site, procedure_id)
+        lang = request.form.get("lang", "en")
+        large_print = request.form.get("print") == "large"
+        if lang not in site.languages:
+            abort(404)
+        values = {name: request.form.get(name, "") for name in PERSONAL_FIELDS}
+        errors, fields = personal_fields(values)
+        if errors:
+            return page(site, "web/leaflet.html", 400, procedure=procedure, values=values, errors=errors,
+                        chosen_lang=lang, large_print=large_print)
+        if not any(fields.values()):
+            return redirect(pdf_url(procedure.id, lang, large_print), code=303)
+        state, result = pool.submit(_render, procedure.id, lang, large_print, fields).result()
+        if state == "pdf":
+            return pdf_response(result, procedure.id, lang, personal=True)
+        return not_available(site, procedure, lang, state, result)
+
+    @app.get("/pdf/<lang>/<name>.pdf")
+    def prebuilt(lang: str, name: str) -> Response:
+        procedure_id, large_print = (name[: -len("-large-print")], True) if name.endswith("-large-print") else (name, False)
+        procedure = procedure_or_404(site, procedure_id)
+        if lang not in site.languages:
+            abort(404)
+        current = current_pdf(site, procedure, lang, large_print)
+        if current is not None:
+            return send_file(current, mimetype="application/pdf", max_age=60, etag=True, conditional=True)
+        state, result = pool.submit(_render, procedure.id, lang, large_print, {}).result()
+        if state == "pdf":
+            return pdf_response(result, procedure.id, lang, personal=False)
+        return not_available(site, procedure, lang, state, result)
+
+    @app.get("/fonts/<name>")
+    def font(name: str) -> Response:
+        fonts = project.templates / "fonts"
+        if name not in {p.name for p in fonts.iterdir()}:
+            abort(404)
+        return send_file(fonts / name, max_age=86400)
+
+    @app.get("/page.css")
+    def stylesheet() -> Response:
+        return send_file(project.templates / "web" / "page.css", mimetype="text/css", max_age=3600)
+
+    return app
+
+
+def procedure_or_404(site: Site, procedure_id: str) -> Procedure:
+    procedure = site.procedures.get(procedure_id)
+    if procedure is None:
+        abort(404)
+    return procedure
+
+
+def personal_fields(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Errors by field (as problem codes the page translates), and the fields for parse_personal."""
+    errors: dict[str, str] = {}
+    date, clock = values["date"].strip(), values["time"].strip()
+    if bool(date) != bool(clock):
+        errors["date" if not date else "time"] = "both"
+    fields = {name: values[name] for name in ("patient_name", "location", "bring", "note")}
+    fields["appointment"] = f"{date} {clock}" if date and clock else None
+    try:
+        parse_personal(fields)
+    except PersonalError as exc:
+        errors[{"appointment": "date"}.get(exc.field, exc.field)] = exc.problem
+    return errors, fields
+
+
+def pdf_url(procedure_id: str, lang: str, large_print: bool) -> str:
+    return f"/pdf/{lang}/{procedure_id}{'-large-print' if large_print else ''}.pdf"
+
+
+def current_pdf(site: Site, procedure: Procedure, lang: str, large_print: bool) -> Path | None:
+    """The batch build's PDF, if it was built from exactly today's record, catalog and templates."""
+    out = site.project.dist / site.clinic.id
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = f"{lang}/{procedure.id}{'-large-print' if large_print else ''}.pdf"
+    entry = next((e for e in manifest.get("files", []) if e.get("file") == name), None)
+    key = leaflet_input_key(site.project, site.shared_key, procedure, lang, large_print)
+    if entry is None or entry.get("source_hash") != key:
+        return None
+    path = out / name
+    try:
+        if hashlib.sha256(path.read_bytes()).hexdigest() != entry.get("sha256"):
+            return None
+    except OSError:
+        return None
+    return path
+
+
+def pdf_response(data: bytes, procedure_id: str, lang: str, personal: bool) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{procedure_id}-{lang}.pdf"'
+    response.headers["Cache-Control"] = "no-store" if personal else "public, max-age=60"
+    return response
+
+
+def not_available(site: Site, procedure: Procedure, lang: str, state: str, lines: list[str]) -> Response:
+    if state == "refused":
+        LOGGER.warning("translation refused: %s [%s]: %d string(s)", procedure.id, lang, len(lines))
+        return page(site, "web/refused.html", 409, procedure=procedure, refused_lang=lang)
+    LOGGER.error("could not build %s [%s]: %s", procedure.id, lang, lines[0] if lines else "?")
+    return page(site, "web/error.html", 500, status_code=500)
+
+
+def page_language(site: Site) -> str:
+    """The page's own language: ?ui=, else the browser's preference among the clinic's languages."""
+    chosen = request.args.get("ui") or request.form.get("ui")
+    if chosen in site.languages:
+        return chosen
+    best = request.accept_languages.best_match([code.replace("_", "-") for code in site.languages])
+    return best.replace("-", "_") if best else "en"
+
+
+def page(site: Site, template: str, status: int, **context: Any) -> Response:
+    ui = page_language(site)
+    language = site.languages[ui]
+    html = site.pages[ui].get_template(template).render(
+        site=site, clinic=site.clinic, language=language, ui=ui, languages=site.languages,
+        translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
+        large_print=context.pop("large_print", False), **context,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
+    """Run the page with waitress until interrupted."""
+    import waitress
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
+    LOGGER.propagate = False
+    app = create_app(project, clinic_id)
+    LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port)
+    waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_REQUEST_BYTES,
+                   ident="leaflets", clear_untrusted_proxy_headers=True)
