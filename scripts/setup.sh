@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libharfbuzz-subset0: WeasyPrint subsets fonts with it (fast and byte-reproducible);
-# poppler-utils and qpdf: reading PDFs back in tests; gettext: msgfmt for catalogs.
+# poppler-utils and qpdf: reading PDFs back in tests; gettext: msgfmt for catalogs;
+# chromium: the browser the web page's tests drive with Playwright.
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-              poppler-utils qpdf gettext)
+              poppler-utils qpdf gettext chromium)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

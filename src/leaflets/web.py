@@ -15,8 +15,10 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.pool import Pool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,21 +103,18 @@ def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, s
         return "failed", [str(exc)]
 
 
-def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> ProcessPoolExecutor:
-    from . import pdf  # noqa: F401  # WeasyPrint imported once, before the workers are forked
+def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> Pool:
+    """Warm renderer processes, forked (explicitly) from a parent that has imported WeasyPrint."""
+    from . import pdf  # noqa: F401
 
-    return ProcessPoolExecutor(
-        max_workers=workers or os.cpu_count() or 1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_start_renderer,
-        initargs=(project.root, clinic_id),
-    )
+    context = multiprocessing.get_context("fork")
+    return context.Pool(workers or os.cpu_count() or 1, initializer=_start_renderer, initargs=(project.root, clinic_id))
 
 
 # -- the application -----------------------------------------------------------------------------
 
 
-def create_app(project: Project, clinic_id: str, pool: ProcessPoolExecutor | None = None) -> Flask:
+def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Flask:
     site = make_site(project, clinic_id)
     pool = pool or make_pool(project, clinic_id)
     app = Flask(__name__, static_folder=None)
@@ -166,7 +165,7 @@ def create_app(project: Project, clinic_id: str, pool: ProcessPoolExecutor | Non
                         chosen_lang=lang, large_print=large_print)
         if not any(fields.values()):
             return redirect(pdf_url(procedure.id, lang, large_print), code=303)
-        state, result = pool.submit(_render, procedure.id, lang, large_print, fields).result()
+        state, result = pool.apply(_render, (procedure.id, lang, large_print, fields))
         if state == "pdf":
             return pdf_response(result, procedure.id, lang, personal=True)
         return not_available(site, procedure, lang, state, result)
@@ -180,7 +179,7 @@ def create_app(project: Project, clinic_id: str, pool: ProcessPoolExecutor | Non
         current = current_pdf(site, procedure, lang, large_print)
         if current is not None:
             return send_file(current, mimetype="application/pdf", max_age=60, etag=True, conditional=True)
-        state, result = pool.submit(_render, procedure.id, lang, large_print, {}).result()
+        state, result = pool.apply(_render, (procedure.id, lang, large_print, {}))
         if state == "pdf":
             return pdf_response(result, procedure.id, lang, personal=False)
         return not_available(site, procedure, lang, state, result)
@@ -214,10 +213,11 @@ def personal_fields(values: dict[str, str]) -> tuple[dict[str, str], dict[str, s
         errors["date" if not date else "time"] = "both"
     fields = {name: values[name] for name in ("patient_name", "location", "bring", "note")}
     fields["appointment"] = f"{date} {clock}" if date and clock else None
-    try:
-        parse_personal(fields)
-    except PersonalError as exc:
-        errors[{"appointment": "date"}.get(exc.field, exc.field)] = exc.problem
+    for name, value in fields.items():  # one at a time, so every field's problem is shown at once
+        try:
+            parse_personal({name: value})
+        except PersonalError as exc:
+            errors.setdefault({"appointment": "date"}.get(exc.field, exc.field), exc.problem)
     return errors, fields
 
 
@@ -263,7 +263,7 @@ def not_available(site: Site, procedure: Procedure, lang: str, state: str, lines
 
 def page_language(site: Site) -> str:
     """The page's own language: ?ui=, else the browser's preference among the clinic's languages."""
-    chosen = request.args.get("ui") or request.form.get("ui")
+    chosen = request.args.get("ui")  # forms carry it in their action URL, never read from a body here
     if chosen in site.languages:
         return chosen
     best = request.accept_languages.best_match([code.replace("_", "-") for code in site.languages])
@@ -290,7 +290,12 @@ def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
-    app = create_app(project, clinic_id)
+    pool = make_pool(project, clinic_id)
+    app = create_app(project, clinic_id, pool)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, workers included
     LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port)
-    waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_REQUEST_BYTES,
-                   ident="leaflets", clear_untrusted_proxy_headers=True)
+    try:
+        waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_REQUEST_BYTES,
+                       ident="leaflets", clear_untrusted_proxy_headers=True)
+    finally:
+        pool.terminate()

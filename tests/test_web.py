@@ -1,0 +1,273 @@
+"""The clinicians' page, through Flask's test client and through a real browser."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from leaflets.content import Project
+from leaflets.web import create_app, make_pool
+
+from conftest import copy_project, REPO
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A copy of the project, its app, and a warm pool of one renderer."""
+    root = copy_project(REPO, tmp_path_factory.mktemp("web") / "project")
+    project = Project(root)
+    pool = make_pool(project, "example", workers=1)
+    app = create_app(project, "example", pool)
+    yield root, app
+    pool.terminate()
+
+
+@pytest.fixture
+def client(served):
+    return served[1].test_client()
+
+
+def test_search_by_title_other_name_or_code_in_any_language(client):
+    assert "Making a fistula in your arm for dialysis" in client.get("/?q=fistula").text
+    assert "Clearing a clot" in client.get("/?q=36904").text
+    assert "Clearing a clot" in client.get("/?q=declot").text
+    spanish = client.get("/?q=coágulo&ui=es").text
+    assert "Quitar un coágulo de su acceso para diálisis" in spanish and '<html lang="es" dir="ltr">' in spanish
+    assert "No leaflet matches your search" in client.get("/?q=zzzz").text
+
+
+def test_the_page_speaks_the_browser_language(client):
+    page = client.get("/", headers={"Accept-Language": "ar,en;q=0.5"}).text
+    assert '<html lang="ar" dir="rtl">' in page
+
+
+def test_an_unpersonalised_leaflet_comes_from_the_prebuilt_url(client):
+    response = client.post("/leaflet/dialysis-fistula-creation", data={"lang": "fr", "print": "large"})
+    assert response.status_code == 303 and response.location.endswith("/pdf/fr/dialysis-fistula-creation-large-print.pdf")
+    pdf = client.get(response.location)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-") and pdf.mimetype == "application/pdf"
+
+
+def test_a_personalised_leaflet_is_never_cached_and_holds_the_name(client, tmp_path):
+    response = client.post("/leaflet/kidney-tube-tract-widening", data={
+        "lang": "es", "print": "regular", "patient_name": "Grace Hopper", "date": "2026-12-01", "time": "09:30",
+        "location": "Sala 4", "bring": "", "note": "",
+    })
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    (tmp_path / "x.pdf").write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "x.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Grace Hopper" in text and "Sala 4" in text
+    assert "Grace" not in response.headers.get("Content-Disposition", "")
+
+
+@pytest.mark.parametrize("path", ["/leaflet/nope", "/leaflet/../../etc/passwd", "/leaflet/..%2F..%2Fetc%2Fpasswd",
+                                  "/pdf/de/dialysis-fistula-creation.pdf", "/pdf/en/../../pyproject.toml", "/fonts/..%2Fleaflet.css"])
+def test_unknown_and_path_like_addresses_are_404_in_the_users_language(client, path):
+    response = client.get(path + ("&" if "?" in path else "?") + "ui=es")
+    assert response.status_code == 404
+    assert "Página no encontrada" in response.text or "no encontr" in response.text.lower()
+
+
+def test_errors_are_shown_beside_their_field(client):
+    response = client.post("/leaflet/dialysis-fistula-creation?ui=en", data={
+        "lang": "en", "print": "regular", "patient_name": "A" * 500, "date": "2026-02-30", "time": "09:30",
+    })
+    assert response.status_code == 400
+    page = response.text
+    assert 'id="patient_name" name="patient_name" aria-invalid="true" aria-describedby="patient_name-error"' in page
+    assert '<p class="error" id="patient_name-error">This is too long. Please shorten it.</p>' in page
+    assert '<p class="error" id="date-error">This is not a real date and time.</p>' in page
+
+
+def test_a_request_that_is_too_large_is_refused(client):
+    response = client.post("/leaflet/dialysis-fistula-creation", data={"lang": "en", "note": "x" * 40_000})
+    assert response.status_code == 413
+
+
+def test_a_stale_translation_offers_the_english_leaflet(served, client):
+    root, _ = served
+    record = root / "content" / "procedures" / "foot-vein-arterialization.yaml"
+    original = record.read_text()
+    record.write_text(original.replace("summary: ", "summary: Edited today. ", 1))
+    try:
+        response = client.post("/leaflet/foot-vein-arterialization?ui=en", data={
+            "lang": "vi", "print": "regular", "patient_name": "Ada", "date": "", "time": ""})
+        assert response.status_code == 409
+        assert "This translation is not ready" in response.text
+        assert 'href="/pdf/en/foot-vein-arterialization.pdf"' in response.text
+    finally:
+        record.write_text(original)
+
+
+# -- a real browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    from waitress import create_server
+
+    app = served[1]
+    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=httpd.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.effective_port}"
+    httpd.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync = pytest.importorskip("playwright.sync_api")
+    with sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield chromium
+        chromium.close()
+
+
+def capture_posts(page) -> dict[str, object]:
+    """Let the browser show the PDF as it would, and keep the bytes the server sent."""
+    captured: dict[str, object] = {}
+
+    def keep(route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        response = route.fetch()
+        captured.update(status=response.status, type=response.headers.get("content-type"), body=response.body(),
+                        cache=response.headers.get("cache-control"), url=route.request.url)
+        route.fulfill(response=response)
+
+    page.route("**/leaflet/**", keep)
+    return captured
+
+
+def wait_for(page, captured: dict[str, object], seconds: float = 30) -> None:
+    """Let Playwright run the route handler until the POST's answer has been kept."""
+    deadline = time.monotonic() + seconds
+    while "status" not in captured and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+
+
+def pdf_text_of(data: bytes, tmp_path: Path) -> str:
+    (tmp_path / "got.pdf").write_bytes(data)
+    return subprocess.run(["pdftotext", str(tmp_path / "got.pdf"), "-"], capture_output=True, text=True).stdout
+
+
+def test_search_choose_arabic_fill_in_and_get_the_pdf(browser, server, tmp_path):
+    page = browser.new_page()
+    captured = capture_posts(page)
+    page.goto(server + "/?ui=en")
+    page.get_by_label("Procedure name, other name or code").fill("fistula")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Making a fistula in your arm for dialysis").click()
+    page.get_by_label("Language of the leaflet").select_option("ar")
+    page.get_by_label("Patient's name").fill("Ada Lovelace")
+    page.get_by_label("Date of the appointment").fill("2026-12-01")
+    page.get_by_label("Time").fill("09:30")
+    page.screenshot(path=str(tmp_path / "form-en.png"), full_page=True)
+    page.get_by_role("button", name="Create leaflet").click()
+    wait_for(page, captured)
+    assert (captured["status"], captured["type"], captured["cache"]) == (200, "application/pdf", "no-store")
+    assert "Ada Lovelace" in pdf_text_of(captured["body"], tmp_path)
+    assert "Ada" not in str(captured["url"]) and "Ada" not in page.url
+
+
+def test_keyboard_only(browser, server, tmp_path):
+    page = browser.new_page()
+    captured = capture_posts(page)
+    page.goto(server + "/?ui=es")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    for _ in range(8):  # to the search field
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+    page.keyboard.type("riñón")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    for _ in range(12):  # to the first result
+        page.keyboard.press("Tab")
+        if "/leaflet/" in (page.evaluate("document.activeElement.getAttribute('href')") or ""):
+            break
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "patient_name":
+            break
+    page.keyboard.type("Marie Curie")
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "BUTTON":
+            break
+    page.keyboard.press("Enter")
+    wait_for(page, captured)
+    assert captured["status"] == 200
+    assert "Marie Curie" in pdf_text_of(captured["body"], tmp_path)
+
+
+def test_screenshots_in_english_and_arabic(browser, server, tmp_path):
+    page = browser.new_page()
+    for ui in ("en", "ar"):
+        page.goto(f"{server}/leaflet/dialysis-access-clot-removal?ui={ui}")
+        assert page.locator("h1").inner_text()
+        page.screenshot(path=str(tmp_path / f"leaflet-{ui}.png"), full_page=True)
+        assert (tmp_path / f"leaflet-{ui}.png").stat().st_size > 10_000
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+
+
+def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
+    root = copy_project(REPO, tmp_path / "project")
+    private_tmp, home = tmp_path / "tmp", tmp_path / "home"
+    private_tmp.mkdir(), home.mkdir()
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8"}
+    server = subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(root), "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    name = "Zebulon Quixotic-Marchetti"
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        form = urllib.parse.urlencode({"lang": "fr", "print": "regular", "patient_name": name, "date": "2026-12-01",
+                                       "time": "10:15", "location": "Salle 2", "note": "à jeun"}).encode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/leaflet/coronary-blockage-opening", data=form, timeout=120) as answer:
+            assert answer.headers["Cache-Control"] == "no-store"
+            (tmp_path / "answer.pdf").write_bytes(answer.read())
+        assert name in pdf_text_of((tmp_path / "answer.pdf").read_bytes(), tmp_path)
+    finally:
+        server.terminate()
+        logs = server.communicate(timeout=20)[0]
+    assert "POST /leaflet/coronary-blockage-opening 200" in logs
+    assert "Zebulon" not in logs and "Salle 2" not in logs
+    (tmp_path / "answer.pdf").unlink(), (tmp_path / "got.pdf").unlink()
+    for place in (root, private_tmp, home):
+        holding = [p for p in place.rglob("*") if p.is_file() and b"Zebulon" in p.read_bytes()]
+        assert holding == [], holding
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer")
