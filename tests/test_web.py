@@ -271,3 +271,32 @@ def wait_until_up(url: str, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer")
+
+
+def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(tmp_path):
+    from leaflets.batch import build_clinic
+    from leaflets.checks import check_pdf
+    import pdfua
+
+    root = copy_project(REPO, tmp_path / "project")
+    clinic = root / "content" / "clinics" / "example.yaml"
+    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, ar]", clinic.read_text()))
+    project = Project(root)
+    build_clinic(project, "example")
+    pool = make_pool(project, "example", workers=1)
+    try:
+        client = create_app(project, "example", pool).test_client()
+        for lang, large in (("ar", False), ("en", True)):
+            response = client.post("/leaflet/dialysis-fistula-creation", data={
+                "lang": lang, "print": "large" if large else "regular", "patient_name": "Ada Lovelace",
+                "date": "2026-12-01", "time": "09:30", "location": "Room 4"})
+            assert response.headers["X-Leaflets-Made"] == "prebuilt-with-details"
+            target = tmp_path / f"{lang}.pdf"
+            target.write_bytes(response.data)
+            text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True).stdout
+            assert "Ada Lovelace" in text and "Room 4" in text and "9:30" in text
+            assert check_pdf(target) == [] and not pdfua.validate(str(target)).findings
+        long_note = client.post("/leaflet/dialysis-fistula-creation", data={"lang": "en", "note": "A long note. " * 30})
+        assert long_note.headers["X-Leaflets-Made"] == "rendered"  # too long for its line: laid out anew
+    finally:
+        pool.terminate()

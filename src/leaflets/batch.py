@@ -68,6 +68,7 @@ class Outcome:
     render_key: str | None = None
     pdf: bytes | None = None
     errors: list[str] = field(default_factory=list)
+    blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are
 
 
 @dataclass
@@ -111,7 +112,7 @@ def build_clinic(
                 report.unchanged.append(path)
         total = len(plan)
         for done, outcome in enumerate(_run(project, the_clinic.id, plan, jobs, assets, lock), 1):
-            _record(outcome, out, entries, report)
+            _record(outcome, out, entries, report, manifest)
             if progress:
                 progress(outcome, done, total)
         _prune(out, manifest, entries)
@@ -337,7 +338,8 @@ def _render_job(job: Job) -> Outcome:
         render_key = _digest(html, _WORKER["assets"])
         if render_key == job.render_key:
             return Outcome(job, "unchanged", render_key)
-        return Outcome(job, "built", render_key, builder.renderer(leaflet.clinic.id).write_pdf(html))
+        pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
+        return Outcome(job, "built", render_key, pdf, blank_fields=blank_fields)
     except LeafletErrors as exc:
         refused = all(isinstance(e, TranslationRefused) for e in exc.errors)
         return Outcome(job, "refused" if refused else "failed", errors=[str(e) for e in exc.errors])
@@ -345,7 +347,10 @@ def _render_job(job: Job) -> Outcome:
         return Outcome(job, "failed", errors=[str(exc)])
 
 
-def _record(outcome: Outcome, out: Path, entries: dict[Path, dict[str, Any]], report: BatchReport) -> None:
+def _record(
+    outcome: Outcome, out: Path, entries: dict[Path, dict[str, Any]], report: BatchReport,
+    manifest: dict[str, dict[str, Any]],
+) -> None:
     """Write what a worker made, and note it in the manifest entries and the report."""
     job = outcome.job
     name = display_path(job.target)
@@ -355,7 +360,10 @@ def _record(outcome: Outcome, out: Path, entries: dict[Path, dict[str, Any]], re
     elif outcome.state == "unchanged":
         report.unchanged.append(job.target)
     if outcome.state in ("built", "unchanged"):
-        entries[job.target] = _entry(job, out, outcome.render_key, sha256_file(job.target))
+        entry = _entry(job, out, outcome.render_key, sha256_file(job.target))
+        previous = manifest.get(_relative(job.target, out), {})
+        entry["blank_fields"] = outcome.blank_fields if outcome.state == "built" else previous.get("blank_fields")
+        entries[job.target] = entry
         return
     if outcome.state == "refused":
         # A translation that lags its English source must not stay in dist/ looking current.

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pikepdf
 import weasyprint
+from markupsafe import escape
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -83,6 +84,7 @@ class PdfRenderer:
         self.fetcher = SafeFetcher(allowed_folders)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
+        self._font_faces = "".join(re.findall(r"@font-face\s*\{[^}]*\}", stylesheet.read_text(encoding="utf-8")))
         try:
             self.stylesheet = weasyprint.CSS(
                 filename=str(stylesheet), url_fetcher=self.fetcher, font_config=self.font_config
@@ -91,14 +93,132 @@ class PdfRenderer:
             raise UnsafeResourceError(str(exc), stylesheet) from None
 
     def write_pdf(self, html: str) -> bytes:
+        return self.render(html)[0]
+
+    def render(self, html: str) -> tuple[bytes, dict[str, list[float]]]:
+        """The PDF, and where on page 1 the blank "For you" lines are (left, top, width, height in pt)."""
         document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
         try:
-            data = document.write_pdf(
+            rendered = document.render(
                 stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache, **PDF_OPTIONS
             )
+            data = rendered.write_pdf(**PDF_OPTIONS)
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None
-        return mark_running_content_as_artifacts(data)
+        return mark_running_content_as_artifacts(data), _blank_fields(rendered)
+
+    def personalise(
+        self, prebuilt: bytes, fields: dict[str, list[float]], values: dict[str, str], lang: str, direction: str,
+        large_print: bool,
+    ) -> bytes | None:
+        """Write the patient's details onto the blank lines of a prebuilt leaflet.
+
+        Much faster than laying out the whole leaflet again. The text is drawn
+        in the leaflet's fonts and tagged in the "For you" section, so the PDF
+        stays accessible. Returns None when a value would not fit its line (the
+        caller then renders the whole leaflet with the details in it).
+        """
+        if not values or any(name not in fields for name in values):
+            return None
+        with pikepdf.open(io.BytesIO(prebuilt)) as pdf:
+            page = pdf.pages[0]
+            width, height = float(page.mediabox[2]), float(page.mediabox[3])
+            overlay = self._overlay(values, fields, lang, direction, large_print, width, height)
+            if overlay is None:
+                return None
+            with pikepdf.open(io.BytesIO(overlay)) as drawn:
+                form = pdf.copy_foreign(drawn.pages[0].as_form_xobject())
+            _add_tagged_form(pdf, page, form)
+            out = io.BytesIO()
+            pdf.save(out)
+            return out.getvalue()
+
+    def _overlay(
+        self, values: dict[str, str], fields: dict[str, list[float]], lang: str, direction: str, large_print: bool,
+        width: float, height: float,
+    ) -> bytes | None:
+        size = 16 if large_print else 12
+        boxes = "".join(
+            f'<div class="value" style="left:{x}pt; top:{y}pt; width:{w}pt; height:{h}pt">{escape(text)}</div>'
+            for name, text in values.items()
+            for x, y, w, h in [fields[name]]
+        )
+        html = (
+            f'<html lang="{escape(lang)}" dir="{direction}"><head><style>{self.font_faces}'
+            f"@page {{ size: {width}pt {height}pt; margin: 0 }}"
+            f'.value {{ position: absolute; font-family: "Leaflet Sans", "Leaflet Arabic", "Leaflet Chinese";'
+            f" font-size: {size}pt; font-weight: bold; line-height: 1.2; white-space: nowrap; overflow: hidden;"
+            f' color: #1a1a1a; text-align: {"right" if direction == "rtl" else "left"} }}'
+            f"</style></head><body>{boxes}</body></html>"
+        )
+        document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+        rendered = document.render(font_config=self.font_config)
+        if _overflows(rendered):
+            return None
+        return rendered.write_pdf()
+
+    @property
+    def font_faces(self) -> str:
+        return self._font_faces
+
+
+def _blank_fields(rendered: Any) -> dict[str, list[float]]:
+    """Content boxes of page 1's empty "For you" values, in pt from the page's top left corner."""
+    fields = {}
+    for box in rendered.pages[0]._page_box.descendants():
+        element = getattr(box, "element", None)
+        if element is not None and getattr(box, "element_tag", None) == "dd" and element.get("data-field"):
+            if "write-here" in (element.get("class") or ""):
+                fields[element.get("data-field")] = [
+                    round(value * 0.75, 2)
+                    for value in (box.content_box_x(), box.content_box_y(), box.width, box.height)
+                ]
+    return fields
+
+
+def _overflows(rendered: Any) -> bool:
+    """Whether a value is wider than its line (white-space: nowrap keeps it on one line)."""
+    from weasyprint.formatting_structure.boxes import LineBox
+
+    for box in rendered.pages[0]._page_box.descendants():
+        lines = [child for child in getattr(box, "children", []) if isinstance(child, LineBox)]
+        if any(line.width > box.width + 0.5 for line in lines):
+            return True
+    return False
+
+
+def _add_tagged_form(pdf: pikepdf.Pdf, page: pikepdf.Page, form: pikepdf.Object) -> None:
+    """Draw ``form`` on ``page`` as marked content of a new paragraph in the "For you" section."""
+    tree = pdf.Root.StructTreeRoot
+    parents = _parent_tree_entry(tree.ParentTree.Nums, int(page.obj.StructParents))
+    mcid = len(parents)
+    section = _for_you_section(tree)
+    element = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.StructElem, S=pikepdf.Name.P, P=section, Pg=page.obj, K=mcid,
+    ))
+    kids = section.get("/K")
+    section.K = kids if isinstance(kids, pikepdf.Array) else pikepdf.Array([kids] if kids is not None else [])
+    section.K.append(element)
+    parents.append(element)
+    name = page.add_resource(form, pikepdf.Name.XObject, prefix="ForYou")
+    # The page's own drawing leaves its coordinate system changed: save and restore around it.
+    page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+    drawing = f"Q\n/P <</MCID {mcid}>> BDC q {name} Do Q EMC\n".encode()
+    page.contents_add(pdf.make_stream(drawing), prepend=False)
+
+
+def _for_you_section(tree: pikepdf.Dictionary) -> pikepdf.Dictionary:
+    """The leaflet's second section (after the main message): where the "For you" box is."""
+    sections, todo = [], [tree.K]
+    while todo and len(sections) < 2:
+        item = todo.pop(0)
+        if isinstance(item, pikepdf.Array):
+            todo[0:0] = list(item)
+        elif _is_element(item):
+            if str(item.S) == "/Sect":
+                sections.append(item)
+            todo.insert(0, item.get("/K", pikepdf.Array()))
+    return sections[-1] if sections else tree.K if _is_element(tree.K) else tree.K[0]
 
 
 def mark_running_content_as_artifacts(data: bytes) -> bytes:

@@ -103,6 +103,22 @@ def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, s
         return "failed", [str(exc)]
 
 
+def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str, large_print: bool,
+                 fields: dict[str, str | None]) -> bytes | None:
+    """In a worker: the patient's details written onto a prebuilt leaflet, or None if they do not fit."""
+    builder: Builder = _RENDERER["builder"]
+    language = builder.language(lang)
+    personal = parse_personal(fields)
+    values = {name: getattr(personal, name) for name in ("patient_name", "location", "bring", "note")}
+    if personal.appointment is not None:
+        appointment = language.datetime(personal.appointment)
+        values["appointment"] = f"\u2068{appointment}\u2069" if language.direction == "rtl" else appointment
+    values = {name: value for name, value in values.items() if value}
+    renderer = builder.renderer(_RENDERER["clinic"].id)
+    data = Path(prebuilt).read_bytes()
+    return renderer.personalise(data, blank_fields, values, language.html_lang, language.direction, large_print)
+
+
 def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> Pool:
     """Warm renderer processes, forked (explicitly) from a parent that has imported WeasyPrint."""
     from . import pdf  # noqa: F401
@@ -165,9 +181,14 @@ def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Fl
                         chosen_lang=lang, large_print=large_print)
         if not any(fields.values()):
             return redirect(pdf_url(procedure.id, lang, large_print), code=303)
+        prebuilt = current_pdf(site, procedure, lang, large_print)
+        if prebuilt is not None and prebuilt[1]:
+            quick = pool.apply(_personalise, (str(prebuilt[0]), prebuilt[1], lang, large_print, fields))
+            if quick is not None:
+                return pdf_response(quick, procedure.id, lang, personal=True, made="prebuilt-with-details")
         state, result = pool.apply(_render, (procedure.id, lang, large_print, fields))
         if state == "pdf":
-            return pdf_response(result, procedure.id, lang, personal=True)
+            return pdf_response(result, procedure.id, lang, personal=True, made="rendered")
         return not_available(site, procedure, lang, state, result)
 
     @app.get("/pdf/<lang>/<name>.pdf")
@@ -178,7 +199,7 @@ def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Fl
             abort(404)
         current = current_pdf(site, procedure, lang, large_print)
         if current is not None:
-            return send_file(current, mimetype="application/pdf", max_age=60, etag=True, conditional=True)
+            return send_file(current[0], mimetype="application/pdf", max_age=60, etag=True, conditional=True)
         state, result = pool.apply(_render, (procedure.id, lang, large_print, {}))
         if state == "pdf":
             return pdf_response(result, procedure.id, lang, personal=False)
@@ -225,8 +246,10 @@ def pdf_url(procedure_id: str, lang: str, large_print: bool) -> str:
     return f"/pdf/{lang}/{procedure_id}{'-large-print' if large_print else ''}.pdf"
 
 
-def current_pdf(site: Site, procedure: Procedure, lang: str, large_print: bool) -> Path | None:
-    """The batch build's PDF, if it was built from exactly today's record, catalog and templates."""
+def current_pdf(
+    site: Site, procedure: Procedure, lang: str, large_print: bool
+) -> tuple[Path, dict[str, list[float]]] | None:
+    """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
     out = site.project.dist / site.clinic.id
     try:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -243,11 +266,12 @@ def current_pdf(site: Site, procedure: Procedure, lang: str, large_print: bool) 
             return None
     except OSError:
         return None
-    return path
+    return path, entry.get("blank_fields") or {}
 
 
-def pdf_response(data: bytes, procedure_id: str, lang: str, personal: bool) -> Response:
+def pdf_response(data: bytes, procedure_id: str, lang: str, personal: bool, made: str = "rendered") -> Response:
     response = Response(data, mimetype="application/pdf")
+    response.headers["X-Leaflets-Made"] = made  # how: from the batch build's PDF, or laid out anew
     response.headers["Content-Disposition"] = f'inline; filename="{procedure_id}-{lang}.pdf"'
     response.headers["Cache-Control"] = "no-store" if personal else "public, max-age=60"
     return response
