@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -130,3 +131,21 @@ def test_a_template_that_reaches_outside_is_refused(sample, tmp_path):
     with pytest.raises(UnsafeResourceError, match="refused to read '/etc/passwd'"):
         build_one(Project(sample), "hand-x-ray", clinic="sample", output=str(tmp_path / "x.pdf"))
     assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar", "zh_Hans"])
+def test_large_print_keeps_the_help_box_on_one_page_and_the_footer_on_the_paper(tmp_path, lang):
+    """The longest leaflet in the wordiest scripts: the box must not split, no text may run off the page."""
+    target, _ = build_one(Project(REPO), "coronary-blockage-opening", lang=lang, large_print=True,
+                          output=str(tmp_path / "large.pdf"))
+    with pikepdf.open(target) as pdf:
+        pages, height = len(pdf.pages), float(pdf.pages[0].mediabox[3])
+    page_text = [
+        subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(target), "-"], capture_output=True, text=True).stdout
+        for p in range(1, pages + 1)
+    ]
+    emergency = [n for n, text in enumerate(page_text) if "911" in text]
+    out_of_hours = [n for n, text in enumerate(page_text) if "010-2999" in text or "2999-010" in text]
+    assert len(emergency) == 1 and emergency == out_of_hours
+    words = subprocess.run(["pdftotext", "-bbox", str(target), "-"], capture_output=True, text=True).stdout
+    assert max(float(y) for y in re.findall(r'yMax="([\d.]+)"', words)) < height - 14  # 5 mm printers cannot reach
