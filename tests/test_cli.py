@@ -176,3 +176,18 @@ def test_python_dash_m_works(project):
 
     result = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "list"], capture_output=True, text=True)
     assert result.returncode == 0 and "kidney-tube-tract-widening" in result.stdout
+
+
+def test_a_folder_that_is_not_a_project(cli, tmp_path):
+    assert cli("--root", tmp_path, "list") == (
+        1, "", f"{tmp_path}/content: no such folder; run leaflets in a project folder, or give --root DIR\n")
+
+
+def test_check_pdf_on_a_missing_file(cli, tmp_path):
+    code, out, _ = cli("check", "--pdf", tmp_path / "gone.pdf")
+    assert code == 1 and f"{tmp_path}/gone.pdf: error: gone.pdf: cannot read the file: No such file or directory" in out
+
+
+def test_serve_an_unknown_clinic(cli, project):
+    assert cli("--root", project, "serve", "--clinic", "nowhere") == (
+        1, "", f"no clinic 'nowhere' in {project}/content/clinics; known: example\n")

@@ -324,6 +324,8 @@ def check_pdf(path: Path) -> list[Finding]:
             return [Finding(path.name, message, ERROR, path) for rule in PDF_RULES for message in rule(pdf)]
     except pikepdf.PdfError as exc:
         return [Finding(path.name, f"not a readable PDF: {exc}", ERROR, path)]
+    except OSError as exc:
+        return [Finding(path.name, f"cannot read the file: {exc.strerror}", ERROR, path)]
 
 
 def _marked(pdf: Any) -> list[str]:

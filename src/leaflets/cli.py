@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("babel").propagate = False  # Babel's commands print through their own handler
     project = Project(Path(args.root))
     try:
+        if not getattr(args, "pdf", None) and not project.content.is_dir():  # check --pdf needs no project
+            raise UsageError(f"{project.content}: no such folder; run leaflets in a project folder, or give --root DIR")
         return args.command(project, args)
     except LeafletErrors as exc:
         for error in exc.errors:

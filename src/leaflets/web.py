@@ -31,7 +31,7 @@ from .batch import MANIFEST, leaflet_input_key, shared_inputs
 from .build import Builder
 from .catalogs import TranslationRefused
 from .content import ID_PATTERN, Clinic, Procedure, Project
-from .errors import LeafletError, LeafletErrors
+from .errors import LeafletError, LeafletErrors, UsageError
 from .i18n import Language
 from .render import PersonalError, install_language, make_environment, parse_personal
 
@@ -314,6 +314,7 @@ def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
+    project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
     pool = make_pool(project, clinic_id)
     app = create_app(project, clinic_id, pool)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, workers included
@@ -321,5 +322,7 @@ def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
     try:
         waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_REQUEST_BYTES,
                        ident="leaflets", clear_untrusted_proxy_headers=True)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     finally:
         pool.terminate()
