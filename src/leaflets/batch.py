@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .build import Builder, write_atomically
+from .build import Builder, pdf_name, write_atomically
 from .catalogs import TranslationRefused, catalog_path
 from .content import Clinic, Procedure, Project
 from .errors import LeafletError, LeafletErrors, UsageError, display_path
@@ -219,7 +219,7 @@ def _plan(
         record = procedure.model_dump(mode="json")
         for code in languages:
             for large_print in (False, True):
-                target = out / code / f"{procedure.id}{'-large-print' if large_print else ''}.pdf"
+                target = out / pdf_name(code, procedure.id, large_print)
                 out_of_date = procedure.is_out_of_date(today)
                 key = _input_key(shared, record, catalogs.get(code), code, large_print, out_of_date)
                 entry = manifest.get(_relative(target, out))

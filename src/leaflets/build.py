@@ -83,10 +83,18 @@ class Builder:
         return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
 
 
+LARGE_PRINT_SUFFIX = "-large-print"
+
+
+def pdf_name(lang: str, procedure_id: str, large_print: bool) -> str:
+    """A leaflet's file under ``dist/<clinic>/``: ``<lang>/<procedure>[-large-print].pdf``."""
+    return f"{lang}/{procedure_id}{LARGE_PRINT_SUFFIX if large_print else ''}.pdf"
+
+
 def dist_path(project: Project, leaflet: Leaflet) -> Path:
     """Where an unpersonalised leaflet goes: ``dist/<clinic>/<lang>/<procedure>[-large-print].pdf``."""
-    suffix = "-large-print" if leaflet.large_print else ""
-    return project.dist / leaflet.clinic.id / leaflet.language.code / f"{leaflet.procedure.id}{suffix}.pdf"
+    name = pdf_name(leaflet.language.code, leaflet.procedure.id, leaflet.large_print)
+    return project.dist / leaflet.clinic.id / name
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -9,6 +9,7 @@ compiled in memory, so a stale ``.mo`` can never be used by mistake.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -16,11 +17,12 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.frontend import CommandLineInterface, parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from . import __version__
 from .errors import LeafletError, LeafletErrors, NotFoundError, display_path
 from .i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
 
@@ -180,7 +182,7 @@ def babel_commands(root: Path, action: str, lang: str | None = None) -> list[str
     """The ``pybabel`` command line for one step of the translation workflow, run from ``root``."""
     pot = "locales/messages.pot"
     commands = {
-        "extract": ["extract", "-F", "babel.cfg", "-o", pot, "--project", "leaflets", "--version", _version(),
+        "extract": ["extract", "-F", "babel.cfg", "-o", pot, "--project", "leaflets", "--version", __version__,
                     "--msgid-bugs-address", "content-team@example.org", "--copyright-holder", "leaflets contributors",
                     "--header-comment", HEADER_COMMENT, "-c", "TRANSLATORS:", "--sort-by-file", "."],
         "update": ["update", "-i", pot, "-d", "locales", "-D", DOMAIN, "--previous"],
@@ -190,18 +192,8 @@ def babel_commands(root: Path, action: str, lang: str | None = None) -> list[str
     return ["pybabel", *commands[action]]
 
 
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
 def run_babel(root: Path, action: str, lang: str | None = None) -> int:
     """Run one workflow step with Babel's own command line, as translators' tools expect."""
-    import os
-
-    from babel.messages.frontend import CommandLineInterface
-
     if action == "init":
         parse_locale(lang or "")
         if catalog_path(root / "locales", lang or "").exists():

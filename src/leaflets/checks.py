@@ -14,7 +14,7 @@ from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages
 from .content import Clinic, Procedure, Project
 from .errors import ContentError, LeafletError, LeafletErrors, display_path
-from .i18n import prose_strings
+from .i18n import prose_strings, translate_record
 from .yamlfile import dotted, read_yaml
 
 
@@ -284,7 +284,7 @@ def _check_language(
     except LeafletError as exc:
         findings.append(Finding(subject, f"cannot be built: {exc}", ERROR))
         return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
-    record = _translated(english, language)
+    record = translate_record(english, language)
     score = readability(record, lang)
     limit = clinic.reading_grade_max
     if score.grade is not None and score.grade > limit:
@@ -304,10 +304,6 @@ def _check_language(
     return LeafletReport(procedure.id, lang, score, len(long), status)
 
 
-def _translated(record: dict[str, Any], language: Any) -> dict[str, Any]:
-    from .i18n import translate_record
-
-    return translate_record(record, language)
 
 
 # -- accessibility of built PDFs (PDF/UA-1, ISO 14289-1) -----------------------------------------

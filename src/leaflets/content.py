@@ -288,7 +288,7 @@ def _plain_message(error: Any, model: type[BaseModel], location: Location) -> st
     if kind == "list_type":
         return f"expected a list, found {_describe(value)}"
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        if location and location[-1] in ("preparation", "recovery", "urgent", "call_us") or isinstance(location[-1:] and location[-1], int):
+        if location and isinstance(location[-1], int):  # a list item: text, or {text, pictogram}
             return f"expected text, found {_describe(value)}"
         return f"expected keys and values, found {_describe(value)}"
     if kind == "string_too_short":
@@ -358,7 +358,7 @@ def _pattern_hint(location: Location) -> str:
 
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
-        return f"{'yes/no' if value in (True, False) else value} (put text in quotes)"
+        return "yes/no (put text in quotes)"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):

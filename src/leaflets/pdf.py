@@ -84,7 +84,7 @@ class PdfRenderer:
         self.fetcher = SafeFetcher(allowed_folders)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
-        self._font_faces = "".join(re.findall(r"@font-face\s*\{[^}]*\}", stylesheet.read_text(encoding="utf-8")))
+        self.font_faces = "".join(re.findall(r"@font-face\s*\{[^}]*\}", stylesheet.read_text(encoding="utf-8")))
         try:
             self.stylesheet = weasyprint.CSS(
                 filename=str(stylesheet), url_fetcher=self.fetcher, font_config=self.font_config
@@ -156,10 +156,6 @@ class PdfRenderer:
         if _overflows(rendered):
             return None
         return rendered.write_pdf()
-
-    @property
-    def font_faces(self) -> str:
-        return self._font_faces
 
 
 def _blank_fields(rendered: Any) -> dict[str, list[float]]:

@@ -10,8 +10,6 @@ travel only in a POST body: never in a URL, a log line or a file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -27,10 +25,10 @@ import jinja2
 from flask import Flask, Response, abort, redirect, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from .batch import MANIFEST, leaflet_input_key, shared_inputs
-from .build import Builder
+from .batch import leaflet_input_key, read_manifest, sha256_file, shared_inputs
+from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
 from .catalogs import TranslationRefused
-from .content import ID_PATTERN, Clinic, Procedure, Project
+from .content import Clinic, Procedure, Project
 from .errors import LeafletError, LeafletErrors, UsageError
 from .i18n import Language
 from .render import PersonalError, install_language, make_environment, parse_personal
@@ -193,7 +191,8 @@ def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Fl
 
     @app.get("/pdf/<lang>/<name>.pdf")
     def prebuilt(lang: str, name: str) -> Response:
-        procedure_id, large_print = (name[: -len("-large-print")], True) if name.endswith("-large-print") else (name, False)
+        large_print = name.endswith(LARGE_PRINT_SUFFIX)
+        procedure_id = name.removesuffix(LARGE_PRINT_SUFFIX)
         procedure = procedure_or_404(site, procedure_id)
         if lang not in site.languages:
             abort(404)
@@ -243,7 +242,7 @@ def personal_fields(values: dict[str, str]) -> tuple[dict[str, str], dict[str, s
 
 
 def pdf_url(procedure_id: str, lang: str, large_print: bool) -> str:
-    return f"/pdf/{lang}/{procedure_id}{'-large-print' if large_print else ''}.pdf"
+    return f"/pdf/{pdf_name(lang, procedure_id, large_print)}"
 
 
 def current_pdf(
@@ -251,22 +250,12 @@ def current_pdf(
 ) -> tuple[Path, dict[str, list[float]]] | None:
     """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
     out = site.project.dist / site.clinic.id
-    try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    name = f"{lang}/{procedure.id}{'-large-print' if large_print else ''}.pdf"
-    entry = next((e for e in manifest.get("files", []) if e.get("file") == name), None)
+    name = pdf_name(lang, procedure.id, large_print)
+    entry = read_manifest(out).get(name)
     key = leaflet_input_key(site.project, site.shared_key, procedure, lang, large_print)
-    if entry is None or entry.get("source_hash") != key:
+    if entry is None or entry.get("source_hash") != key or sha256_file(out / name) != entry.get("sha256"):
         return None
-    path = out / name
-    try:
-        if hashlib.sha256(path.read_bytes()).hexdigest() != entry.get("sha256"):
-            return None
-    except OSError:
-        return None
-    return path, entry.get("blank_fields") or {}
+    return out / name, entry.get("blank_fields") or {}
 
 
 def pdf_response(data: bytes, procedure_id: str, lang: str, personal: bool, made: str = "rendered") -> Response:
