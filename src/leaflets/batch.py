@@ -27,17 +27,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .build import Builder, pdf_name, write_atomically
 from .catalogs import TranslationRefused, catalog_path
-from .content import Clinic, Procedure, Project
+from .content import Clinic, Procedure, Project, build_day
 from .errors import LeafletError, LeafletErrors, UsageError, display_path
 from .i18n import SOURCE_LANGUAGE, parse_locale
-from .render import make_environment
+from .render import make_environment, render_template
 
 MANIFEST = "manifest.json"
 INDEX = "index.html"
@@ -212,7 +211,7 @@ def _plan(
 ) -> tuple[list[Job], dict[Path, dict[str, Any]]]:
     """The jobs to run, and the manifest entries of the leaflets that need nothing."""
     out = project.dist / clinic.id
-    today = date.today()
+    today = build_day()
     catalogs = {code: _file_digest(catalog_path(project.locales, code)) for code in languages if code != SOURCE_LANGUAGE}
     jobs, kept = [], {}
     for procedure in procedures:
@@ -241,7 +240,7 @@ def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang:
     """The key one leaflet's PDF is built under (see ``build_clinic``): equal keys, same PDF."""
     catalog = None if lang == SOURCE_LANGUAGE else _file_digest(catalog_path(project.locales, lang))
     record = procedure.model_dump(mode="json")
-    return _input_key(shared, record, catalog, lang, large_print, procedure.is_out_of_date(date.today()))
+    return _input_key(shared, record, catalog, lang, large_print, procedure.is_out_of_date(build_day()))
 
 
 def shared_inputs(project: Project, clinic: Clinic) -> str:
@@ -403,6 +402,12 @@ def _prune(out: Path, old: dict[str, dict[str, Any]], entries: dict[Path, dict[s
 # -- the catalog page --------------------------------------------------------------------------
 
 
+def language_names(code: str) -> tuple[str, str]:
+    """A language's name in itself and in English: ("español", "Spanish")."""
+    locale = parse_locale(code)
+    return locale.get_display_name(locale) or code, locale.get_display_name("en") or code
+
+
 def write_index(
     project: Project, clinic: Clinic, procedures: list[Procedure], languages: list[str],
     entries: dict[Path, dict[str, Any]], report: BatchReport,
@@ -411,12 +416,14 @@ def write_index(
     out = project.dist / clinic.id
     by_file = {entry["file"]: entry for entry in entries.values()}
     environment = make_environment(project.templates, clinic.id)
-    html = environment.get_template(INDEX).render(
+    html = render_template(
+        environment,
+        INDEX,
         clinic=clinic,
         procedures=procedures,
-        languages=[(code, parse_locale(code)) for code in languages],
+        languages=[(code, *language_names(code)) for code in languages],
         files=by_file,
-        today=date.today(),
+        today=build_day(),
         report=report,
     )
     write_atomically(out / INDEX, html.encode("utf-8"))

@@ -12,7 +12,7 @@ from typing import Any
 
 from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages
-from .content import Clinic, Procedure, Project
+from .content import Clinic, Procedure, Project, build_day
 from .errors import ContentError, LeafletError, LeafletErrors, display_path
 from .i18n import prose_strings, translate_record
 from .yamlfile import dotted, read_yaml
@@ -255,7 +255,7 @@ class LeafletReport:
 
 def check_leaflets(project: Project, clinic_id: str, today: date | None = None) -> tuple[list[LeafletReport], list[Finding]]:
     """Plain language, structure and governance of every leaflet of the clinic, in each of its languages."""
-    today = today or date.today()
+    today = today or build_day()
     clinic = project.load_clinic(clinic_id)
     plain_words = load_plain_words(project)
     builder, reports, findings = Builder(project, today), [], []
@@ -300,7 +300,7 @@ def _check_language(
         line = language.catalog_lines.get(source) if language.catalog_path else None
         findings.append(Finding(subject, f"a sentence of {words} words (over {LONG_SENTENCE_WORDS}): \"{sentence[:60]}...\"",
                                 WARNING, language.catalog_path, line))
-    status = procedure.review.status + (", out of date" if procedure.is_out_of_date(builder.today or date.today()) else "")
+    status = procedure.review.status + (", out of date" if procedure.is_out_of_date(builder.today or build_day()) else "")
     return LeafletReport(procedure.id, lang, score, len(long), status)
 
 

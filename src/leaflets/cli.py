@@ -10,7 +10,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
 from . import __version__
@@ -18,7 +17,7 @@ from .batch import BatchReport, build_clinic, progress_printer
 from .build import BUILD_OPTIONS, build_one
 from .catalogs import run_babel
 from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
-from .content import Project
+from .content import Project, build_day
 from .errors import LeafletError, LeafletErrors, UsageError
 from .render import PERSONAL_LIMITS, Personal, PersonalError, parse_personal
 
@@ -110,7 +109,7 @@ def run_list(project: Project, args: argparse.Namespace) -> int:
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
         codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
-        status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date(date.today()) else "")
+        status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date(build_day()) else "")
         rows.append([procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()])
     _print_table(rows)
     return 0

@@ -8,8 +8,9 @@ README): keep them stable. Every problem of a file is reported at once, each as
 from __future__ import annotations
 
 import difflib
+import os
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ContentError, LeafletErrors, NotFoundError
+from .errors import ContentError, LeafletErrors, NotFoundError, UsageError
 from .yamlfile import Location, YamlDocument, dotted, read_yaml
 
 MAX_TEXT = 2000
@@ -169,6 +170,11 @@ class Clinic(Strict):
 
     logo_path: Path | None = Field(default=None, exclude=True)
 
+    @property
+    def logo_uri(self) -> str | None:
+        """The logo's address for templates, which may not touch paths themselves."""
+        return self.logo_path.as_uri() if self.logo_path else None
+
     @field_validator("accent_colour")
     @classmethod
     def _readable_on_paper(cls, colour: str) -> str:
@@ -202,6 +208,16 @@ def darkened(colour: str) -> str:
     while contrast_ratio("#%02x%02x%02x" % tuple(channels), "#ffffff") < MIN_CONTRAST:
         channels = [int(c * 0.9) for c in channels]
     return "#%02x%02x%02x" % tuple(channels)
+
+
+def build_day() -> date:
+    """Today, or the day of ``SOURCE_DATE_EPOCH`` when it is set, so an old build can be made again exactly."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return date.today()
+    if not epoch.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not '{epoch[:40]}'")
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -390,17 +406,30 @@ class Project:
         return [path.stem for path in self.procedure_paths()]
 
     def load_procedure(self, procedure_id: str) -> Procedure:
-        return load_procedure(self._find("procedure", "procedures", procedure_id, self.procedure_ids))
+        return self._load_procedure(self._find("procedure", "procedures", procedure_id, self.procedure_ids))
 
     def load_clinic(self, clinic_id: str) -> Clinic:
-        return load_clinic(self._find("clinic", "clinics", clinic_id, lambda: [p.stem for p in self.clinic_paths()]))
+        return self._load_clinic(self._find("clinic", "clinics", clinic_id, lambda: [p.stem for p in self.clinic_paths()]))
 
     def load_all_procedures(self) -> list[Procedure]:
         """Every record, or every problem of every record at once."""
-        return _load_every(self.procedure_paths(), load_procedure)
+        return _load_every(self.procedure_paths(), self._load_procedure)
 
     def load_all_clinics(self) -> list[Clinic]:
-        return _load_every(self.clinic_paths(), load_clinic)
+        return _load_every(self.clinic_paths(), self._load_clinic)
+
+    def _load_procedure(self, path: Path) -> Procedure:
+        return load_procedure(self._inside(path))
+
+    def _load_clinic(self, path: Path) -> Clinic:
+        return load_clinic(self._inside(path))
+
+    def _inside(self, path: Path) -> Path:
+        """``path``, if the file really lies in the project: a link to a file elsewhere is refused."""
+        target = path.resolve()
+        if not target.is_relative_to(self.root):
+            raise ContentError(f"is a link to '{target}', outside the project; copy the file in instead", path, 1)
+        return path
 
     def _find(self, kind: str, folder: str, wanted: str, known: Callable[[], list[str]]) -> Path:
         path = self.content / folder / f"{wanted}.yaml"

@@ -40,6 +40,10 @@ class UnsafeResourceError(LeafletError):
     """The renderer was asked to fetch something outside the allowed folders."""
 
 
+class TemplateProblem(LeafletError):
+    """A template (a clinic's own, usually) that cannot be rendered or did something it may not."""
+
+
 class UsageError(LeafletError):
     """Options that do not fit together."""
 
@@ -54,7 +58,11 @@ class LeafletErrors(Exception):
 
 def display_path(path: Path) -> str:
     """The path relative to the working folder when it is inside it, else as given."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+    here = Path.cwd().resolve()
+    try:  # the link's own name, not where a symbolic link points
+        for candidate in (path.absolute(), path.parent.resolve() / path.name):
+            if candidate.is_relative_to(here):
+                return str(candidate.relative_to(here))
+    except OSError:
+        pass
+    return str(path)

@@ -7,17 +7,24 @@ override one template without forking ours.
 
 from __future__ import annotations
 
+import gettext
 import hashlib
 import json
+import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
+from types import ModuleType
 from typing import Any
 
 import jinja2
+from babel import Locale
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
+from pydantic import BaseModel
 
-from .content import Clinic, Procedure
+from .content import Clinic, Procedure, build_day
+from .errors import TemplateProblem
 from .i18n import SOURCE_LANGUAGE, Language, translate_record
 
 TEMPLATE = "leaflet.html"
@@ -83,7 +90,7 @@ class Leaflet:
 
     @property
     def out_of_date(self) -> bool:
-        return self.procedure.is_out_of_date(self.today or date.today())
+        return self.procedure.is_out_of_date(self.today or build_day())
 
 
 def template_folders(templates: Path, clinic_id: str | None = None) -> list[Path]:
@@ -97,10 +104,73 @@ def template_file(templates: Path, clinic_id: str | None, name: str) -> Path:
     return next(f / name for f in template_folders(templates, clinic_id) if (f / name).is_file())
 
 
+MAX_HTML_CHARS = 5_000_000  # a leaflet is about 40,000; more means a template runs away
+MAX_REPEAT = 100_000
+BASE_PREFIX = "base"  # a clinic's template extends ours as "base/leaflet.html"
+
+
+class LeafletSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, a little stricter, for every template, a clinic's own included.
+
+    A template sees the leaflet's data and the formatting helpers; it cannot reach
+    Python internals, files, catalogs or a model's methods, change what it is
+    given, or build a string big enough to exhaust memory.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, _HIDDEN_TYPES) or isinstance(value, _HIDDEN_TYPES):
+            return False
+        if isinstance(obj, BaseModel) and attr in _PYDANTIC_API:
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("exponent too large")
+        if operator == "*" and _repeat_size(left, right) > MAX_REPEAT:
+            raise SecurityError(f"repeats text or a list more than {MAX_REPEAT:,} times over")
+        return super().call_binop(context, operator, left, right)
+
+
+_HIDDEN_TYPES = (PurePath, gettext.NullTranslations, Locale, ModuleType, type)
+_PYDANTIC_API = frozenset(dir(BaseModel))
+
+
+def _repeat_size(left: Any, right: Any) -> int:
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
+            return len(sequence) * count
+    return 0
+
+
+class _TemplateLoader(jinja2.FileSystemLoader):
+    """Reads only files that really lie in the templates folder (no links out of it)."""
+
+    def __init__(self, folders: list[Path], root: Path):
+        super().__init__([str(folder) for folder in folders])
+        self.root = root.resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if not Path(filename).resolve().is_relative_to(self.root):
+            raise TemplateProblem(f"is a link to '{Path(filename).resolve()}', outside the templates folder", filename, 1)
+        return source, filename, uptodate
+
+
 def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.Environment:
-    """The Jinja2 environment: autoescaped, strict about undefined names, with gettext."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in template_folders(templates, clinic_id)]),
+    """The sandboxed Jinja2 environment: autoescaped, strict about undefined names, with gettext.
+
+    Names are looked up in the clinic's own folder first; ``base/<name>`` is
+    always ours, so a clinic's ``leaflet.html`` can extend ours and replace blocks.
+    """
+    ours = _TemplateLoader([templates], templates)
+    environment = LeafletSandbox(
+        loader=jinja2.ChoiceLoader([
+            _TemplateLoader(template_folders(templates, clinic_id), templates),
+            jinja2.PrefixLoader({BASE_PREFIX: ours}),
+        ]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -112,12 +182,56 @@ def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.En
     return environment
 
 
+def render_template(environment: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render ``name``; a template's mistake becomes one ``TemplateProblem`` naming its file and line."""
+    try:
+        chunks, size = [], 0
+        for chunk in environment.get_template(name).generate(**context):
+            size += len(chunk)
+            if size > MAX_HTML_CHARS:
+                raise SecurityError(f"makes more than {MAX_HTML_CHARS:,} characters of HTML")
+            chunks.append(chunk)
+        return "".join(chunks)
+    except TemplateProblem:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(f"template error: {exc.message}", exc.filename, exc.lineno) from None
+    except (jinja2.TemplateError, RecursionError) as exc:
+        raise _located(exc, environment, name) from None
+    except Exception as exc:  # a clinic's template may divide by zero; our own must not
+        where = _template_frame(exc)
+        if where is None or not Path(where[0]).resolve().is_relative_to(_clinic_folders(environment)):
+            raise
+        raise _located(exc, environment, name) from None
+
+
+def _located(exc: BaseException, environment: jinja2.Environment, name: str) -> TemplateProblem:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, RecursionError):
+        message = "calls itself without end"
+    path, line = _template_frame(exc) or (name, None)
+    return TemplateProblem(f"template error: {message}", path, line)
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The file and line of the innermost template frame of a traceback (Jinja rewrites them)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css"))]
+    return (frames[-1].filename, frames[-1].lineno or 1) if frames else None
+
+
+def _clinic_folders(environment: jinja2.Environment) -> Path:
+    loader = environment.loader.loaders[0]  # type: ignore[union-attr]
+    return Path(loader.root) / "clinics"
+
+
 def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
     """The leaflet as HTML, every word in the leaflet's language."""
     language = leaflet.language
     install_language(environment, language)
     record = translate_record(leaflet.procedure.model_dump(mode="json"), language)
-    return environment.get_template(TEMPLATE).render(
+    return render_template(
+        environment,
+        TEMPLATE,
         record=record,
         procedure=leaflet.procedure,
         clinic=leaflet.clinic,

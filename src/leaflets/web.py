@@ -31,7 +31,7 @@ from .catalogs import TranslationRefused
 from .content import Clinic, Procedure, Project
 from .errors import LeafletError, LeafletErrors, UsageError
 from .i18n import Language
-from .render import PersonalError, install_language, make_environment, parse_personal
+from .render import PersonalError, install_language, make_environment, parse_personal, render_template
 
 LOGGER = logging.getLogger("leaflets.web")
 MAX_REQUEST_BYTES = 16 * 1024
@@ -286,8 +286,8 @@ def page_language(site: Site) -> str:
 def page(site: Site, template: str, status: int, **context: Any) -> Response:
     ui = page_language(site)
     language = site.languages[ui]
-    html = site.pages[ui].get_template(template).render(
-        site=site, clinic=site.clinic, language=language, ui=ui, languages=site.languages,
+    html = render_template(
+        site.pages[ui], template, clinic=site.clinic, language=language, ui=ui, languages=site.languages,
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
         large_print=context.pop("large_print", False), **context,
     )

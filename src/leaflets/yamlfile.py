@@ -18,6 +18,7 @@ from .errors import ContentError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 20
+MAX_VALUES = 10_000  # a record holds about 300; the limit keeps memory and time small
 
 Location = tuple[str | int, ...]
 
@@ -72,7 +73,7 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     if not text.strip():
         raise ContentError("the file is empty", path, 1)
     try:
-        _refuse_aliases(text, path)
+        _refuse_unsafe_structure(text, path)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -126,15 +127,28 @@ def read_limited(stream: BinaryIO, path: Path) -> str:
     return _decode(raw, path)
 
 
-def _refuse_aliases(text: str, path: Path) -> None:
-    """Refuse anchors and aliases: records never need them and they enable size bombs."""
+def _refuse_unsafe_structure(text: str, path: Path) -> None:
+    """Refuse, before anything is built, what makes YAML a weapon.
+
+    Anchors and aliases enable size bombs ("billion laughs") and records never
+    need them; nesting deeper than a record needs crashes the YAML library's C
+    composer; millions of tiny values would take seconds and gigabytes to build.
+    """
+    depth = values = 0
     for event in yaml.parse(text, Loader=_Loader):
+        line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise ContentError(
-                "YAML anchors and aliases (& and *) are not allowed in content files",
-                path,
-                event.start_mark.line + 1,
-            )
+            raise ContentError("YAML anchors and aliases (& and *) are not allowed in content files", path, line)
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ContentError(f"nested more than {MAX_DEPTH} levels deep", path, line)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            values += 1
+            if values > MAX_VALUES:
+                raise ContentError(f"more than {MAX_VALUES:,} values; a content file needs far fewer", path, line)
 
 
 def _to_python(
@@ -144,10 +158,6 @@ def _to_python(
     key_lines: dict[Location, int],
     path: Path,
 ) -> Any:
-    if len(location) > MAX_DEPTH:
-        raise ContentError(
-            f"nested more than {MAX_DEPTH} levels deep", path, node.start_mark.line + 1
-        )
     value_lines[location] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
