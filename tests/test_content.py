@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +181,71 @@ def test_a_clinic_with_a_bad_colour_and_paper(tmp_path):
         "paper: 'A5' is not allowed; expected 'letter' or 'A4'",
         "accent_colour: 'red; background: url(x)' is not in the expected form (like #1f4e79)",
     ]
+
+
+# -- hostile files: refused with one line, in a fresh process whose memory stays small ----------------
+
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
+ATTACKS = {
+    "billion-laughs": (BILLION_LAUGHS, "1: YAML anchors and aliases (& and *) are not allowed in content files"),
+    "deep-nesting": ("title: " + "[" * 100_000 + "]" * 100_000, "1: nested more than 20 levels deep"),
+    "ten-megabytes": ("title: " + "x" * 10 * 1024 * 1024, "1: the file is 10.0 MB; a content file may be at most 8 MB"),
+    "millions-of-values": ("title: [" + "1," * 3_000_000 + "]", "1: more than 10,000 values; a content file needs far fewer"),
+    "nul-byte": ("id: nul\ntitle: A\x00B\n", "2: the file holds a NUL byte; it is not a text file"),
+}
+CHECK_IN_A_FRESH_PROCESS = """
+import resource, sys
+from leaflets.cli import main
+code = main(["--root", sys.argv[1], "list"])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+sys.exit(code)
+"""
+
+
+def list_in_a_fresh_process(project: Path) -> tuple[int, str, int]:
+    """Exit code, error output and peak memory (MB) of `leaflets list` in its own process."""
+    done = subprocess.run([sys.executable, "-c", CHECK_IN_A_FRESH_PROCESS, str(project)], capture_output=True, text=True)
+    return done.returncode, done.stderr, int(done.stdout.split()[-1])
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_a_hostile_record_is_refused_in_one_line_with_bounded_memory(project, name):
+    text, error = ATTACKS[name]
+    (project / "content" / "procedures" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    code, err, peak_mb = list_in_a_fresh_process(project)
+    assert (code, err) == (1, f"{project}/content/procedures/{name}.yaml:{error}\n")
+    assert peak_mb < 200
+
+
+def test_a_record_that_links_outside_the_project_is_refused(project, tmp_path, cli, monkeypatch):
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text((project / "content/procedures/dialysis-fistula-creation.yaml").read_text().replace(
+        "id: dialysis-fistula-creation", "id: linked"))
+    (project / "content/procedures/linked.yaml").symlink_to(outside)
+    (project / "content/procedures/passwords.yaml").symlink_to("/etc/passwd")
+    monkeypatch.chdir(project)
+    assert cli("list") == (1, "", (
+        f"content/procedures/linked.yaml:1: is a link to '{outside}', outside the project; copy the file in instead\n"
+        "content/procedures/passwords.yaml:1: is a link to '/etc/passwd', outside the project; copy the file in instead\n"
+    ))
+    assert cli("build", "passwords")[0] == 1
+
+
+def test_a_link_inside_the_project_is_followed(project, cli, monkeypatch):
+    procedures = project / "content/procedures"
+    (project / "content/shared").mkdir()
+    (procedures / "dialysis-fistula-creation.yaml").rename(project / "content/shared/dialysis-fistula-creation.yaml")
+    (procedures / "dialysis-fistula-creation.yaml").symlink_to(project / "content/shared/dialysis-fistula-creation.yaml")
+    monkeypatch.chdir(project)
+    code, out, _ = cli("list")
+    assert code == 0 and "dialysis-fistula-creation" in out
+
+
+def test_a_logo_that_links_outside_the_clinics_folder_is_refused(project, tmp_path):
+    clinics = project / "content/clinics"
+    (clinics / "example-logo.svg").unlink()
+    (clinics / "example-logo.svg").symlink_to("/etc/passwd")
+    with pytest.raises(LeafletErrors, match="logo: 'example-logo.svg' is outside the clinics folder"):
+        load_clinic(clinics / "example.yaml")

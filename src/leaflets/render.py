@@ -106,6 +106,7 @@ def template_file(templates: Path, clinic_id: str | None, name: str) -> Path:
 
 MAX_HTML_CHARS = 5_000_000  # a leaflet is about 40,000; more means a template runs away
 MAX_REPEAT = 100_000
+MAX_NUMBER_BITS = 4_096
 BASE_PREFIX = "base"  # a clinic's template extends ours as "base/leaflet.html"
 
 
@@ -122,13 +123,13 @@ class LeafletSandbox(ImmutableSandboxedEnvironment):
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, _HIDDEN_TYPES) or isinstance(value, _HIDDEN_TYPES):
             return False
-        if isinstance(obj, BaseModel) and attr in _PYDANTIC_API:
+        if isinstance(obj, BaseModel) and (attr in _PYDANTIC_API or _is_internal_field(obj, attr)):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
-            raise SecurityError("exponent too large")
+        if operator == "**" and _power_bits(left, right) > MAX_NUMBER_BITS:
+            raise SecurityError("makes a number too large to print")
         if operator == "*" and _repeat_size(left, right) > MAX_REPEAT:
             raise SecurityError(f"repeats text or a list more than {MAX_REPEAT:,} times over")
         return super().call_binop(context, operator, left, right)
@@ -136,6 +137,18 @@ class LeafletSandbox(ImmutableSandboxedEnvironment):
 
 _HIDDEN_TYPES = (PurePath, gettext.NullTranslations, Locale, ModuleType, type)
 _PYDANTIC_API = frozenset(dir(BaseModel))
+
+
+def _is_internal_field(model: BaseModel, attr: str) -> bool:
+    """Fields left out of a model's data (a clinic's resolved logo path) are not for templates."""
+    field = type(model).model_fields.get(attr)
+    return field is not None and bool(field.exclude)
+
+
+def _power_bits(base: Any, exponent: Any) -> float:
+    if not isinstance(base, (int, float)) or not isinstance(exponent, (int, float)):
+        return 0
+    return abs(exponent) * max(abs(int(base)).bit_length(), 1)
 
 
 def _repeat_size(left: Any, right: Any) -> int:
@@ -186,10 +199,11 @@ def render_template(environment: jinja2.Environment, name: str, **context: Any) 
     """Render ``name``; a template's mistake becomes one ``TemplateProblem`` naming its file and line."""
     try:
         chunks, size = [], 0
-        for chunk in environment.get_template(name).generate(**context):
+        output = environment.get_template(name).generate(**context)
+        for chunk in output:
             size += len(chunk)
-            if size > MAX_HTML_CHARS:
-                raise SecurityError(f"makes more than {MAX_HTML_CHARS:,} characters of HTML")
+            if size > MAX_HTML_CHARS:  # thrown in where the template is, so the error names its line
+                output.throw(SecurityError(f"makes more than {MAX_HTML_CHARS:,} characters of HTML"))
             chunks.append(chunk)
         return "".join(chunks)
     except TemplateProblem:
