@@ -257,3 +257,11 @@ def test_the_shipped_fonts_cover_every_character_of_every_catalog_and_record():
     texts += [(REPO / "templates" / "leaflet.html").read_text(encoding="utf-8")]
     used = set("".join(texts)) - {"\n", "\t", "\r"}
     assert sorted(used - covered) == []
+
+
+def test_markup_in_a_translation_is_printed_as_text(cli, project):
+    hostile = '<b>Información</b> <img src=\\"http://127.0.0.1:9/x.png\\"> </style>'
+    write_catalog(project, "es", lambda t: re.sub(r'(msgid "Patient information"\nmsgstr )"[^"]*"', rf'\1"{hostile}"', t))
+    code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "es", "--output", project / "x.pdf")
+    assert (code, err) == (0, "")
+    assert '<B>INFORMACIÓN</B> <IMG SRC="HTTP://127.0.0.1:9/X.PNG"> </STYLE>' in pdf_text(project / "x.pdf")  # printed in capitals

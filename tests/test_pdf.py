@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pikepdf
@@ -149,3 +152,56 @@ def test_large_print_keeps_the_help_box_on_one_page_and_the_footer_on_the_paper(
     assert len(emergency) == 1 and emergency == out_of_hours
     words = subprocess.run(["pdftotext", "-bbox", str(target), "-"], capture_output=True, text=True).stdout
     assert max(float(y) for y in re.findall(r'yMax="([\d.]+)"', words)) < height - 14  # 5 mm printers cannot reach
+
+
+HOSTILE_NAME = 'Clinic </title><style>@import url("http://127.0.0.1:9/x.css");</style> "; } @page { content: "x'
+
+
+def test_markup_and_css_in_the_clinic_name_are_printed_as_text(sample, tmp_path):
+    clinic = sample / "content" / "clinics" / "sample.yaml"
+    clinic.write_text(clinic.read_text().replace("name: Sample Test Clinic", f"name: '{HOSTILE_NAME}'"))
+    target, _ = build_one(Project(sample), "hand-x-ray", clinic="sample", output=str(tmp_path / "x.pdf"))
+    unbroken = pdf_text(target).replace(" ", "")  # the footer's line may break anywhere in it
+    assert unbroken.count(HOSTILE_NAME.replace(" ", "")) == 2  # the masthead and the footer
+    with pikepdf.open(target) as pdf:
+        assert str(pdf.docinfo["/Author"]) == HOSTILE_NAME
+
+
+def test_markup_in_a_patients_name_is_printed_as_text(sample, tmp_path, cli):
+    name = '<b>Ann</b> "); @import url(http://127.0.0.1:9/); <script>x()</script>'
+    code, _, err = cli("--root", sample, "build", "hand-x-ray", "--clinic", "sample", "--patient-name", name,
+                       "--output", tmp_path / "x.pdf")
+    assert (code, err) == (0, "")
+    assert name in pdf_text(tmp_path / "x.pdf")
+
+
+# -- reproducible: the same inputs give the same bytes, in any process, on any later day ---------------
+
+def build_in_a_fresh_process(output: Path, lang: str = "ar", **environment: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "leaflets", "--root", str(REPO), "build", "dialysis-fistula-creation",
+               "--lang", lang, "--large-print", "--output", str(output)]
+    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **environment})
+
+
+def test_builds_in_separate_processes_are_byte_identical(tmp_path):
+    first = build_in_a_fresh_process(tmp_path / "1.pdf", PYTHONHASHSEED="1")
+    second = build_in_a_fresh_process(tmp_path / "2.pdf", PYTHONHASHSEED="2")
+    assert first.returncode == second.returncode == 0
+    assert (tmp_path / "1.pdf").read_bytes() == (tmp_path / "2.pdf").read_bytes()
+
+
+def test_source_date_epoch_sets_the_day_a_build_is_for(tmp_path):
+    """A build for the day after the review is due says the leaflet is out of date."""
+    due = Project(REPO).load_procedure("dialysis-fistula-creation").review.review_due
+    before, after = (int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()) for d in (due, due + timedelta(days=1)))
+    for name, epoch in (("before", before), ("after", after), ("after-again", after)):
+        assert build_in_a_fresh_process(tmp_path / f"{name}.pdf", "en", SOURCE_DATE_EPOCH=str(epoch)).returncode == 0
+    assert "Out of date" not in pdf_text(tmp_path / "before.pdf")
+    assert "Out of date" in pdf_text(tmp_path / "after.pdf")
+    assert (tmp_path / "after.pdf").read_bytes() == (tmp_path / "after-again.pdf").read_bytes()
+
+
+def test_a_malformed_source_date_epoch_is_one_line(tmp_path):
+    done = build_in_a_fresh_process(tmp_path / "x.pdf", SOURCE_DATE_EPOCH="yesterday")
+    assert (done.returncode, done.stderr) == (1, "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not 'yesterday'\n")
+    assert not (tmp_path / "x.pdf").exists()

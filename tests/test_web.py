@@ -300,3 +300,14 @@ def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(
         assert long_note.headers["X-Leaflets-Made"] == "rendered"  # too long for its line: laid out anew
     finally:
         pool.terminate()
+
+
+def test_markup_in_a_patients_name_is_printed_as_text(client, tmp_path):
+    name = '<b>Ann</b> "); @import url(http://127.0.0.1:9/); <script>x()</script>'
+    response = client.post("/leaflet/kidney-tube-tract-widening", data={
+        "lang": "en", "print": "regular", "patient_name": name, "date": "", "time": "", "location": "", "bring": "", "note": "",
+    })
+    assert response.status_code == 200
+    (tmp_path / "x.pdf").write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "x.pdf"), "-"], capture_output=True, text=True).stdout
+    assert name in " ".join(text.split())
