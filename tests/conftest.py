@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from leaflets.cli import main
 
@@ -61,3 +63,16 @@ def folded(text: str) -> str:
 def comparable(text: str) -> str:
     """Folded, without hyphens: pdftotext joins a word broken after a hyphen ('X-' 'ray' -> 'Xray')."""
     return folded(text).replace("-", "")
+
+
+# Property tests: a bounded, repeatable run by default (as in CI); a long exploratory one with
+#   .venv/bin/python -m pytest tests/test_fuzz.py --hypothesis-profile=long
+settings.register_profile(
+    "ci", max_examples=40, derandomize=True, database=None, deadline=timedelta(seconds=30),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "long", max_examples=2_000, deadline=timedelta(seconds=30),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("ci")

@@ -18,6 +18,9 @@ from leaflets.web import create_app, make_pool
 
 from conftest import copy_project, REPO
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+from web import free_port, wait_until_up  # noqa: E402  (the benchmarks' own helpers)
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -254,25 +257,6 @@ def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
         assert holding == [], holding
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer")
-
-
 def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(tmp_path):
     from leaflets.batch import build_clinic
     from leaflets.checks import check_pdf
@@ -311,3 +295,13 @@ def test_markup_in_a_patients_name_is_printed_as_text(client, tmp_path):
     (tmp_path / "x.pdf").write_bytes(response.data)
     text = subprocess.run(["pdftotext", str(tmp_path / "x.pdf"), "-"], capture_output=True, text=True).stdout
     assert name in " ".join(text.split())
+
+
+def test_twenty_clients_with_valid_and_hostile_requests():
+    """The load benchmark, shortened: only intended statuses, memory bounded, no patient detail kept."""
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "web_load.py"), "--clients", "20", "--seconds", "10",
+                           "--warm-up", "3"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "unexpected statuses: 0; patient details found in: nothing" in done.stdout
+    served = int(re.search(r"for \d+ s: (\d+) requests", done.stdout).group(1))
+    assert served > 500

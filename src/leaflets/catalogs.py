@@ -87,12 +87,13 @@ def _msgfmt(path: Path) -> bytes:
     )
     if result.returncode == 0:
         return result.stdout
-    errors = []
+    errors, said = [], []
     for line in result.stderr.decode("utf-8", "replace").splitlines():
         match = _MSGFMT_PROBLEM.match(line)
         if match and not match["message"].startswith("warning:"):
             errors.append(CatalogError(match["message"], path, int(match["line"])))
-    raise LeafletErrors(errors or [CatalogError("msgfmt refused this catalog", path)])
+        said.append(line.rsplit(": ", 1)[-1].strip())
+    raise LeafletErrors(errors or [CatalogError(f"msgfmt refused this catalog: {'; '.join(said)}", path, 1)])
 
 
 def _read_catalog(path: Path) -> Catalog:

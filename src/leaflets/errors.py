@@ -6,6 +6,7 @@ The command line catches these (and only these) and prints them one per line as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ class LeafletError(Exception):
     """One problem in the user's input, located at ``path:line`` where known."""
 
     def __init__(self, message: str, path: Path | str | None = None, line: int | None = None):
+        message = re.sub(r"\s*\n\s*", " ", message)  # one problem, one line
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None

@@ -35,6 +35,7 @@ from .render import PersonalError, install_language, make_environment, parse_per
 
 LOGGER = logging.getLogger("leaflets.web")
 MAX_REQUEST_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 32 * 1024
 PERSONAL_FIELDS = ("patient_name", "date", "time", "location", "bring", "note")
 
 
@@ -310,6 +311,7 @@ def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
     LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port)
     try:
         waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_REQUEST_BYTES,
+                       max_request_header_size=MAX_HEADER_BYTES,
                        ident="leaflets", clear_untrusted_proxy_headers=True)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -75,6 +75,11 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     try:
         _refuse_unsafe_structure(text, path)
         node = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ContentError(
+            f"the file holds a control character (U+{exc.character:04X}) that a text file must not have", path, line
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
