@@ -61,6 +61,14 @@ def test_a_clinic_template_that_misbehaves_is_one_line_naming_its_file_and_line(
     assert not (sample / "dist").exists()
 
 
+def test_a_clinic_template_that_loops_without_end_is_stopped(sample, cli, monkeypatch):
+    monkeypatch.setattr("leaflets.render.TEMPLATE_SECONDS", 1.0)
+    with_clinic_template(sample, "<p>Line one</p>\n{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}\n")
+    monkeypatch.chdir(sample)
+    code, _, err = cli("build", "hand-x-ray", "--clinic", "sample")
+    assert (code, err) == (1, f"{OVERRIDE}:2: template error: took longer than 1 s to render\n")
+
+
 def test_a_clinic_template_that_links_outside_the_templates_is_refused(sample, cli, monkeypatch):
     (sample / OVERRIDE).parent.mkdir(parents=True)
     (sample / OVERRIDE).symlink_to("/etc/passwd")

@@ -10,7 +10,11 @@ from __future__ import annotations
 import gettext
 import hashlib
 import json
+import signal
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePath
@@ -107,6 +111,7 @@ def template_file(templates: Path, clinic_id: str | None, name: str) -> Path:
 MAX_HTML_CHARS = 5_000_000  # a leaflet is about 40,000; more means a template runs away
 MAX_REPEAT = 100_000
 MAX_NUMBER_BITS = 4_096
+TEMPLATE_SECONDS = 10.0  # a leaflet's HTML takes a few milliseconds
 BASE_PREFIX = "base"  # a clinic's template extends ours as "base/leaflet.html"
 
 
@@ -195,17 +200,30 @@ def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.En
     return environment
 
 
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop a template that loops without end (signals reach the main thread only; elsewhere, no limit)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SecurityError(f"took longer than {seconds:g} s to render")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def render_template(environment: jinja2.Environment, name: str, **context: Any) -> str:
     """Render ``name``; a template's mistake becomes one ``TemplateProblem`` naming its file and line."""
     try:
-        chunks, size = [], 0
-        output = environment.get_template(name).generate(**context)
-        for chunk in output:
-            size += len(chunk)
-            if size > MAX_HTML_CHARS:  # thrown in where the template is, so the error names its line
-                output.throw(SecurityError(f"makes more than {MAX_HTML_CHARS:,} characters of HTML"))
-            chunks.append(chunk)
-        return "".join(chunks)
+        with time_limit(TEMPLATE_SECONDS):
+            return _render_bounded(environment, name, context)
     except TemplateProblem:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -217,6 +235,17 @@ def render_template(environment: jinja2.Environment, name: str, **context: Any) 
         if where is None or not Path(where[0]).resolve().is_relative_to(_clinic_folders(environment)):
             raise
         raise _located(exc, environment, name) from None
+
+
+def _render_bounded(environment: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    chunks, size = [], 0
+    output = environment.get_template(name).generate(**context)
+    for chunk in output:
+        size += len(chunk)
+        if size > MAX_HTML_CHARS:  # thrown in where the template is, so the error names its line
+            output.throw(SecurityError(f"makes more than {MAX_HTML_CHARS:,} characters of HTML"))
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def _located(exc: BaseException, environment: jinja2.Environment, name: str) -> TemplateProblem:
