@@ -134,7 +134,7 @@ def test_any_clinic_file_gives_a_leaflet_or_clear_errors(sample_with_spanish, te
         (root / CLINIC).write_text(original, encoding="utf-8")
 
 
-@settings(max_examples=25)
+@settings(max_examples=max(settings.default.max_examples // 2, 10))  # each example compiles a catalog
 @given(data=st.data())
 def test_any_catalog_gives_a_translated_leaflet_or_clear_errors(sample_with_spanish, data):
     root = sample_with_spanish
@@ -172,7 +172,7 @@ def elements_of(html_text: str) -> tuple[list[str], str]:
     return parser.elements, parser.text
 
 
-@settings(max_examples=150)
+@settings(max_examples=settings.default.max_examples * 4)  # no PDF: cheap
 @given(title=st.text(min_size=1, max_size=80), summary=st.text(min_size=1, max_size=200))
 def test_any_text_in_a_field_is_printed_as_text(sample_with_spanish, tmp_path_factory, title, summary):
     """Markup, CSS, quotes, control characters: the page keeps its shape and shows the text as given."""

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""How fast and how cheaply hostile content files are refused.
+
+    .venv/bin/python benchmarks/hostile.py
+
+For each attack, a record is written into a temporary copy of the project and `leaflets list`
+is run on it in a fresh process, 5 times. Prints the median time to the refusal (wall time of
+the whole command, Python start-up included, and the time inside the reader alone) and the
+process's peak memory. Target: refused in well under 1 s, memory under 200 MB.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RUNS = 5
+
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
+ATTACKS = {
+    "billion laughs": BILLION_LAUGHS,
+    "100,000-deep nesting": "title: " + "[" * 100_000 + "]" * 100_000,
+    "10 MB file": "title: " + "x" * 10 * 1024 * 1024,
+    "7.9 MB of one text": "title: " + "x" * (8 * 1024 * 1024 - 100),
+    "3 million values": "title: [" + "1," * 3_000_000 + "]",
+    "NUL byte": "id: nul\ntitle: A\x00B\n",
+    "not UTF-8": b"id: x\ntitle: Caf\xe9\n",
+}
+MEASURE = """
+import resource, sys, time
+from pathlib import Path
+from leaflets.content import load_procedure
+from leaflets.errors import LeafletError, LeafletErrors
+started = time.perf_counter()
+try:
+    load_procedure(Path(sys.argv[1]))
+    outcome = "ACCEPTED"
+except (LeafletError, LeafletErrors) as exc:
+    outcome = " | ".join(line.split(": ", 1)[-1] for line in str(exc).splitlines())
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, outcome, sep="\\t")
+"""
+
+
+def measure(path: Path) -> tuple[float, float, int, str]:
+    walls, reads, peaks, outcome = [], [], [], ""
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, check=True)
+        walls.append(time.perf_counter() - started)
+        read, peak, outcome = done.stdout.strip().split("\t")
+        reads.append(float(read))
+        peaks.append(int(peak))
+    return statistics.median(walls), statistics.median(reads), max(peaks), outcome
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        baseline = folder / "dialysis-fistula-creation.yaml"
+        shutil.copy(REPO / "content" / "procedures" / baseline.name, baseline)
+        rows = [("a real record (for comparison)", *measure(baseline))]
+        for name, text in ATTACKS.items():
+            path = folder / "attack.yaml"
+            path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+            rows.append((name, *measure(path)))
+    print(f"{'ATTACK':32} {'COMMAND':>8} {'READER':>8} {'PEAK':>7}  OUTCOME")
+    for name, wall, read, peak, outcome in rows:
+        print(f"{name:32} {wall:7.2f}s {read * 1000:6.1f}ms {peak:5d}MB  {outcome[:70]}")
+    slowest = max(row[2] for row in rows[1:])
+    print(f"slowest refusal inside the reader: {slowest * 1000:.1f} ms (target < 1,000 ms); "
+          f"peak memory {max(row[3] for row in rows)} MB (target < 200 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
