@@ -46,6 +46,15 @@ def wait_until_up(url: str, seconds: float = 60) -> None:
     sys.exit(f"the server at {url} did not start")
 
 
+def built_project(target: Path) -> Path:
+    """A copy of the project in ``target`` with the example clinic built into its dist/."""
+    for folder in ("content", "templates", "locales"):
+        shutil.copytree(REPO / folder, target / folder)
+    shutil.copy(REPO / "babel.cfg", target / "babel.cfg")
+    subprocess.run([sys.executable, "-m", "leaflets", "--root", str(target), "build", "--all"], check=True, capture_output=True)
+    return target
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -75,12 +84,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
-        project = Path(temporary)
-        for folder in ("content", "templates", "locales"):
-            shutil.copytree(REPO / folder, project / folder)
-        shutil.copy(REPO / "babel.cfg", project / "babel.cfg")
+        project = built_project(Path(temporary))
         leaflets = [sys.executable, "-m", "leaflets", "--root", str(project)]
-        subprocess.run([*leaflets, "build", "--all"], check=True, capture_output=True)
         port = free_port()
         server = subprocess.Popen([*leaflets, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:

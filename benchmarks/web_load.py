@@ -22,7 +22,6 @@ import collections
 import http.client
 import itertools
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,9 +33,8 @@ from urllib.parse import quote
 from pathlib import Path
 
 from batch import pss_of_tree
-from web import LANGUAGES, PROCEDURES, free_port, percentile, wait_until_up
+from web import LANGUAGES, PROCEDURES, built_project, free_port, percentile, wait_until_up
 
-REPO = Path(__file__).resolve().parent.parent
 MARKER = "Qzx"  # every patient detail sent starts with it, so a leak is easy to find
 
 
@@ -142,11 +140,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as temporary:
         project, private_tmp, home = Path(temporary) / "project", Path(temporary) / "tmp", Path(temporary) / "home"
         private_tmp.mkdir(), home.mkdir()
-        for folder in ("content", "templates", "locales"):
-            shutil.copytree(REPO / folder, project / folder)
-        shutil.copy(REPO / "babel.cfg", project / "babel.cfg")
+        built_project(project)
         leaflets = [sys.executable, "-m", "leaflets", "--root", str(project)]
-        subprocess.run([*leaflets, "build", "--all"], check=True, capture_output=True)
         port = free_port()
         log_path = Path(temporary) / "server.log"
         environment = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8"}

@@ -110,41 +110,32 @@ def sample_with_spanish(tmp_path_factory) -> Path:
     return root
 
 
-@given(text=mutated((SAMPLE / RECORD).read_text(encoding="utf-8"), YAML_SYNTAX))
-def test_any_record_gives_a_leaflet_or_clear_errors(sample_with_spanish, text):
-    root = sample_with_spanish
-    original = (root / RECORD).read_text(encoding="utf-8")
-    (root / RECORD).write_text(text, encoding="utf-8")
+def assert_builds_or_fails_clearly(root: Path, file: str, text: str, *args: str) -> None:
+    """Put ``text`` in ``file``, build, check the outcome, and put the file back."""
+    original = (root / file).read_text(encoding="utf-8")
+    (root / file).write_text(text, encoding="utf-8")
     try:
-        code, err = build(root, "--output", str(root / "out.pdf"))
+        code, err = build(root, *args, "--output", str(root / "out.pdf"))
         assert_a_leaflet_or_clear_errors(root, code, err, root / "out.pdf")
     finally:
-        (root / RECORD).write_text(original, encoding="utf-8")
+        (root / file).write_text(original, encoding="utf-8")
+
+
+@given(text=mutated((SAMPLE / RECORD).read_text(encoding="utf-8"), YAML_SYNTAX))
+def test_any_record_gives_a_leaflet_or_clear_errors(sample_with_spanish, text):
+    assert_builds_or_fails_clearly(sample_with_spanish, RECORD, text)
 
 
 @given(text=mutated((SAMPLE / CLINIC).read_text(encoding="utf-8").replace("[en]", "[en, es]"), YAML_SYNTAX))
 def test_any_clinic_file_gives_a_leaflet_or_clear_errors(sample_with_spanish, text):
-    root = sample_with_spanish
-    original = (root / CLINIC).read_text(encoding="utf-8")
-    (root / CLINIC).write_text(text, encoding="utf-8")
-    try:
-        code, err = build(root, "--output", str(root / "out.pdf"))
-        assert_a_leaflet_or_clear_errors(root, code, err, root / "out.pdf")
-    finally:
-        (root / CLINIC).write_text(original, encoding="utf-8")
+    assert_builds_or_fails_clearly(sample_with_spanish, CLINIC, text)
 
 
 @settings(max_examples=max(settings.default.max_examples // 2, 10))  # each example compiles a catalog
 @given(data=st.data())
 def test_any_catalog_gives_a_translated_leaflet_or_clear_errors(sample_with_spanish, data):
-    root = sample_with_spanish
-    original = (root / CATALOG).read_text(encoding="utf-8")
-    (root / CATALOG).write_text(data.draw(mutated(original, PO_SYNTAX)), encoding="utf-8")
-    try:
-        code, err = build(root, "--lang", "es", "--output", str(root / "out.pdf"))
-        assert_a_leaflet_or_clear_errors(root, code, err, root / "out.pdf")
-    finally:
-        (root / CATALOG).write_text(original, encoding="utf-8")
+    text = data.draw(mutated((sample_with_spanish / CATALOG).read_text(encoding="utf-8"), PO_SYNTAX))
+    assert_builds_or_fails_clearly(sample_with_spanish, CATALOG, text, "--lang", "es")
 
 
 class Heading(html.parser.HTMLParser):
