@@ -182,6 +182,12 @@ def test_a_missing_placeholder(cli, project):
     assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: a format specification for argument 'version' doesn't exist in 'msgstr'\n", err), err
 
 
+def test_a_lone_percent_sign_in_a_template_word(cli, project):
+    path = write_catalog(project, "es", lambda t: re.sub(r'(msgid "Who"\nmsgstr )"[^"]*"', r'\1"Quién 100%"', t))
+    code, err = catalog_problems(cli, project, "es")
+    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: write a percent sign as %% in this translation; a lone % cannot be printed\n", err), err
+
+
 def test_wrong_plural_forms(cli, project):
     path = write_catalog(project, "ar", lambda t: re.sub(r'"Plural-Forms: nplurals=6;[^"]*"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\\\n"', t))
     text = path.read_text(encoding="utf-8")

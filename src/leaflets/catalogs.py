@@ -54,6 +54,7 @@ def load_language(locales: Path, code: str) -> Language:
     compiled = _msgfmt(path)
     catalog = _read_catalog(path)
     _check_plural_forms(catalog, path, code)
+    _check_template_formatting(catalog, path)
     translations = Translations(io.BytesIO(compiled), domain=DOMAIN)
     return Language(
         code,
@@ -113,6 +114,27 @@ def _check_plural_forms(catalog: Catalog, path: Path, code: str) -> None:
         for m in catalog
         if m.id and isinstance(m.string, tuple) and len(m.string) != expected.num_plurals
     ]
+    if wrong:
+        raise LeafletErrors(wrong)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+def _check_template_formatting(catalog: Catalog, path: Path) -> None:
+    """Templates fill in every translation with Python's %: a lone % would stop the render."""
+    wrong = []
+    for message in catalog:
+        if not message.id or message.fuzzy or not any(file.endswith(".html") for file, _ in message.locations):
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        values = dict.fromkeys(_PLACEHOLDER.findall(" ".join(ids)), 1) | {"num": 1}
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        try:
+            for string in strings:
+                string % values  # noqa: B018  (only whether it can be filled in matters)
+        except (ValueError, TypeError, KeyError):
+            wrong.append(CatalogError("write a percent sign as %% in this translation; a lone % cannot be printed", path, message.lineno))
     if wrong:
         raise LeafletErrors(wrong)
 
