@@ -188,6 +188,12 @@ def test_a_lone_percent_sign_in_a_template_word(cli, project):
     assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: write a percent sign as %% in this translation; a lone % cannot be printed\n", err), err
 
 
+def test_a_line_msgfmt_accepts_but_babel_cannot_read(cli, project):
+    path = write_catalog(project, "es", lambda t: "\\\n" + t.split("\n", 1)[1])
+    code, err = catalog_problems(cli, project, "es")
+    assert (code, err) == (1, f"{path}:1: cannot read this line: Unknown or misformatted keyword\n")
+
+
 def test_wrong_plural_forms(cli, project):
     path = write_catalog(project, "ar", lambda t: re.sub(r'"Plural-Forms: nplurals=6;[^"]*"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\\\n"', t))
     text = path.read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import CommandLineInterface, parse_mapping_cfg
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from babel.support import Translations
 
 from . import __version__
@@ -99,7 +99,11 @@ def _msgfmt(path: Path) -> bytes:
 
 def _read_catalog(path: Path) -> Catalog:
     with path.open("rb") as handle:
-        return read_po(handle, abort_invalid=True)
+        try:
+            return read_po(handle, abort_invalid=True)
+        except PoFileError as exc:  # lines msgfmt lets pass but Babel cannot read
+            message = str(exc).rsplit(" on ", 1)[0]
+            raise LeafletErrors([CatalogError(f"cannot read this line: {message}", path, exc.lineno + 1)]) from None
 
 
 def _check_plural_forms(catalog: Catalog, path: Path, code: str) -> None:
