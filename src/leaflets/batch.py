@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -304,12 +305,29 @@ def _run(
     context = multiprocessing.get_context("fork")  # explicit: workers must inherit the warm parent
     # Each worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache cannot grow
     # without bound; the lock file stays the parent's alone.
-    with context.Pool(workers, initializer=os.close, initargs=(lock,), maxtasksperchild=WORKER_TASKS) as pool:
+    with _frozen_heap(), context.Pool(
+        workers, initializer=os.close, initargs=(lock,), maxtasksperchild=WORKER_TASKS
+    ) as pool:
         try:
             yield from pool.imap_unordered(_render_job, plan, chunksize=1)
         except BaseException:
             pool.terminate()
             raise
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Leave what the warm parent holds (WeasyPrint, stylesheet, fonts, catalogs) out of garbage collection.
+
+    The workers inherit it and keep it as long as they live, yet each full collection during
+    a render would walk all of it again (about a twentieth of the render), and walking it
+    would also copy the parent's memory pages into the worker.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _expected_cost(job: Job) -> tuple[bool, bool]:
