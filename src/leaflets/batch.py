@@ -305,7 +305,7 @@ def _run(
     context = multiprocessing.get_context("fork")  # explicit: workers must inherit the warm parent
     # Each worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache cannot grow
     # without bound; the lock file stays the parent's alone.
-    with _frozen_heap(), context.Pool(
+    with frozen_heap(), context.Pool(
         workers, initializer=os.close, initargs=(lock,), maxtasksperchild=WORKER_TASKS
     ) as pool:
         try:
@@ -316,7 +316,7 @@ def _run(
 
 
 @contextmanager
-def _frozen_heap() -> Iterator[None]:
+def frozen_heap() -> Iterator[None]:
     """Leave what the warm parent holds (WeasyPrint, stylesheet, fonts, catalogs) out of garbage collection.
 
     The workers inherit it and keep it as long as they live, yet each full collection during

@@ -25,7 +25,7 @@ import jinja2
 from flask import Flask, Response, abort, redirect, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from .batch import leaflet_input_key, read_manifest, sha256_file, shared_inputs
+from .batch import frozen_heap, leaflet_input_key, read_manifest, sha256_file, shared_inputs
 from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
 from .catalogs import TranslationRefused
 from .content import Clinic, Procedure, Project
@@ -123,7 +123,8 @@ def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> P
     from . import pdf  # noqa: F401
 
     context = multiprocessing.get_context("fork")
-    return context.Pool(workers or os.cpu_count() or 1, initializer=_start_renderer, initargs=(project.root, clinic_id))
+    with frozen_heap():  # the workers' garbage collections skip what they inherit
+        return context.Pool(workers or os.cpu_count() or 1, initializer=_start_renderer, initargs=(project.root, clinic_id))
 
 
 # -- the application -----------------------------------------------------------------------------
