@@ -194,6 +194,12 @@ def test_a_line_msgfmt_accepts_but_babel_cannot_read(cli, project):
     assert (code, err) == (1, f"{path}:1: cannot read this line: Unknown or misformatted keyword\n")
 
 
+def test_a_catalog_that_names_no_charset(cli, project):
+    path = write_catalog(project, "es", lambda t: re.sub(r'"Content-Type: [^"]*"\n', "", t))
+    code, err = catalog_problems(cli, project, "es")
+    assert (code, err) == (1, f'{path}:1: the header must say "Content-Type: text/plain; charset=UTF-8"\n')
+
+
 def test_wrong_plural_forms(cli, project):
     path = write_catalog(project, "ar", lambda t: re.sub(r'"Plural-Forms: nplurals=6;[^"]*"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\\\n"', t))
     text = path.read_text(encoding="utf-8")

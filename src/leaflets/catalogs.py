@@ -55,7 +55,7 @@ def load_language(locales: Path, code: str) -> Language:
     catalog = _read_catalog(path)
     _check_plural_forms(catalog, path, code)
     _check_template_formatting(catalog, path)
-    translations = Translations(io.BytesIO(compiled), domain=DOMAIN)
+    translations = _translations(compiled, path)
     return Language(
         code,
         locale,
@@ -65,6 +65,15 @@ def load_language(locales: Path, code: str) -> Language:
         catalog_lines={_message_key(m.id): m.lineno for m in catalog if m.id},
         fuzzy=frozenset(_message_key(m.id) for m in catalog if m.id and m.fuzzy),
     )
+
+
+def _translations(compiled: bytes, path: Path) -> Translations:
+    try:
+        return Translations(io.BytesIO(compiled), domain=DOMAIN)
+    except UnicodeDecodeError:  # msgfmt only warns when the header names no charset
+        raise LeafletErrors([CatalogError(
+            "the header must say \"Content-Type: text/plain; charset=UTF-8\"", path, _header_line(path, "Content-Type"),
+        )]) from None
 
 
 def _message_key(message_id: str | tuple[str, ...]) -> str:
