@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from leaflets.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
+sys.path.insert(0, str(REPO / "benchmarks"))  # tests reuse the benchmarks' attack texts and server helpers
 
 
 def copy_project(source: Path, target: Path) -> Path:

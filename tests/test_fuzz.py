@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from leaflets.build import Builder
 from leaflets.cli import main
-from leaflets.content import Project
+from leaflets.content import Procedure, Project, load_procedure
 from leaflets.errors import LeafletError, LeafletErrors
 
 from conftest import SAMPLE, copy_project
@@ -163,27 +163,33 @@ def elements_of(html_text: str) -> tuple[list[str], str]:
     return parser.elements, parser.text
 
 
+@pytest.fixture(scope="module")
+def english_page(sample_with_spanish):
+    """Render a record of the sample project in English, and the elements of the unchanged leaflet."""
+    project = Project(sample_with_spanish)
+    builder, clinic = Builder(project), project.load_clinic("sample")
+
+    def render(procedure: Procedure) -> str:
+        return builder.html(builder.leaflet(procedure, clinic, "en"))
+
+    return render, elements_of(render(project.load_procedure("hand-x-ray")))[0]
+
+
 @settings(max_examples=settings.default.max_examples * 4)  # no PDF: cheap
 @given(title=st.text(min_size=1, max_size=80), summary=st.text(min_size=1, max_size=200))
-def test_any_text_in_a_field_is_printed_as_text(sample_with_spanish, tmp_path_factory, title, summary):
+def test_any_text_in_a_field_is_printed_as_text(sample_with_spanish, english_page, tmp_path_factory, title, summary):
     """Markup, CSS, quotes, control characters: the page keeps its shape and shows the text as given."""
-    root = sample_with_spanish
-    data = yaml.load((root / RECORD).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    render, expected = english_page
+    data = yaml.load((sample_with_spanish / RECORD).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     data.update(title=title, summary=summary)
     path = tmp_path_factory.mktemp("field") / "hand-x-ray.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    project = Project(root)
     try:
-        from leaflets.content import load_procedure
-
         procedure = load_procedure(path)
     except (LeafletErrors, LeafletError) as problem:
         errors = problem.errors if isinstance(problem, LeafletErrors) else [problem]
         assert all(ONE_CLEAR_LINE.fullmatch(str(e)) for e in errors)
         return
-    builder = Builder(project)
-    page = builder.html(builder.leaflet(procedure, project.load_clinic("sample"), "en"))
-    expected, _ = elements_of(builder.html(builder.leaflet(project.load_procedure("hand-x-ray"), project.load_clinic("sample"), "en")))
-    elements, heading = elements_of(page)
+    elements, heading = elements_of(render(procedure))
     assert elements == expected
     assert " ".join(heading.split()) == " ".join(procedure.title.split())

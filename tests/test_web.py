@@ -17,9 +17,7 @@ from leaflets.content import Project
 from leaflets.web import create_app, make_pool
 
 from conftest import copy_project, REPO
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-from web import free_port, wait_until_up  # noqa: E402  (the benchmarks' own helpers)
+from web import free_port, wait_until_up  # the benchmarks' own helpers
 
 
 @pytest.fixture(scope="module")

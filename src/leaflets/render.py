@@ -124,6 +124,7 @@ class LeafletSandbox(ImmutableSandboxedEnvironment):
     """
 
     intercepted_binops = frozenset({"*", "**"})
+    clinic_templates = Path("templates/clinics")  # set by make_environment
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, _HIDDEN_TYPES) or isinstance(value, _HIDDEN_TYPES):
@@ -177,7 +178,7 @@ class _TemplateLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
-def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.Environment:
+def make_environment(templates: Path, clinic_id: str | None = None) -> LeafletSandbox:
     """The sandboxed Jinja2 environment: autoescaped, strict about undefined names, with gettext.
 
     Names are looked up in the clinic's own folder first; ``base/<name>`` is
@@ -195,6 +196,7 @@ def make_environment(templates: Path, clinic_id: str | None = None) -> jinja2.En
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.clinic_templates = templates.resolve() / "clinics"
     environment.filters["css_content"] = css_content
     environment.globals.update(PAGE=PAGE_NUMBER, PAGES=PAGE_COUNT)
     return environment
@@ -219,7 +221,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def render_template(environment: jinja2.Environment, name: str, **context: Any) -> str:
+def render_template(environment: LeafletSandbox, name: str, **context: Any) -> str:
     """Render ``name``; a template's mistake becomes one ``TemplateProblem`` naming its file and line."""
     try:
         with time_limit(TEMPLATE_SECONDS):
@@ -229,12 +231,12 @@ def render_template(environment: jinja2.Environment, name: str, **context: Any) 
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"template error: {exc.message}", exc.filename, exc.lineno) from None
     except (jinja2.TemplateError, RecursionError) as exc:
-        raise _located(exc, environment, name) from None
+        raise _located(exc, name) from None
     except Exception as exc:  # a clinic's template may divide by zero; our own must not
         where = _template_frame(exc)
-        if where is None or not Path(where[0]).resolve().is_relative_to(_clinic_folders(environment)):
+        if where is None or not Path(where[0]).resolve().is_relative_to(environment.clinic_templates):
             raise
-        raise _located(exc, environment, name) from None
+        raise _located(exc, name) from None
 
 
 def _render_bounded(environment: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -248,7 +250,7 @@ def _render_bounded(environment: jinja2.Environment, name: str, context: dict[st
     return "".join(chunks)
 
 
-def _located(exc: BaseException, environment: jinja2.Environment, name: str) -> TemplateProblem:
+def _located(exc: BaseException, name: str) -> TemplateProblem:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if isinstance(exc, RecursionError):
         message = "calls itself without end"
@@ -260,11 +262,6 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
     """The file and line of the innermost template frame of a traceback (Jinja rewrites them)."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css"))]
     return (frames[-1].filename, frames[-1].lineno or 1) if frames else None
-
-
-def _clinic_folders(environment: jinja2.Environment) -> Path:
-    loader = environment.loader.loaders[0]  # type: ignore[union-attr]
-    return Path(loader.root) / "clinics"
 
 
 def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
