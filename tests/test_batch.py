@@ -126,3 +126,15 @@ def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(proj
     assert finished.returncode == 0, finished.stderr
     assert len(list((project / "dist").rglob("*.pdf"))) == 20
     assert not list((project / "dist").rglob(".*.part"))
+
+
+def test_the_benchmark_prints_every_figure():
+    """benchmarks/batch.py, shortened to English and one round; its targets are read by people, not asserted."""
+    benchmark = Path(__file__).resolve().parent.parent / "benchmarks" / "batch.py"
+    done = subprocess.run([sys.executable, str(benchmark), "--languages", "en", "--runs", "1", "--skip-naive"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("10 leaflets (5 procedures)")
+    for figure in (r"\(b\) build --all: median [\d.]+ s of 1 runs", r"no-op rebuild [\d.]+ s", r"peak memory \d+ MB",
+                   r"\(c\) floor: median warm render [\d.]+ s \(of 10\)", r"\(b\)/\(c\): [\d.]+x the floor"):
+        assert re.search(figure, done.stdout), (figure, done.stdout)
