@@ -205,3 +205,21 @@ def test_a_malformed_source_date_epoch_is_one_line(tmp_path):
     done = build_in_a_fresh_process(tmp_path / "x.pdf", SOURCE_DATE_EPOCH="yesterday")
     assert (done.returncode, done.stderr) == (1, "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not 'yesterday'\n")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_process_that_keeps_its_builder_to_the_end_leaves_no_font_copies(tmp_path):
+    """WeasyPrint copies the fonts into a temporary folder. It must go when the process ends, even when
+    the heap is frozen, as it is while the batch and the web page fork their workers."""
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from leaflets.build import Builder\nfrom leaflets.content import Project\n"
+        f"BUILDER = Builder(Project(Path({str(REPO)!r})))\n"
+        "BUILDER.pdf(BUILDER.leaflet(BUILDER.project.load_procedure('dialysis-fistula-creation'), "
+        "BUILDER.project.load_clinic('example'), 'en'))\n"
+        "import gc; gc.freeze()\n"
+        "print(BUILDER.renderer('example').font_config._folder)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ | {"TMPDIR": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (0, "")
+    folder = Path(done.stdout.strip())
+    assert folder.parent == tmp_path and not folder.exists()

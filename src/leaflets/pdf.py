@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import shutil
+import weakref
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -91,6 +94,7 @@ class PdfRenderer:
             )
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc), stylesheet) from None
+        remove_font_copies_at_exit(self.font_config)
 
     def write_pdf(self, html: str) -> bytes:
         return self.render(html)[0]
@@ -156,6 +160,27 @@ class PdfRenderer:
         if _overflows(rendered):
             return None
         return rendered.write_pdf()
+
+
+def remove_font_copies_at_exit(font_config: FontConfiguration) -> None:
+    """Remove the folder where WeasyPrint copied the @font-face fonts (8 MB for ours) when this process exits.
+
+    WeasyPrint removes it only when the FontConfiguration is collected. An object in a frozen heap
+    (see batch.frozen_heap) is collected only as the interpreter shuts down, when WeasyPrint's
+    ``rmtree`` is already gone: the folder stayed behind. Forked workers leave it to their parent.
+    """
+    folder = getattr(font_config, "_folder", None)
+    if folder is None:
+        return
+    owner, config = os.getpid(), weakref.ref(font_config)
+
+    def remove(folder: Path = folder) -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(folder, ignore_errors=True)
+            if (alive := config()) is not None:
+                alive._folder = None  # nothing left for its own clean-up at exit, which would fail
+
+    weakref.finalize(font_config, remove)
 
 
 def _blank_fields(rendered: Any) -> dict[str, list[float]]:
