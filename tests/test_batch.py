@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -109,6 +110,7 @@ def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(proj
     build = subprocess.Popen(
         [sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all", "--force", "--jobs", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=os.environ | {"TMPDIR": str(project)},  # where a killed process leaves WeasyPrint's copy of the fonts
     )
     seen = 0
     while seen < 5:  # wait until it is well under way

@@ -78,9 +78,8 @@ def make_site(project: Project, clinic_id: str) -> Site:
 _RENDERER: dict[str, Any] = {}
 
 
-def _start_renderer(root: Path, clinic_id: str) -> None:
-    project = Project(root)
-    builder = Builder(project)
+def _start_renderer(builder: Builder, clinic_id: str) -> None:
+    project = builder.project
     clinic = project.load_clinic(clinic_id)
     _RENDERER.update(builder=builder, clinic=clinic)
     first = project.procedure_ids()[:1]
@@ -119,12 +118,14 @@ def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str,
 
 
 def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> Pool:
-    """Warm renderer processes, forked (explicitly) from a parent that has imported WeasyPrint."""
-    from . import pdf  # noqa: F401
-
+    """Warm renderer processes, forked (explicitly) from a parent that has imported WeasyPrint and
+    loaded the fonts. The workers share the parent's renderer, so the fonts' temporary copies are
+    the parent's, removed when it stops; a worker is stopped by a signal and cleans up nothing."""
+    builder = Builder(project)
+    builder.renderer(clinic_id)
     context = multiprocessing.get_context("fork")
     with frozen_heap():  # the workers' garbage collections skip what they inherit
-        return context.Pool(workers or os.cpu_count() or 1, initializer=_start_renderer, initargs=(project.root, clinic_id))
+        return context.Pool(workers or os.cpu_count() or 1, initializer=_start_renderer, initargs=(builder, clinic_id))
 
 
 # -- the application -----------------------------------------------------------------------------
