@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))  # the warm renders and the plan use the package itself
 LEAFLETS = [sys.executable, "-m", "leaflets"]
 
 
@@ -53,7 +54,6 @@ def make_project(target: Path, synthesize: int, languages: str | None) -> Path:
 
 
 def leaflets_of(project: Path) -> list[tuple[str, str, bool]]:
-    sys.path.insert(0, str(REPO / "src"))
     from leaflets.content import Project
 
     clinic = Project(project).load_clinic("example")
@@ -83,19 +83,16 @@ def pss_of_tree(root_pid: int) -> int:
     return total
 
 
-def run_measured(args: list[str], cwd: Path, samples: list[tuple[float, int]] | None = None) -> tuple[float, int]:
-    """Wall time and peak PSS of a command's whole process tree."""
+def watch_memory(args: list[str], cwd: Path) -> tuple[int, list[tuple[float, int]]]:
+    """Peak PSS of a command's whole process tree, and (seconds, PSS) read ten times a second."""
     started = time.perf_counter()
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak, stop = 0, threading.Event()
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not stop.wait(0.1):
-            pss = pss_of_tree(process.pid)
-            peak = max(peak, pss)
-            if samples is not None:
-                samples.append((time.perf_counter() - started, pss))
+            samples.append((time.perf_counter() - started, pss_of_tree(process.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -104,7 +101,7 @@ def run_measured(args: list[str], cwd: Path, samples: list[tuple[float, int]] | 
     sampler.join()
     if process.returncode != 0:
         sys.exit(f"{' '.join(args)} failed:\n{err}")
-    return time.perf_counter() - started, peak
+    return max((pss for _, pss in samples), default=0), samples
 
 
 def run_timed(args: list[str], cwd: Path) -> float:
@@ -127,7 +124,6 @@ class WarmRenderer:
     """Renders leaflets in this process, after one render to warm it up, and times each."""
 
     def __init__(self, project: Path, first: tuple[str, str, bool]):
-        sys.path.insert(0, str(REPO / "src"))
         from leaflets.build import Builder
         from leaflets.content import Project
 
@@ -165,8 +161,7 @@ def main() -> int:
         count = len(leaflets)
         print(f"{count} leaflets ({len(set(l[0] for l in leaflets))} procedures), {cores} cores, {args.runs} round(s)")
 
-        samples: list[tuple[float, int]] = []
-        _, peak = run_measured(build_all, project, samples)
+        peak, samples = watch_memory(build_all, project)
         warm = WarmRenderer(project, leaflets[0])
         sampled = leaflets if count <= 120 else leaflets[:120]
         batch_runs, naive_seconds, render_times = [], 0.0, []

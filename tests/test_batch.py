@@ -17,6 +17,8 @@ from leaflets.batch import build_clinic, exclusive
 from leaflets.content import Project
 from leaflets.errors import UsageError
 
+from conftest import REPO
+
 
 def two_languages(project: Path) -> Project:
     clinic = project / "content" / "clinics" / "example.yaml"
@@ -132,8 +134,7 @@ def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(proj
 
 def test_the_benchmark_prints_every_figure():
     """benchmarks/batch.py, shortened to English and one round; its targets are read by people, not asserted."""
-    benchmark = Path(__file__).resolve().parent.parent / "benchmarks" / "batch.py"
-    done = subprocess.run([sys.executable, str(benchmark), "--languages", "en", "--runs", "1", "--skip-naive"],
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "batch.py"), "--languages", "en", "--runs", "1", "--skip-naive"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("10 leaflets (5 procedures)")

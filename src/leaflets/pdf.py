@@ -174,7 +174,7 @@ def remove_font_copies_at_exit(font_config: FontConfiguration) -> None:
         return
     owner, config = os.getpid(), weakref.ref(font_config)
 
-    def remove(folder: Path = folder) -> None:
+    def remove() -> None:
         if os.getpid() == owner:
             shutil.rmtree(folder, ignore_errors=True)
             if (alive := config()) is not None:
