@@ -303,3 +303,14 @@ def test_twenty_clients_with_valid_and_hostile_requests():
     assert "unexpected statuses: 0; patient details found in: nothing" in done.stdout
     served = int(re.search(r"for \d+ s: (\d+) requests", done.stdout).group(1))
     assert served > 500
+
+
+def test_a_clinic_stylesheet_that_reaches_outside_stops_the_server_in_one_line(project):
+    clinic_folder = project / "templates" / "clinics" / "example"
+    clinic_folder.mkdir(parents=True)
+    stylesheet = '@import url("file:///etc/passwd");\n' + (project / "templates" / "leaflet.css").read_text()
+    (clinic_folder / "leaflet.css").write_text(stylesheet)
+    done = subprocess.run([sys.executable, "-m", "leaflets", "serve", "--port", str(free_port())], cwd=project,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (1, "templates/clinics/example/leaflet.css: refused to read '/etc/passwd': "
+                                                 "it is outside the templates, content and fonts folders\n")
