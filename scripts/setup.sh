@@ -27,10 +27,15 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 
+# The Python packages come from requirements.lock: exact versions, each with its hashes, so every
+# machine gets what the suite passed with. scripts/refresh-lock.sh moves the lock on purpose.
 stamp=.venv/.leaflets-setup
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+wanted="$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "setup: installing Python packages into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2> >(grep -v "^WARNING: Location" >&2)
+  echo "setup: installing the locked Python packages into .venv"
+  pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+  "${pip[@]}" --require-hashes --no-deps -r requirements.lock 2> >(grep -v "^WARNING: Location" >&2)
+  "${pip[@]}" --no-deps --no-build-isolation -e . 2> >(grep -v "^WARNING: Location" >&2)
+  .venv/bin/python -m pip check --disable-pip-version-check >/dev/null
   echo "$wanted" > "$stamp"
 fi

@@ -101,7 +101,9 @@ def sample_with_spanish(tmp_path_factory) -> Path:
     with open(root / "locales/messages.pot", "rb") as stream:
         catalog = read_po(stream, locale="es")
     for message in catalog:
-        if message.id:
+        if isinstance(message.id, tuple):
+            message.string = tuple(message.id[min(i, 1)] for i in range(catalog.num_plurals))
+        elif message.id:
             message.string = message.id
     (root / CATALOG).parent.mkdir(parents=True, exist_ok=True)
     with open(root / CATALOG, "wb") as stream:

@@ -200,13 +200,63 @@ def test_a_catalog_that_names_no_charset(cli, project):
     assert (code, err) == (1, f'{path}:1: the header must say "Content-Type: text/plain; charset=UTF-8"\n')
 
 
-def test_wrong_plural_forms(cli, project):
-    path = write_catalog(project, "ar", lambda t: re.sub(r'"Plural-Forms: nplurals=6;[^"]*"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\\\n"', t))
-    text = path.read_text(encoding="utf-8")
-    text = re.sub(r'msgstr\[[2-5]\] "[^"]*"\n', "", text)
-    path.write_text(text, encoding="utf-8")
+def test_plural_forms_that_word_printed_numbers_wrongly_are_refused(cli, project):
+    path = set_plural_forms(project, "ar", "nplurals=2; plural=(n != 1);", 2)
     code, err = catalog_problems(cli, project, "ar")
-    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: Plural-Forms has nplurals=2, but ar needs nplurals=6; .*\n", err), err
+    assert code == 1 and re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: Plural-Forms words 0 and 2 alike, but ar does not; use \"Plural-Forms: nplurals=6; .*\n", err), err
+
+
+def set_plural_forms(project: Path, lang: str, header: str, forms: int) -> Path:
+    """Give a catalog another Plural-Forms header, each plural entry ``forms`` forms (copies of its last)."""
+    path = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as stream:
+        catalog = read_po(stream)
+    for message in catalog:
+        if message.id and isinstance(message.string, tuple):
+            message.string = tuple(message.string[min(i, len(message.string) - 1)] for i in range(forms))
+    catalog.mime_headers = [(k, header if k.lower() == "plural-forms" else v) for k, v in catalog.mime_headers]
+    with path.open("wb") as stream:
+        write_po(stream, catalog)
+    return path
+
+
+# French as Babel 2.18 wrote it, and as CLDR 47 (Babel 2.19) gives it: both must build.
+FRENCH_PLURAL_RULES = {
+    "babel-2.18": ("nplurals=2; plural=(n > 1);", 2),
+    "cldr-47": ("nplurals=3; plural=(n == 0 || n == 1) ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2;", 3),
+}
+
+
+@pytest.mark.parametrize("rule", FRENCH_PLURAL_RULES)
+def test_a_catalog_builds_under_either_plural_rule(cli, project, rule):
+    header, forms = FRENCH_PLURAL_RULES[rule]
+    path = set_plural_forms(project, "fr", header, forms)
+    code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "fr", "--output", project / "x.pdf")
+    assert (code, err) == (0, "")
+    assert "2 heures" in pdf_text(project / "x.pdf") or "heures" in pdf_text(project / "x.pdf")
+    language = load_language(project / "locales", "fr")
+    if language.warnings:  # a header other than the installed Babel's rule: a warning with the header to use
+        assert len(language.warnings) == 1 and str(language.warnings[0]).startswith(f"{path}:")
+        assert "suggested header: \"Plural-Forms: nplurals=" in str(language.warnings[0])
+
+
+def test_i18n_update_offers_and_adopts_the_current_plural_rule(cli, project):
+    from babel.messages.plurals import get_plural
+
+    current = get_plural("fr")
+    other = next(h for h, n in FRENCH_PLURAL_RULES.values() if n != current.num_plurals)
+    set_plural_forms(project, "fr", other, 5 - current.num_plurals)
+    before = build_one(Project(project), "coronary-blockage-opening", lang="fr", output=str(project / "before.pdf"))
+    code, out, err = cli("--root", project, "i18n", "update")
+    assert code == 0 and "messages.po" in err and "(adopt it with: leaflets i18n update --plural-forms)" in err
+    code, out, err = cli("--root", project, "i18n", "update", "--plural-forms")
+    assert code == 0 and "locales/fr/LC_MESSAGES/messages.po: Plural-Forms set to CLDR's current rule" in out
+    assert "adopt it with" not in err
+    assert load_language(project / "locales", "fr").warnings == ()
+    build_one(Project(project), "coronary-blockage-opening", lang="fr", output=str(project / "after.pdf"))
+    assert pdf_text(project / "before.pdf") == pdf_text(project / "after.pdf")
+    assert before[0] is not None
 
 
 def test_a_language_without_a_catalog(cli, project):
@@ -283,3 +333,13 @@ def test_markup_in_a_translation_is_printed_as_text(cli, project):
     code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "es", "--output", project / "x.pdf")
     assert (code, err) == (0, "")
     assert '<B>INFORMACIÓN</B> <IMG SRC="HTTP://127.0.0.1:9/X.PNG"> </STYLE>' in pdf_text(project / "x.pdf")  # printed in capitals
+
+
+def test_check_warns_about_a_plural_rule_cldr_has_moved_on_from(cli, project):
+    from babel.messages.plurals import get_plural
+
+    other = next(h for h, n in FRENCH_PLURAL_RULES.values() if n != get_plural("fr").num_plurals)
+    path = set_plural_forms(project, "fr", other, 5 - get_plural("fr").num_plurals)
+    code, out, _ = cli("--root", project, "check")
+    assert code == 0 and f"{path}:" in out and "warning: catalog [fr]: Plural-Forms differs from CLDR's current rule" in out
+    assert cli("--root", project, "check", "--strict")[0] == 1

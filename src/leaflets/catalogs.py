@@ -8,18 +8,22 @@ compiled in memory, so a stale ``.mo`` can never be used by mistake.
 
 from __future__ import annotations
 
+import gettext
 import io
 import os
 import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import CommandLineInterface, parse_mapping_cfg
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import PoFileError, read_po
+from babel.messages.pofile import PoFileError, read_po, write_po
 from babel.support import Translations
 
 from . import __version__
@@ -53,7 +57,7 @@ def load_language(locales: Path, code: str) -> Language:
         raise NotFoundError(f"no catalog for '{code}': expected {display_path(path)} (create it with: leaflets i18n init {code})")
     compiled = _msgfmt(path)
     catalog = _read_catalog(path)
-    _check_plural_forms(catalog, path, code)
+    warnings = _check_plural_forms(catalog, path, code)
     _check_template_formatting(catalog, path)
     translations = _translations(compiled, path)
     return Language(
@@ -64,6 +68,7 @@ def load_language(locales: Path, code: str) -> Language:
         catalog_path=path,
         catalog_lines={_message_key(m.id): m.lineno for m in catalog if m.id},
         fuzzy=frozenset(_message_key(m.id) for m in catalog if m.id and m.fuzzy),
+        warnings=tuple(warnings),
     )
 
 
@@ -106,6 +111,14 @@ def _msgfmt(path: Path) -> bytes:
     raise LeafletErrors(errors or [CatalogError(f"msgfmt refused this catalog: {'; '.join(said)}", path, 1)])
 
 
+def _msgfmt_bytes(data: bytes, path: Path) -> None:
+    """Check a catalog that is not written yet, as ``_msgfmt`` checks one on disk."""
+    with tempfile.NamedTemporaryFile(suffix=".po", dir=path.parent) as draft:
+        draft.write(data)
+        draft.flush()
+        _msgfmt(Path(draft.name))
+
+
 def _read_catalog(path: Path) -> Catalog:
     with path.open("rb") as handle:
         try:
@@ -115,20 +128,106 @@ def _read_catalog(path: Path) -> Catalog:
             raise LeafletErrors([CatalogError(f"cannot read this line: {message}", path, exc.lineno + 1)]) from None
 
 
-def _check_plural_forms(catalog: Catalog, path: Path, code: str) -> None:
-    expected = get_plural(code)
-    if catalog.num_plurals != expected.num_plurals:
-        raise LeafletErrors([CatalogError(
-            f"Plural-Forms has nplurals={catalog.num_plurals}, but {code} needs {expected.plural_forms}",
-            path, _header_line(path, "Plural-Forms"),
-        )])
+# The numbers a leaflet prints in a plural phrase: minutes, hours, days, counts, "N in 1000".
+PRINTED_NUMBERS = range(0, 1001)
+
+
+def _check_plural_forms(catalog: Catalog, path: Path, code: str) -> list[CatalogError]:
+    """Refuse a Plural-Forms header that words some printed number wrongly; return the warnings.
+
+    The catalog's own header is authoritative once msgfmt has accepted it, so a library
+    upgrade with new CLDR data cannot refuse a working catalog. It must group the numbers in
+    ``PRINTED_NUMBERS`` the way the language does: as its CLDR plural categories group them,
+    or as the gettext rule Babel suggests for it does. A header that differs from that rule
+    is only a warning, with the header to use.
+    """
+    line = _header_line(path, "Plural-Forms")
+    try:
+        choose = gettext.c2py(catalog.plural_expr)
+    except (ValueError, SyntaxError, RecursionError):
+        raise CatalogError("the Plural-Forms expression cannot be read", path, line) from None
+    suggested = get_plural(code)
+    ours = _grouping(choose)
+    cldr = _grouping(parse_locale(code).plural_form)
+    if ours not in (cldr, _grouping(gettext.c2py(suggested.plural_expr))):
+        first, second, alike = _first_difference(ours, cldr)
+        raise CatalogError(
+            f"Plural-Forms words {first} and {second} {'alike' if alike else 'differently'}, but {code} does not; "
+            f"use \"Plural-Forms: {suggested.plural_forms}\\n\"", path, line)
     wrong = [
-        CatalogError(f"this entry has {len(m.string)} plural forms; {code} needs {expected.num_plurals}", path, m.lineno)
+        CatalogError(f"this entry has {len(m.string)} plural forms; the header says {catalog.num_plurals}", path, m.lineno)
         for m in catalog
-        if m.id and isinstance(m.string, tuple) and len(m.string) != expected.num_plurals
+        if m.id and isinstance(m.string, tuple) and len(m.string) != catalog.num_plurals
     ]
     if wrong:
         raise LeafletErrors(wrong)
+    return plural_forms_advice(catalog, path, code)
+
+
+def _grouping(form_of: Callable[[int], Any]) -> tuple[int, ...]:
+    """Which printed numbers share a form: each number's form, numbered in order of first use."""
+    labels: dict[Any, int] = {}
+    return tuple(labels.setdefault(form_of(number), len(labels)) for number in PRINTED_NUMBERS)
+
+
+def _first_difference(ours: tuple[int, ...], theirs: tuple[int, ...]) -> tuple[int, int, bool]:
+    """Two numbers that ``ours`` groups otherwise than ``theirs``, and whether ``ours`` words them alike."""
+    numbers = list(PRINTED_NUMBERS)
+    for later, number in enumerate(numbers):
+        for earlier in range(later):
+            if (ours[earlier] == ours[later]) != (theirs[earlier] == theirs[later]):
+                return numbers[earlier], number, ours[earlier] == ours[later]
+    return numbers[0], numbers[-1], False
+
+
+def plural_forms_advice(catalog: Catalog, path: Path, code: str) -> list[CatalogError]:
+    """A warning when the header chooses other forms than the rule CLDR (through Babel) gives today."""
+    suggested = get_plural(code)
+    ours, theirs = gettext.c2py(catalog.plural_expr), gettext.c2py(suggested.plural_expr)
+    numbers = [*PRINTED_NUMBERS, 10**6, 2 * 10**6, 10**9]
+    if catalog.num_plurals == suggested.num_plurals and all(ours(n) == theirs(n) for n in numbers):
+        return []
+    return [CatalogError(
+        f"Plural-Forms differs from CLDR's current rule for {code} (the leaflets are still right); "
+        f"suggested header: \"Plural-Forms: {suggested.plural_forms}\\n\"", path, _header_line(path, "Plural-Forms"),
+    )]
+
+
+def plural_forms_advice_for(locales: Path) -> list[CatalogError]:
+    """For ``leaflets i18n update``: every catalog whose Plural-Forms differs from CLDR's current rule."""
+    advice = []
+    for code in catalog_languages(locales):
+        path = catalog_path(locales, code)
+        try:
+            advice += plural_forms_advice(_read_catalog(path), path, code)
+        except (LeafletError, LeafletErrors, ValueError, SyntaxError):
+            continue  # a catalog that cannot be read is reported by the commands that use it
+    return advice
+
+
+def adopt_cldr_plural_forms(locales: Path, code: str) -> bool:
+    """Rewrite one catalog's Plural-Forms to CLDR's current rule, moving every plural entry's
+    forms so each printed number keeps the words it had. Returns whether anything changed."""
+    path = catalog_path(locales, code)
+    catalog = _read_catalog(path)
+    if not plural_forms_advice(catalog, path, code):
+        return False
+    suggested = get_plural(code)
+    old, new = gettext.c2py(catalog.plural_expr), gettext.c2py(suggested.plural_expr)
+    numbers = [*PRINTED_NUMBERS, 10**6, 2 * 10**6, 10**9]
+    example = {form: next((n for n in numbers if new(n) == form), numbers[-1]) for form in range(suggested.num_plurals)}
+    for message in catalog:
+        if message.id and isinstance(message.string, tuple):
+            forms = message.string
+            message.string = tuple(forms[min(old(example[form]), len(forms) - 1)] for form in range(suggested.num_plurals))
+    catalog.mime_headers = [
+        (name, suggested.plural_forms if name.lower() == "plural-forms" else value) for name, value in catalog.mime_headers
+    ]
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, include_previous=True)
+    _msgfmt_bytes(buffer.getvalue(), path)
+    path.write_bytes(buffer.getvalue())
+    return True
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)")

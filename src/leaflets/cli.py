@@ -15,10 +15,10 @@ from pathlib import Path
 from . import __version__
 from .batch import BatchReport, build_clinic, progress_printer
 from .build import BUILD_OPTIONS, build_one
-from .catalogs import run_babel
+from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
 from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project, build_day
-from .errors import LeafletError, LeafletErrors, UsageError
+from .errors import LeafletError, LeafletErrors, UsageError, display_path
 from .render import PERSONAL_LIMITS, Personal, PersonalError, parse_personal
 
 
@@ -92,10 +92,13 @@ def make_parser() -> argparse.ArgumentParser:
     steps = i18n.add_subparsers(title="steps", required=True, metavar="STEP")
     for step, text in (
         ("extract", "write locales/messages.pot from the templates, the code and every record"),
-        ("update", "merge messages.pot into every catalog (changed strings become fuzzy)"),
         ("compile", "compile every catalog to a .mo file"),
     ):
         steps.add_parser(step, help=text).set_defaults(command=run_i18n, step=step, lang=None)
+    update = steps.add_parser("update", help="merge messages.pot into every catalog (changed strings become fuzzy)")
+    update.add_argument("--plural-forms", action="store_true",
+                        help="also give every catalog CLDR's current Plural-Forms rule, keeping each number's words")
+    update.set_defaults(command=run_i18n_update, step="update", lang=None)
     init = steps.add_parser("init", help="start a catalog for a new language")
     init.add_argument("lang", help="the language code, such as es or zh_Hans")
     init.set_defaults(command=run_i18n, step="init")
@@ -171,6 +174,19 @@ def run_serve(project: Project, args: argparse.Namespace) -> int:
 
 def run_i18n(project: Project, args: argparse.Namespace) -> int:
     return run_babel(project.root, args.step, args.lang)
+
+
+def run_i18n_update(project: Project, args: argparse.Namespace) -> int:
+    code = run_babel(project.root, "update")
+    if code:
+        return code
+    if args.plural_forms:
+        for lang in catalog_languages(project.locales):
+            if adopt_cldr_plural_forms(project.locales, lang):
+                print(f"{display_path(catalog_path(project.locales, lang))}: Plural-Forms set to CLDR's current rule")
+    for advice in plural_forms_advice_for(project.locales):
+        print(f"{advice} (adopt it with: leaflets i18n update --plural-forms)", file=sys.stderr)
+    return 0
 
 
 def run_i18n_status(project: Project, args: argparse.Namespace) -> int:

@@ -49,6 +49,7 @@ class Language:
     catalog_path: Path | None = None
     catalog_lines: dict[str, int] = field(default_factory=dict, repr=False)
     fuzzy: frozenset[str] = field(default=frozenset(), repr=False)
+    warnings: tuple[Exception, ...] = ()  # LeafletErrors of the catalog that do not stop a build
 
     @property
     def is_source(self) -> bool:
