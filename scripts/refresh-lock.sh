@@ -17,7 +17,7 @@ upgrade=(--upgrade)
 if (($#)); then upgrade=(); for package in "$@"; do upgrade+=(--upgrade-package "$package"); done; fi
 cp requirements.lock "$tools/before.lock"
 "$tools/bin/pip-compile" --quiet --generate-hashes --allow-unsafe --extra test --strip-extras \
-  --no-emit-index-url "${upgrade[@]}" -o requirements.lock pyproject.toml 2> >(grep -v "^WARNING: Location" >&2)
+  --no-emit-index-url --no-emit-find-links "${upgrade[@]}" -o requirements.lock pyproject.toml 2> >(grep -v "^WARNING: Location" >&2)
 
 pins() { sed -nE 's/^([A-Za-z0-9_.-]+)==([^ ]+).*/\1=\2/p' "$1" | sort; }
 echo "refresh-lock: what changed (before -> after)"

@@ -25,9 +25,10 @@ def test_check_passes_on_the_shipped_content(cli, project):
 
 
 def test_check_reports_every_problem_and_fails(cli, sample):
-    code, out, err = cli("--root", sample, "check")
+    code, out, err = cli("--root", sample, "check", "--clinic", "sample")
     assert code == 1
-    assert out == ""
+    assert out.startswith("1 procedures and 1 clinics are valid: 6 problem(s) in the others\n")
+    assert "\nhand-x-ray " in out  # the valid record is still checked
     assert "content/procedures/broken-record.yaml:5: preperation: unknown key 'preperation' (did you mean preparation?)" in err
     assert len(err.splitlines()) == 6
 

@@ -230,7 +230,9 @@ def test_a_record_that_links_outside_the_project_is_refused(project, tmp_path, c
     (project / "content/procedures/linked.yaml").symlink_to(outside)
     (project / "content/procedures/passwords.yaml").symlink_to("/etc/passwd")
     monkeypatch.chdir(project)
-    assert cli("list") == (1, "", (
+    code, out, err = cli("list")
+    assert "dialysis-fistula-creation" in out and "linked" not in out
+    assert (code, err) == (1, (
         f"content/procedures/linked.yaml:1: is a link to '{outside}', outside the project; copy the file in instead\n"
         "content/procedures/passwords.yaml:1: is a link to '/etc/passwd', outside the project; copy the file in instead\n"
     ))

@@ -28,7 +28,7 @@ def served(tmp_path_factory):
     pool = make_pool(project, "example", workers=1)
     app = create_app(project, "example", pool)
     yield root, app
-    pool.terminate()
+    pool.close()
 
 
 @pytest.fixture
@@ -281,7 +281,7 @@ def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(
         long_note = client.post("/leaflet/dialysis-fistula-creation", data={"lang": "en", "note": "A long note. " * 30})
         assert long_note.headers["X-Leaflets-Made"] == "rendered"  # too long for its line: laid out anew
     finally:
-        pool.terminate()
+        pool.close()
 
 
 def test_markup_in_a_patients_name_is_printed_as_text(client, tmp_path):

@@ -17,14 +17,13 @@
 from __future__ import annotations
 
 import fcntl
-import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,6 +37,7 @@ from .content import Clinic, Procedure, Project, build_day
 from .errors import LeafletError, LeafletErrors, UsageError, display_path
 from .i18n import SOURCE_LANGUAGE, parse_locale
 from .render import make_environment, render_template
+from .workers import WorkerLost, WorkerPool
 
 MANIFEST = "manifest.json"
 INDEX = "index.html"
@@ -102,7 +102,8 @@ def build_clinic(
         _remove_partial_files(out)
         manifest = read_manifest(out)
         procedures, report.failed = _load_procedures(project)
-        languages = _usable_languages(project, the_clinic, report)
+        builder = Builder(project)
+        languages = _usable_languages(builder, the_clinic, report)
         shared, assets = shared_inputs(project, the_clinic), _assets(project, the_clinic)
         plan, entries = _plan(project, the_clinic, procedures, languages, manifest, force, shared)
         for path, entry in entries.items():
@@ -111,7 +112,7 @@ def build_clinic(
             else:
                 report.unchanged.append(path)
         total = len(plan)
-        for done, outcome in enumerate(_run(project, the_clinic.id, plan, jobs, assets, lock), 1):
+        for done, outcome in enumerate(_run(builder, the_clinic.id, plan, jobs, assets, lock), 1):
             _record(outcome, out, entries, report, manifest)
             if progress:
                 progress(outcome, done, total)
@@ -180,27 +181,19 @@ def sha256_file(path: Path) -> str | None:
 
 
 def _load_procedures(project: Project) -> tuple[list[Procedure], list[str]]:
-    procedures, failed = [], []
-    for procedure_id in project.procedure_ids():
-        try:
-            procedures.append(project.load_procedure(procedure_id))
-        except LeafletErrors as exc:
-            failed.extend(str(e) for e in exc.errors)
-    return procedures, failed
+    procedures, errors = project.load_each_procedure()
+    return procedures, [str(e) for e in errors]
 
 
-def _usable_languages(project: Project, clinic: Clinic, report: BatchReport) -> list[str]:
-    """The clinic's languages that can be built at all; each problem reported once."""
+def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport) -> list[str]:
+    """The clinic's languages whose catalogs can be used; each problem reported once, the rest built."""
     usable = []
     for code in clinic.languages:
         try:
-            parse_locale(code)
-            if code != SOURCE_LANGUAGE and not catalog_path(project.locales, code).is_file():
-                raise LeafletError(
-                    f"no catalog for '{code}': expected {display_path(catalog_path(project.locales, code))} "
-                    f"(create it with: leaflets i18n init {code})"
-                )
+            builder.language(code)
             usable.append(code)
+        except LeafletErrors as exc:
+            report.failed.extend(str(e) for e in exc.errors)
         except LeafletError as exc:
             report.failed.append(str(exc))
     return usable
@@ -284,50 +277,42 @@ WORKER_TASKS = 150
 
 
 def _run(
-    project: Project, clinic_id: str, plan: list[Job], jobs: int | None, assets: str, lock: int
+    builder: Builder, clinic_id: str, plan: list[Job], jobs: int | None, assets: str, lock: int
 ) -> Iterator[Outcome]:
-    """Render the plan: the longest leaflets first, in worker processes forked from a warm parent.
+    """Render the plan: the longest leaflets first, in warm workers (see ``workers.py``).
 
-    The workers are forked from a parent that has imported WeasyPrint, parsed
-    the stylesheet, loaded the fonts and checked every catalog, so each starts
-    rendering at once.
+    Each worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache
+    cannot grow without bound; the lock file stays the parent's alone.
     """
     plan = sorted(plan, key=_expected_cost, reverse=True)
-    _start_worker(project.root, clinic_id, assets)
+    _start_worker(builder, clinic_id, assets)
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     if workers <= 1:
         yield from map(_render_job, plan)
         return
-    builder: Builder = _WORKER["builder"]
     builder.renderer(clinic_id)  # parses the stylesheet and loads the fonts once, before forking
     for code in {job.lang for job in plan}:
         builder.language(code)
-    context = multiprocessing.get_context("fork")  # explicit: workers must inherit the warm parent
-    # Each worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache cannot grow
-    # without bound; the lock file stays the parent's alone.
-    with frozen_heap(), context.Pool(
-        workers, initializer=os.close, initargs=(lock,), maxtasksperchild=WORKER_TASKS
-    ) as pool:
-        try:
-            yield from pool.imap_unordered(_render_job, plan, chunksize=1)
-        except BaseException:
-            pool.terminate()
-            raise
-
-
-@contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Leave what the warm parent holds (WeasyPrint, stylesheet, fonts, catalogs) out of garbage collection.
-
-    The workers inherit it and keep it as long as they live, yet each full collection during
-    a render would walk all of it again (about a twentieth of the render), and walking it
-    would also copy the parent's memory pages into the worker.
-    """
-    gc.freeze()
+    pool = WorkerPool(workers, start=os.close, start_args=(lock,), tasks_per_worker=WORKER_TASKS)
+    threads = ThreadPoolExecutor(workers, thread_name_prefix="leaflets-batch")
+    futures = [threads.submit(_render_in, pool, job) for job in plan]
     try:
-        yield
-    finally:
-        gc.unfreeze()
+        for future in as_completed(futures):
+            yield future.result()
+    finally:  # also on Ctrl-C or SIGTERM: no worker is left behind, nothing waits on one
+        for future in futures:
+            future.cancel()
+        pool.close()
+        threads.shutdown(wait=True, cancel_futures=True)
+
+
+def _render_in(pool: WorkerPool, job: Job) -> Outcome:
+    try:
+        return pool.apply(_render_job, job)
+    except WorkerLost as lost:
+        return Outcome(job, "failed", errors=[
+            f"{display_path(job.target)}: not made: {lost} while making it, on two tries; it was not tried again"
+        ])
 
 
 def _expected_cost(job: Job) -> tuple[bool, bool]:
@@ -335,9 +320,8 @@ def _expected_cost(job: Job) -> tuple[bool, bool]:
     return job.large_print, job.lang in ("ar", "zh_Hans")
 
 
-def _start_worker(root: Path, clinic_id: str, assets: str) -> None:
-    project = Project(root)
-    _WORKER.update(builder=Builder(project), clinic=project.load_clinic(clinic_id), assets=assets)
+def _start_worker(builder: Builder, clinic_id: str, assets: str) -> None:
+    _WORKER.update(builder=builder, clinic=builder.project.load_clinic(clinic_id), assets=assets)
     _procedure.cache_clear()
 
 

@@ -18,18 +18,14 @@ from .i18n import prose_strings, translate_record
 from .yamlfile import dotted, read_yaml
 
 
-def check_project(project: Project) -> str:
-    """Validate every record and clinic file; raise ``LeafletErrors`` listing all problems."""
-    errors: list[LeafletError] = []
-    procedures, clinics = [], []
-    for load, into in ((project.load_all_procedures, procedures), (project.load_all_clinics, clinics)):
-        try:
-            into.extend(load())
-        except LeafletErrors as exc:
-            errors.extend(exc.errors)
+def check_project(project: Project) -> tuple[str, list[LeafletError]]:
+    """Validate every record and clinic file: a summary, and every problem of every file."""
+    procedures, procedure_errors = project.load_each_procedure()
+    clinics, clinic_errors = project.load_each_clinic()
+    errors = procedure_errors + clinic_errors
     if errors:
-        raise LeafletErrors(errors)
-    return f"{len(procedures)} procedures and {len(clinics)} clinics: no problems found"
+        return f"{len(procedures)} procedures and {len(clinics)} clinics are valid: {len(errors)} problem(s) in the others", errors
+    return f"{len(procedures)} procedures and {len(clinics)} clinics: no problems found", errors
 
 
 @dataclass(frozen=True)
@@ -49,16 +45,21 @@ class TranslationState:
         return ", ".join(parts + ([f"{self.fuzzy} fuzzy"] if self.fuzzy else []))
 
 
-def translation_status(project: Project, languages: list[str] | None = None) -> dict[tuple[str, str], TranslationState]:
-    """For each procedure and language, the strings its leaflet prints that are not translated."""
+def translation_status(
+    project: Project, languages: list[str] | None = None
+) -> tuple[dict[tuple[str, str], TranslationState], list[LeafletError]]:
+    """For each valid procedure and language, the strings its leaflet prints that are not translated;
+    and the problems of the records and clinic files that could not be read."""
     builder = Builder(project)
-    clinic = project.load_all_clinics()[0] if project.clinic_paths() else None
+    procedures, errors = project.load_each_procedure()
+    clinics, clinic_errors = project.load_each_clinic()
+    clinic = clinics[0] if clinics else None
     languages = languages or catalog_languages(project.locales)
     status: dict[tuple[str, str], TranslationState] = {}
-    for procedure in project.load_all_procedures():
+    for procedure in procedures:
         for code in languages:
             status[procedure.id, code] = _leaflet_state(builder, procedure, clinic, code)
-    return status
+    return status, errors + clinic_errors
 
 
 def _leaflet_state(builder: Builder, procedure: Procedure, clinic: Clinic, code: str) -> TranslationState:
@@ -259,7 +260,7 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     clinic = project.load_clinic(clinic_id)
     plain_words = load_plain_words(project)
     builder, reports, findings = Builder(project, today), [], []
-    for procedure in project.load_all_procedures():
+    for procedure in project.load_each_procedure()[0]:  # the others are reported by check_project
         english = procedure.model_dump(mode="json")
         record_path = project.content / "procedures" / f"{procedure.id}.yaml"
         findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)

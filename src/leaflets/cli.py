@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     logging.getLogger("babel").propagate = False  # Babel's commands print through their own handler
     project = Project(Path(args.root))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if not getattr(args, "pdf", None) and not project.content.is_dir():  # check --pdf needs no project
             raise UsageError(f"{project.content}: no such folder; run leaflets in a project folder, or give --root DIR")
@@ -42,6 +45,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LeafletError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("leaflets: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Terminated:
+        print("leaflets: stopped (SIGTERM); nothing half-written was left behind", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say, and no one to say it to
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so every clean-up on the way out runs."""
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -108,14 +128,21 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run_list(project: Project, args: argparse.Namespace) -> int:
-    procedures = project.load_all_procedures()
+    procedures, errors = project.load_each_procedure()
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
         codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
         status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date(build_day()) else "")
         rows.append([procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()])
     _print_table(rows)
-    return 0
+    return _print_errors(errors)
+
+
+def _print_errors(errors: list[LeafletError]) -> int:
+    """Each problem on a line of its own; 1 if there was any."""
+    for error in errors:
+        print(error, file=sys.stderr)
+    return 1 if errors else 0
 
 
 def run_build(project: Project, args: argparse.Namespace) -> int:
@@ -190,12 +217,13 @@ def run_i18n_update(project: Project, args: argparse.Namespace) -> int:
 
 
 def run_i18n_status(project: Project, args: argparse.Namespace) -> int:
-    status = translation_status(project)
+    status, errors = translation_status(project)
     languages = sorted({lang for _, lang in status})
     procedures = sorted({procedure for procedure, _ in status})
     rows = [["PROCEDURE", *languages]] + [[p, *(str(status[p, lang]) for lang in languages)] for p in procedures]
     _print_table(rows)
-    return 0 if all(str(state) == "complete" for state in status.values()) else 1
+    complete = all(str(state) == "complete" for state in status.values())
+    return _print_errors(errors) or (0 if complete else 1)
 
 
 def _print_table(rows: list[list[str]]) -> None:
@@ -211,7 +239,9 @@ def run_check(project: Project, args: argparse.Namespace) -> int:
             print(finding)
         print(f"{len(args.pdf)} PDF(s): {len(findings) or 'no'} problem(s) found")
         return 1 if findings else 0
-    print(check_project(project))
+    summary, invalid = check_project(project)
+    _print_errors(invalid)
+    print(summary)
     reports, findings = check_leaflets(project, args.clinic)
     _print_table([["LEAFLET", "LANG", "GRADE", "SMOG", "HARDEST SECTION", "EASE", "LONG", "STATUS"]] + [
         [r.procedure, r.lang, _number(r.readability.grade), _number(r.readability.smog), _hardest(r.readability.sections),
@@ -223,7 +253,7 @@ def run_check(project: Project, args: argparse.Namespace) -> int:
     errors = sum(f.severity == ERROR for f in findings)
     warnings = sum(f.severity == WARNING for f in findings)
     print(f"{len(reports)} leaflets: {errors} error(s), {warnings} warning(s), {len(findings) - errors - warnings} note(s)")
-    return 1 if errors or (args.strict and warnings) else 0
+    return 1 if errors or invalid or (args.strict and warnings) else 0
 
 
 def _number(value: float | None, form: str = "{:.1f}") -> str:

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ContentError, LeafletErrors, NotFoundError, UsageError
+from .errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from .yamlfile import Location, YamlDocument, dotted, read_yaml
 
 MAX_TEXT = 2000
@@ -397,10 +397,10 @@ class Project:
         self.dist = self.root / "dist"
 
     def procedure_paths(self) -> list[Path]:
-        return sorted((self.content / "procedures").glob("*.yaml"))
+        return self._content_files("procedures")[0]
 
     def clinic_paths(self) -> list[Path]:
-        return sorted((self.content / "clinics").glob("*.yaml"))
+        return self._content_files("clinics")[0]
 
     def procedure_ids(self) -> list[str]:
         return [path.stem for path in self.procedure_paths()]
@@ -413,10 +413,36 @@ class Project:
 
     def load_all_procedures(self) -> list[Procedure]:
         """Every record, or every problem of every record at once."""
-        return _load_every(self.procedure_paths(), self._load_procedure)
+        return _all_or_errors(self.load_each_procedure())
 
     def load_all_clinics(self) -> list[Clinic]:
-        return _load_every(self.clinic_paths(), self._load_clinic)
+        return _all_or_errors(self.load_each_clinic())
+
+    def load_each_procedure(self) -> tuple[list[Procedure], list[LeafletError]]:
+        """The records that are valid, and every problem of the others: one bad file stops only itself."""
+        paths, errors = self._content_files("procedures")
+        loaded, problems = _load_every(paths, self._load_procedure)
+        return loaded, errors + problems
+
+    def load_each_clinic(self) -> tuple[list[Clinic], list[LeafletError]]:
+        paths, errors = self._content_files("clinics")
+        loaded, problems = _load_every(paths, self._load_clinic)
+        return loaded, errors + problems
+
+    def _content_files(self, folder: str) -> tuple[list[Path], list[LeafletError]]:
+        """The folder's ``*.yaml`` files that can be content files, and one error for each that cannot."""
+        paths: list[Path] = []
+        errors: list[LeafletError] = []
+        for path in sorted((self.content / folder).glob("*.yaml")):
+            if not path.is_file():
+                errors.append(ContentError("is not a file (a folder, a pipe or a device); a content file is a .yaml text file", path))
+            elif not re.fullmatch(ID_PATTERN, path.stem):
+                errors.append(ContentError(
+                    f"the file name is the id, so it may hold only lowercase letters, digits and hyphens "
+                    f"(such as {_suggested_id(path.stem)}.yaml)", path))
+            else:
+                paths.append(path)
+        return paths, errors
 
     def _load_procedure(self, path: Path) -> Procedure:
         return load_procedure(self._inside(path))
@@ -441,8 +467,9 @@ class Project:
         raise NotFoundError(f"no {kind} '{wanted}' in {self.content / folder}{hint}")
 
 
-def _load_every(paths: list[Path], load: Any) -> list[Any]:
-    loaded, errors = [], []
+def _load_every(paths: list[Path], load: Any) -> tuple[list[Any], list[LeafletError]]:
+    loaded: list[Any] = []
+    errors: list[LeafletError] = []
     for path in paths:
         try:
             loaded.append(load(path))
@@ -450,6 +477,15 @@ def _load_every(paths: list[Path], load: Any) -> list[Any]:
             errors.extend(exc.errors)
         except ContentError as exc:
             errors.append(exc)
+    return loaded, errors
+
+
+def _all_or_errors(loaded_and_errors: tuple[list[Any], list[LeafletError]]) -> list[Any]:
+    loaded, errors = loaded_and_errors
     if errors:
         raise LeafletErrors(errors)
     return loaded
+
+
+def _suggested_id(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "procedure"

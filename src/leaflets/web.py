@@ -1,8 +1,9 @@
 """The clinicians' page: find a leaflet, personalise it, print it.
 
 A thin door over the same functions as the command line. Flask serves the
-pages; waitress (a production WSGI server in pure Python, so it runs the same
-on a clinic's Windows or Linux computer) serves Flask. Unpersonalised PDFs come
+pages; waitress (a production WSGI server in pure Python) serves Flask. The
+render workers are forked (``workers.py``), so the page runs on Linux and
+macOS, not on Windows. Unpersonalised PDFs come
 from the batch build's output when it is current; personalised ones are
 rendered on demand by warm worker processes and never stored. Patient details
 travel only in a POST body: never in a URL, a log line or a file.
@@ -11,12 +12,10 @@ travel only in a POST body: never in a URL, a log line or a file.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 import time
-from multiprocessing.pool import Pool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,14 @@ import jinja2
 from flask import Flask, Response, abort, redirect, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from .batch import frozen_heap, leaflet_input_key, read_manifest, sha256_file, shared_inputs
+from .batch import leaflet_input_key, read_manifest, sha256_file, shared_inputs
 from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
 from .catalogs import TranslationRefused
 from .content import Clinic, Procedure, Project
 from .errors import LeafletError, LeafletErrors, UsageError
-from .i18n import Language
+from .i18n import Language, parse_locale
 from .render import PersonalError, install_language, make_environment, parse_personal, render_template
+from .workers import WorkerLost, WorkerPool
 
 LOGGER = logging.getLogger("leaflets.web")
 MAX_REQUEST_BYTES = 16 * 1024
@@ -47,16 +47,28 @@ class Site:
     clinic: Clinic
     procedures: dict[str, Procedure]
     languages: dict[str, Language]
+    broken: dict[str, Language]  # the clinic's languages whose catalogs cannot be used: named, never built
     pages: dict[str, jinja2.Environment]  # one environment per page language: no shared mutable state
     search_index: dict[str, str]
     shared_key: str
 
 
 def make_site(project: Project, clinic_id: str) -> Site:
+    """Everything the page serves. A broken catalog or record is logged and stops only its own leaflets."""
     clinic = project.load_clinic(clinic_id)
     builder = Builder(project)
-    languages = {code: builder.language(code) for code in clinic.languages}
-    procedures = {p.id: p for p in project.load_all_procedures()}
+    languages, broken = {}, {}
+    for code in clinic.languages:
+        try:
+            languages[code] = builder.language(code)
+        except (LeafletError, LeafletErrors) as exc:
+            for line in getattr(exc, "errors", [exc]):
+                LOGGER.error("language %s cannot be served: %s", code, line)
+            broken[code] = Language(code, parse_locale(code))
+    loaded, problems = project.load_each_procedure()
+    for problem in problems:
+        LOGGER.error("record cannot be served: %s", problem)
+    procedures = {p.id: p for p in loaded}
     pages = {}
     for code, language in languages.items():
         environment = make_environment(project.templates, clinic.id)
@@ -70,7 +82,7 @@ def make_site(project: Project, clinic_id: str) -> Site:
         ).casefold()
         for p in procedures.values()
     }
-    return Site(project, clinic, procedures, languages, pages, index, shared_inputs(project, clinic))
+    return Site(project, clinic, procedures, languages, broken, pages, index, shared_inputs(project, clinic))
 
 
 # -- rendering in warm worker processes --------------------------------------------------------------
@@ -82,9 +94,12 @@ def _start_renderer(builder: Builder, clinic_id: str) -> None:
     project = builder.project
     clinic = project.load_clinic(clinic_id)
     _RENDERER.update(builder=builder, clinic=clinic)
-    first = project.procedure_ids()[:1]
-    if first:  # one render warms the fonts and the text shaper
-        builder.pdf(builder.leaflet(project.load_procedure(first[0]), clinic, "en"))
+    for procedure_id in project.procedure_ids()[:3]:  # one render warms the fonts and the text shaper
+        try:
+            builder.pdf(builder.leaflet(project.load_procedure(procedure_id), clinic, "en"))
+            return
+        except (LeafletError, LeafletErrors):
+            continue  # a broken record: logged when the server started
 
 
 def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, str | None]) -> tuple[str, Any]:
@@ -117,21 +132,18 @@ def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str,
     return renderer.personalise(data, blank_fields, values, language.html_lang, language.direction, large_print)
 
 
-def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> Pool:
-    """Warm renderer processes, forked (explicitly) from a parent that has imported WeasyPrint and
-    loaded the fonts. The workers share the parent's renderer, so the fonts' temporary copies are
-    the parent's, removed when it stops; a worker is stopped by a signal and cleans up nothing."""
+def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> WorkerPool:
+    """Warm renderer processes (see ``workers.py``). They share the parent's renderer, so the fonts'
+    temporary copies are the parent's, removed when it stops; a worker cleans up nothing."""
     builder = Builder(project)
     builder.renderer(clinic_id)
-    context = multiprocessing.get_context("fork")
-    with frozen_heap():  # the workers' garbage collections skip what they inherit
-        return context.Pool(workers or os.cpu_count() or 1, initializer=_start_renderer, initargs=(builder, clinic_id))
+    return WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(builder, clinic_id))
 
 
 # -- the application -----------------------------------------------------------------------------
 
 
-def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Flask:
+def create_app(project: Project, clinic_id: str, pool: WorkerPool | None = None) -> Flask:
     site = make_site(project, clinic_id)
     pool = pool or make_pool(project, clinic_id)
     app = Flask(__name__, static_folder=None)
@@ -173,6 +185,8 @@ def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Fl
         procedure = procedure_or_404(site, procedure_id)
         lang = request.form.get("lang", "en")
         large_print = request.form.get("print") == "large"
+        if lang in site.broken:
+            return not_available(site, procedure, lang, "broken", [])
         if lang not in site.languages:
             abort(404)
         values = {name: request.form.get(name, "") for name in PERSONAL_FIELDS}
@@ -184,10 +198,10 @@ def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Fl
             return redirect(pdf_url(procedure.id, lang, large_print), code=303)
         prebuilt = current_pdf(site, procedure, lang, large_print)
         if prebuilt is not None and prebuilt[1]:
-            quick = pool.apply(_personalise, (str(prebuilt[0]), prebuilt[1], lang, large_print, fields))
-            if quick is not None:
+            quick = in_worker(pool, _personalise, str(prebuilt[0]), prebuilt[1], lang, large_print, fields)
+            if isinstance(quick, bytes):
                 return pdf_response(quick, procedure.id, lang, personal=True, made="prebuilt-with-details")
-        state, result = pool.apply(_render, (procedure.id, lang, large_print, fields))
+        state, result = in_worker(pool, _render, procedure.id, lang, large_print, fields)
         if state == "pdf":
             return pdf_response(result, procedure.id, lang, personal=True, made="rendered")
         return not_available(site, procedure, lang, state, result)
@@ -197,12 +211,14 @@ def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Fl
         large_print = name.endswith(LARGE_PRINT_SUFFIX)
         procedure_id = name.removesuffix(LARGE_PRINT_SUFFIX)
         procedure = procedure_or_404(site, procedure_id)
+        if lang in site.broken:
+            return not_available(site, procedure, lang, "broken", [])
         if lang not in site.languages:
             abort(404)
         current = current_pdf(site, procedure, lang, large_print)
         if current is not None:
             return send_file(current[0], mimetype="application/pdf", max_age=60, etag=True, conditional=True)
-        state, result = pool.apply(_render, (procedure.id, lang, large_print, {}))
+        state, result = in_worker(pool, _render, procedure.id, lang, large_print, {})
         if state == "pdf":
             return pdf_response(result, procedure.id, lang, personal=False)
         return not_available(site, procedure, lang, state, result)
@@ -219,6 +235,14 @@ def create_app(project: Project, clinic_id: str, pool: Pool | None = None) -> Fl
         return send_file(project.templates / "web" / "page.css", mimetype="text/css", max_age=3600)
 
     return app
+
+
+def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:
+    """``function(*args)`` in a warm worker; ("failed", [why]) if the worker died on both tries."""
+    try:
+        return pool.apply(function, *args)
+    except WorkerLost as lost:
+        return "failed", [str(lost)]
 
 
 def procedure_or_404(site: Site, procedure_id: str) -> Procedure:
@@ -270,6 +294,8 @@ def pdf_response(data: bytes, procedure_id: str, lang: str, personal: bool, made
 
 
 def not_available(site: Site, procedure: Procedure, lang: str, state: str, lines: list[str]) -> Response:
+    if state == "broken":  # its catalog could not be loaded; the log said why when the server started
+        return page(site, "web/refused.html", 503, procedure=procedure, refused_lang=lang, broken=True)
     if state == "refused":
         LOGGER.warning("translation refused: %s [%s]: %d string(s)", procedure.id, lang, len(lines))
         return page(site, "web/refused.html", 409, procedure=procedure, refused_lang=lang)
@@ -292,6 +318,8 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
     html = render_template(
         site.pages[ui], template, clinic=site.clinic, language=language, ui=ui, languages=site.languages,
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
+        leaflet_languages={code: site.languages.get(code) or site.broken[code] for code in site.clinic.languages
+                           if code in site.languages or code in site.broken},
         large_print=context.pop("large_print", False), **context,
     )
     return Response(html, status=status, mimetype="text/html")
@@ -309,7 +337,9 @@ def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
     project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
     pool = make_pool(project, clinic_id)
     app = create_app(project, clinic_id, pool)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, workers included
+    # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
+    # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port)
     try:
         waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_REQUEST_BYTES,
@@ -318,4 +348,5 @@ def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     finally:
-        pool.terminate()
+        pool.close()
+    LOGGER.info("stopped")

@@ -8,6 +8,8 @@ so a bad date is reported with its line instead of crashing the YAML library.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -96,18 +98,26 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; a pipe or a device is refused without waiting for it to say anything."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ContentError(f"cannot read the file: {exc.strerror}", path) from None
+    with os.fdopen(descriptor, "rb") as stream:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise ContentError("is not a file (a folder, a pipe or a device); a content file is a .yaml text file", path)
+        if status.st_size > MAX_FILE_BYTES:
             raise ContentError(
-                f"the file is {size / 1024 / 1024:.1f} MB; a content file may be at most "
+                f"the file is {status.st_size / 1024 / 1024:.1f} MB; a content file may be at most "
                 f"{MAX_FILE_BYTES // 1024 // 1024} MB",
                 path,
                 1,
             )
-        return path.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read the file: {exc.strerror}", path) from None
+        try:
+            return stream.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ContentError(f"cannot read the file: {exc.strerror}", path) from None
 
 
 def _decode(raw: bytes, path: Path) -> str:

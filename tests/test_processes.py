@@ -1,0 +1,150 @@
+"""Long-running commands end well: Ctrl-C and SIGTERM, to the main process or its whole group,
+and a worker killed from outside, never hang a build or the server nor leave anything behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from leaflets.batch import exclusive
+
+from conftest import pdf_text
+from web import free_port, wait_until_up  # the benchmarks' own helpers
+
+PERSONAL = {"lang": "en", "print": "regular", "patient_name": "Test Patient", "date": "2026-12-01", "time": "09:30"}
+
+
+def session_processes(session: int) -> list[int]:
+    """Every live process of a session: a command started with start_new_session and its workers."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def workers_of(parent: int) -> list[int]:
+    return [p for p in session_processes(parent) if p != parent]
+
+
+def send(process: subprocess.Popen, how: str) -> None:
+    """SIGINT or SIGTERM, to the main process alone or to its whole process group (as a terminal's
+    Ctrl-C and a service manager do)."""
+    name, to = how.split("-")
+    number = getattr(signal, name)
+    if to == "group":
+        os.killpg(process.pid, number)
+    else:
+        process.send_signal(number)
+
+
+def leaflets(project: Path, *args: str, **options) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(project), *args], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options)
+
+
+def personalised_leaflet(port: int, tmp_path: Path) -> str:
+    form = urllib.parse.urlencode(PERSONAL).encode()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/leaflet/dialysis-fistula-creation", data=form, timeout=120) as answer:
+        assert answer.status == 200
+        (tmp_path / "answer.pdf").write_bytes(answer.read())
+    return pdf_text(tmp_path / "answer.pdf")
+
+
+@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main", "SIGINT-main"])
+def test_serve_stops_within_five_seconds(project, tmp_path, how):
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port))
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        assert workers_of(server.pid)
+        send(server, how)
+        started = time.monotonic()
+        server.wait(timeout=5)
+        assert time.monotonic() - started < 5
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        _, err = server.communicate()
+    assert server.returncode == 0  # stopping is how a server ends
+    assert "Traceback" not in err and err.splitlines()[-1].endswith("INFO stopped")
+    deadline = time.monotonic() + 2
+    while session_processes(server.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(server.pid) == []
+
+
+def test_a_web_worker_killed_from_outside_is_replaced(project, tmp_path):
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port))
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        for worker in workers_of(server.pid):
+            os.kill(worker, signal.SIGKILL)
+        for _ in range(3):  # whichever worker each request finds, it is answered
+            assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.communicate(timeout=10)
+
+
+def wait_for_built(build: subprocess.Popen, count: int) -> None:
+    seen = 0
+    while seen < count:
+        line = build.stderr.readline()
+        assert line, "the build ended before it was well under way"
+        seen += "] built " in line
+
+
+def two_languages(project: Path) -> None:
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, es]", clinic.read_text()))
+
+
+def test_a_batch_worker_killed_from_outside_does_not_stop_the_build(project, tmp_path):
+    two_languages(project)
+    build = leaflets(project, "build", "--all", "--jobs", "2")
+    wait_for_built(build, 2)
+    for worker in workers_of(build.pid):
+        os.kill(worker, signal.SIGKILL)
+    _, err = build.communicate(timeout=300)
+    assert build.returncode == 0, err
+    assert len(list((project / "dist" / "example").rglob("*.pdf"))) == 20
+    assert session_processes(build.pid) == []
+
+
+@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main"])
+def test_an_interrupted_build_says_so_in_one_line_and_leaves_nothing_behind(project, tmp_path, how):
+    two_languages(project)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    build = leaflets(project, "build", "--all", "--force", env=os.environ | {"TMPDIR": str(private_tmp)})
+    wait_for_built(build, 3)
+    send(build, how)
+    _, err = build.communicate(timeout=10)
+    name = how.split("-")[0]
+    assert build.returncode == 128 + getattr(signal, name)
+    assert err.splitlines()[-1].startswith(f"leaflets: {'interrupted' if name == 'SIGINT' else 'stopped (SIGTERM)'}")
+    assert "Traceback" not in err
+    out = project / "dist" / "example"
+    assert not list(out.rglob(".*.part"))
+    assert list(private_tmp.iterdir()) == []  # WeasyPrint's copy of the fonts went with the build
+    with exclusive(out):  # the lock is free
+        pass
+    assert session_processes(build.pid) == []
