@@ -139,7 +139,7 @@ def test_an_interrupted_build_says_so_in_one_line_and_leaves_nothing_behind(proj
     send(build, how)
     _, err = build.communicate(timeout=10)
     name = how.split("-")[0]
-    assert build.returncode == 128 + getattr(signal, name)
+    assert build.returncode == 128 + getattr(signal, name), err
     assert err.splitlines()[-1].startswith(f"leaflets: {'interrupted' if name == 'SIGINT' else 'stopped (SIGTERM)'}")
     assert "Traceback" not in err
     out = project / "dist" / "example"

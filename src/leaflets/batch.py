@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -112,10 +112,11 @@ def build_clinic(
             else:
                 report.unchanged.append(path)
         total = len(plan)
-        for done, outcome in enumerate(_run(builder, the_clinic.id, plan, jobs, assets, lock), 1):
-            _record(outcome, out, entries, report, manifest)
-            if progress:
-                progress(outcome, done, total)
+        with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock)) as outcomes:  # workers stop on any exit
+            for done, outcome in enumerate(outcomes, 1):
+                _record(outcome, out, entries, report, manifest)
+                if progress:
+                    progress(outcome, done, total)
         _prune(out, manifest, entries)
         write_manifest(out, entries)
         write_index(project, the_clinic, procedures, languages, entries, report)

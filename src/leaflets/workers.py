@@ -43,19 +43,19 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     connection: Connection
     tasks: int = 0
+    stopped: bool = False  # set once, under the pool's lock, by whoever stops it
 
     def run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Send one task and wait for its answer, or for the worker to die."""
         try:
             self.connection.send((function, args))
-        except (BrokenPipeError, ConnectionResetError, EOFError):
-            raise WorkerLost(self._how_it_stopped()) from None
-        ready = wait([self.connection, self.process.sentinel])
-        if self.connection in ready:
-            try:
+            ready = wait([self.connection, self.process.sentinel])
+            answered = self.connection in ready and self.connection.poll()
+            if answered:
                 status, value = self.connection.recv()
-            except (EOFError, OSError):
-                raise WorkerLost(self._how_it_stopped()) from None
+        except (EOFError, OSError, ValueError):  # the pipe broke, or the pool closed it while stopping
+            raise WorkerLost(self._how_it_stopped()) from None
+        if answered:
             self.tasks += 1
             if status == "bug":
                 raise WorkerBug(value)
@@ -115,19 +115,19 @@ class WorkerPool:
         """Stop every worker (SIGTERM, then SIGKILL after a grace period) and wait for them."""
         with self._lock:
             self._closed = True
-            workers = list(self._workers)
+            workers = [w for w in self._workers if not w.stopped]
             self._workers.clear()
-        for _ in workers:
-            self._idle.put(None)  # wakes any thread still waiting for a worker
-        for worker in workers:
-            if worker.process.is_alive():
-                worker.process.terminate()
-        for worker in workers:
-            worker.process.join(STOP_GRACE_SECONDS)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join()
-            worker.connection.close()
+            for worker in workers:
+                worker.stopped = True
+                self._idle.put(None)  # wakes any thread still waiting for a worker
+                if worker.process.is_alive():
+                    worker.process.terminate()
+            for worker in workers:
+                worker.process.join(STOP_GRACE_SECONDS)
+                if worker.process.is_alive():
+                    worker.process.kill()
+                    worker.process.join()
+                worker.connection.close()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -161,7 +161,12 @@ class WorkerPool:
     def _replace(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
-            _stop(worker)
+            if not worker.stopped:
+                worker.stopped = True
+                if worker.process.is_alive():
+                    worker.process.kill()
+                worker.process.join()
+                worker.connection.close()
             if not self._closed:
                 self._idle.put(self._fork())
 
@@ -180,13 +185,6 @@ class WorkerPool:
         worker = _Worker(process, ours)
         self._workers.add(worker)
         return worker
-
-
-def _stop(worker: _Worker) -> None:
-    if worker.process.is_alive():
-        worker.process.kill()
-    worker.process.join()
-    worker.connection.close()
 
 
 @contextmanager
