@@ -38,12 +38,12 @@ MEASURE = """
 import re, sys, time
 from pathlib import Path
 from leaflets.content import load_procedure
-from leaflets.errors import LeafletError, LeafletErrors
+from leaflets.errors import LeafletError
 started = time.perf_counter()
 try:
     load_procedure(Path(sys.argv[1]))
     outcome = "ACCEPTED"
-except (LeafletError, LeafletErrors) as exc:
+except LeafletError as exc:
     outcome = " | ".join(line.split(": ", 1)[-1] for line in str(exc).splitlines())
 peak_mb = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024
 print(time.perf_counter() - started, peak_mb, outcome, sep="\\t")

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from leaflets.build import Builder
 from leaflets.cli import main
 from leaflets.content import Procedure, Project, load_procedure
-from leaflets.errors import LeafletError, LeafletErrors
+from leaflets.errors import LeafletError
 
 from conftest import SAMPLE, copy_project
 
@@ -188,8 +188,8 @@ def test_any_text_in_a_field_is_printed_as_text(sample_with_spanish, english_pag
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     try:
         procedure = load_procedure(path)
-    except (LeafletErrors, LeafletError) as problem:
-        errors = problem.errors if isinstance(problem, LeafletErrors) else [problem]
+    except LeafletError as problem:
+        errors = problem.errors
         assert all(ONE_CLEAR_LINE.fullmatch(str(e)) for e in errors)
         return
     elements, heading = elements_of(render(procedure))

@@ -32,9 +32,9 @@ from typing import Any
 
 from . import __version__
 from .build import Builder, pdf_name, write_atomically
-from .catalogs import TranslationRefused, catalog_path
+from .catalogs import catalog_path
 from .content import Clinic, Procedure, Project, build_day
-from .errors import LeafletError, LeafletErrors, UsageError, display_path
+from .errors import LeafletError, UsageError, display_path, refused_or_failed
 from .i18n import SOURCE_LANGUAGE, parse_locale
 from .render import make_environment, render_template
 from .workers import WorkerLost, WorkerPool
@@ -193,10 +193,8 @@ def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport) -> 
         try:
             builder.language(code)
             usable.append(code)
-        except LeafletErrors as exc:
-            report.failed.extend(str(e) for e in exc.errors)
         except LeafletError as exc:
-            report.failed.append(str(exc))
+            report.failed.extend(str(e) for e in exc.errors)
     return usable
 
 
@@ -342,11 +340,8 @@ def _render_job(job: Job) -> Outcome:
             return Outcome(job, "unchanged", render_key)
         pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
         return Outcome(job, "built", render_key, pdf, blank_fields=blank_fields)
-    except LeafletErrors as exc:
-        refused = all(isinstance(e, TranslationRefused) for e in exc.errors)
-        return Outcome(job, "refused" if refused else "failed", errors=[str(e) for e in exc.errors])
     except LeafletError as exc:
-        return Outcome(job, "failed", errors=[str(exc)])
+        return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])
 
 
 def _record(

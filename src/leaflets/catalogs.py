@@ -38,6 +38,8 @@ class CatalogError(LeafletError):
 class TranslationRefused(LeafletError):
     """A leaflet whose translation is missing, fuzzy or out of date for some string it prints."""
 
+    untranslated_only = True
+
     def __init__(self, message: str, path: Path | None, line: int | None, fuzzy: bool = False):
         super().__init__(message, path, line)
         self.fuzzy = fuzzy
@@ -200,7 +202,7 @@ def plural_forms_advice_for(locales: Path) -> list[CatalogError]:
         path = catalog_path(locales, code)
         try:
             advice += plural_forms_advice(_read_catalog(path), path, code)
-        except (LeafletError, LeafletErrors, ValueError, SyntaxError):
+        except (LeafletError, ValueError, SyntaxError):
             continue  # a catalog that cannot be read is reported by the commands that use it
     return advice
 

@@ -13,7 +13,7 @@ from typing import Any
 from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages
 from .content import Clinic, Procedure, Project, build_day
-from .errors import ContentError, LeafletError, LeafletErrors, display_path
+from .errors import ContentError, LeafletError, LeafletErrors, State, display_path, refused_or_failed
 from .i18n import prose_strings, translate_record
 from .yamlfile import dotted, read_yaml
 
@@ -65,14 +65,11 @@ def translation_status(
 def _leaflet_state(builder: Builder, procedure: Procedure, clinic: Clinic, code: str) -> TranslationState:
     try:
         builder.html(builder.leaflet(procedure, clinic, code))
-    except LeafletErrors as exc:
-        refused = [e for e in exc.errors if isinstance(e, TranslationRefused)]
-        if not refused:
-            return TranslationState(problem=str(exc.errors[0]))
-        fuzzy = sum(e.fuzzy for e in refused)
-        return TranslationState(missing=len(refused) - fuzzy, fuzzy=fuzzy)
     except LeafletError as exc:
-        return TranslationState(problem=str(exc))
+        if refused_or_failed(exc) == State.FAILED:
+            return TranslationState(problem=str(exc.errors[0]))
+        fuzzy = sum(e.fuzzy for e in exc.errors if isinstance(e, TranslationRefused))
+        return TranslationState(missing=len(exc.errors) - fuzzy, fuzzy=fuzzy)
     return TranslationState()
 
 
@@ -279,7 +276,7 @@ def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:
     for lang in languages:
         try:
             warnings = builder.language(lang).warnings
-        except (LeafletError, LeafletErrors):
+        except LeafletError:
             continue  # reported with the leaflets it stops
         findings += [Finding(f"catalog [{lang}]", w.message, WARNING, w.path, w.line) for w in warnings]
     return findings
@@ -292,11 +289,8 @@ def _check_language(
     try:
         language = builder.language(lang)
         builder.html(builder.leaflet(procedure, clinic, lang))
-    except LeafletErrors as exc:
-        findings.append(Finding(subject, f"cannot be built: {exc.errors[0]}", ERROR))
-        return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
     except LeafletError as exc:
-        findings.append(Finding(subject, f"cannot be built: {exc}", ERROR))
+        findings.append(Finding(subject, f"cannot be built: {exc.errors[0]}", ERROR))
         return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
     record = translate_record(english, language)
     score = readability(record, lang)

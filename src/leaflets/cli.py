@@ -20,7 +20,7 @@ from .build import BUILD_OPTIONS, build_one
 from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
 from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project, build_day
-from .errors import LeafletError, LeafletErrors, UsageError, display_path
+from .errors import LeafletError, UsageError, display_path
 from .render import PERSONAL_LIMITS, Personal, PersonalError, parse_personal
 
 
@@ -38,13 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "pdf", None) and not project.content.is_dir():  # check --pdf needs no project
             raise UsageError(f"{project.content}: no such folder; run leaflets in a project folder, or give --root DIR")
         return args.command(project, args)
-    except LeafletErrors as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return 1
     except LeafletError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+        return _print_errors(exc.errors)
     except KeyboardInterrupt:
         print("leaflets: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 128 + signal.SIGINT

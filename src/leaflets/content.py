@@ -473,10 +473,8 @@ def _load_every(paths: list[Path], load: Any) -> tuple[list[Any], list[LeafletEr
     for path in paths:
         try:
             loaded.append(load(path))
-        except LeafletErrors as exc:
+        except LeafletError as exc:
             errors.extend(exc.errors)
-        except ContentError as exc:
-            errors.append(exc)
     return loaded, errors
 
 

@@ -26,9 +26,8 @@ from werkzeug.exceptions import HTTPException
 
 from .batch import leaflet_input_key, read_manifest, sha256_file, shared_inputs
 from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
-from .catalogs import TranslationRefused
 from .content import Clinic, Procedure, Project
-from .errors import LeafletError, LeafletErrors, UsageError
+from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
 from .render import PersonalError, install_language, make_environment, parse_personal, render_template
 from .workers import WorkerLost, WorkerPool
@@ -61,8 +60,8 @@ def make_site(project: Project, clinic_id: str) -> Site:
     for code in clinic.languages:
         try:
             languages[code] = builder.language(code)
-        except (LeafletError, LeafletErrors) as exc:
-            for line in getattr(exc, "errors", [exc]):
+        except LeafletError as exc:
+            for line in exc.errors:
                 LOGGER.error("language %s cannot be served: %s", code, line)
             broken[code] = Language(code, parse_locale(code))
     loaded, problems = project.load_each_procedure()
@@ -98,7 +97,7 @@ def _start_renderer(builder: Builder, clinic_id: str) -> None:
         try:
             builder.pdf(builder.leaflet(project.load_procedure(procedure_id), clinic, "en"))
             return
-        except (LeafletError, LeafletErrors):
+        except LeafletError:
             continue  # a broken record: logged when the server started
 
 
@@ -109,11 +108,8 @@ def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, s
         procedure = builder.project.load_procedure(procedure_id)
         leaflet = builder.leaflet(procedure, _RENDERER["clinic"], lang, large_print, parse_personal(fields))
         return "pdf", builder.pdf(leaflet)
-    except LeafletErrors as exc:
-        refused = all(isinstance(e, TranslationRefused) for e in exc.errors)
-        return ("refused" if refused else "failed"), [str(e) for e in exc.errors]
     except LeafletError as exc:
-        return "failed", [str(exc)]
+        return refused_or_failed(exc), [str(e) for e in exc.errors]
 
 
 def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str, large_print: bool,
