@@ -65,7 +65,7 @@ def test_manifest_and_catalog_page(project):
     manifest = json.loads((out / "manifest.json").read_text())
     entry = next(e for e in manifest["files"] if e["file"] == "es/kidney-tube-tract-widening-large-print.pdf")
     assert entry["version"] == "1.0" and entry["status"] == "built" and entry["large_print"] is True
-    assert len(entry["sha256"]) == 64 and len(entry["source_hash"]) == 64
+    assert len(entry["sha256"]) == 64 and len(entry["input_key"]) == 64
     import hashlib
     assert hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
 

@@ -17,8 +17,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
 import os
 import sys
 import time
@@ -30,16 +28,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .build import Builder, pdf_name, write_atomically
-from .catalogs import catalog_path
 from .content import Clinic, Procedure, Project, build_day
-from .errors import LeafletError, UsageError, display_path, refused_or_failed
-from .i18n import SOURCE_LANGUAGE, parse_locale
+from .errors import LeafletError, State, UsageError, refused_or_failed
+from .i18n import parse_locale
+from .paths import display_path, is_inside
+from .manifest import (
+    OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, asset_inputs, catalog_digest, digest, input_key, sha256_file,
+    shared_inputs,
+)
 from .render import make_environment, render_template
 from .workers import WorkerLost, WorkerPool
 
-MANIFEST = "manifest.json"
 INDEX = "index.html"
 LOCK = ".build.lock"
 
@@ -64,7 +64,7 @@ class Outcome:
     """What happened to one job; sent back from a worker to the parent."""
 
     job: Job
-    state: str  # built, unchanged, refused, failed
+    state: State
     render_key: str | None = None
     pdf: bytes | None = None
     errors: list[str] = field(default_factory=list)
@@ -100,26 +100,26 @@ def build_clinic(
     report = BatchReport()
     with exclusive(out) as lock:
         _remove_partial_files(out)
-        manifest = read_manifest(out)
+        before = Manifest.read(out)
         procedures, report.failed = _load_procedures(project)
         builder = Builder(project)
         languages = _usable_languages(builder, the_clinic, report)
-        shared, assets = shared_inputs(project, the_clinic), _assets(project, the_clinic)
-        plan, entries = _plan(project, the_clinic, procedures, languages, manifest, force, shared)
-        for path, entry in entries.items():
-            if entry["status"] == "translation refused":
-                report.refused.append(f"refused {display_path(path)}: {entry.get('reason', 'translation incomplete')}")
+        shared, assets = shared_inputs(project, the_clinic), asset_inputs(project, the_clinic)
+        plan, after = _plan(project, the_clinic, procedures, languages, before, force, shared)
+        for name, entry in after.entries.items():
+            if entry.status == TRANSLATION_REFUSED:
+                report.refused.append(f"refused {display_path(out / name)}: {entry.reason or 'translation incomplete'}")
             else:
-                report.unchanged.append(path)
+                report.unchanged.append(out / name)
         total = len(plan)
         with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock)) as outcomes:  # workers stop on any exit
             for done, outcome in enumerate(outcomes, 1):
-                _record(outcome, out, entries, report, manifest)
+                _record(outcome, before, after, report)
                 if progress:
                     progress(outcome, done, total)
-        _prune(out, manifest, entries)
-        write_manifest(out, entries)
-        write_index(project, the_clinic, procedures, languages, entries, report)
+        _prune(before, after)
+        after.write()
+        write_index(project, the_clinic, procedures, languages, after, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -157,27 +157,6 @@ def _remove_partial_files(out: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return {entry["file"]: entry for entry in data.get("files", [])}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-
-
-def write_manifest(out: Path, entries: dict[Path, dict[str, Any]]) -> None:
-    files = sorted(entries.values(), key=lambda e: e["file"])
-    document = {"generator": f"leaflets {__version__}", "files": files}
-    write_atomically(out / MANIFEST, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
-
-
-def sha256_file(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 # -- planning ----------------------------------------------------------------------------------
 
 
@@ -200,73 +179,29 @@ def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport) -> 
 
 def _plan(
     project: Project, clinic: Clinic, procedures: list[Procedure], languages: list[str],
-    manifest: dict[str, dict[str, Any]], force: bool, shared: str,
-) -> tuple[list[Job], dict[Path, dict[str, Any]]]:
-    """The jobs to run, and the manifest entries of the leaflets that need nothing."""
+    before: Manifest, force: bool, shared: str,
+) -> tuple[list[Job], Manifest]:
+    """The jobs to run, and a new manifest holding the leaflets that need nothing."""
     out = project.dist / clinic.id
     today = build_day()
-    catalogs = {code: _file_digest(catalog_path(project.locales, code)) for code in languages if code != SOURCE_LANGUAGE}
-    jobs, kept = [], {}
+    catalogs = {code: catalog_digest(project, code) for code in languages}
+    after = Manifest(out)
+    jobs = []
     for procedure in procedures:
         record = procedure.model_dump(mode="json")
         for code in languages:
             for large_print in (False, True):
                 target = out / pdf_name(code, procedure.id, large_print)
                 out_of_date = procedure.is_out_of_date(today)
-                key = _input_key(shared, record, catalogs.get(code), code, large_print, out_of_date)
-                entry = manifest.get(_relative(target, out))
-                intact = entry is not None and sha256_file(target) == entry.get("sha256")
-                if intact and not force and entry["source_hash"] == key:
-                    kept[target] = entry
+                key = input_key(shared, record, catalogs[code], code, large_print, out_of_date)
+                name = after.name_of(target)
+                intact = None if force else before.intact(name)
+                if intact is not None and intact.input_key == key:
+                    after.entries[name] = intact
                     continue
-                render_key = entry.get("render_hash") if intact and not force else None
-                jobs.append(Job(procedure.id, code, large_print, target, key, render_key, procedure.review.version,
-                                procedure.review.review_due.isoformat(), out_of_date))
-    return jobs, kept
-
-
-def _input_key(shared: str, record: dict[str, Any], catalog: str | None, lang: str, large_print: bool, out_of_date: bool) -> str:
-    return _digest(shared, record, catalog, lang, large_print, out_of_date)
-
-
-def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
-    """The key one leaflet's PDF is built under (see ``build_clinic``): equal keys, same PDF."""
-    catalog = None if lang == SOURCE_LANGUAGE else _file_digest(catalog_path(project.locales, lang))
-    record = procedure.model_dump(mode="json")
-    return _input_key(shared, record, catalog, lang, large_print, procedure.is_out_of_date(build_day()))
-
-
-def shared_inputs(project: Project, clinic: Clinic) -> str:
-    """What every leaflet of the clinic depends on: package, templates, fonts, pictures, clinic."""
-    templates = sorted(p for p in project.templates.rglob("*.html") if p.is_file() and not _web_page(project, p))
-    parts = [_assets(project, clinic), json.dumps(clinic.model_dump(mode="json"), sort_keys=True)]
-    return _digest(*parts, *(f"{p.relative_to(project.templates)}:{_file_digest(p)}" for p in templates))
-
-
-def _assets(project: Project, clinic: Clinic) -> str:
-    """What a PDF depends on besides its HTML: package version, stylesheet, fonts, pictures, logo."""
-    files = sorted(p for p in project.templates.rglob("*") if p.is_file() and p.suffix != ".html" and not _web_page(project, p))
-    parts = [__version__] + [f"{p.relative_to(project.templates)}:{_file_digest(p)}" for p in files]
-    if clinic.logo_path:
-        parts.append(f"logo:{_file_digest(clinic.logo_path)}")
-    return _digest(*parts)
-
-
-def _web_page(project: Project, path: Path) -> bool:
-    """The clinicians' web page's own files, which no leaflet depends on."""
-    return path.relative_to(project.templates).parts[0] == "web"
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _digest(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-
-def _relative(target: Path, out: Path) -> str:
-    return target.relative_to(out).as_posix()
+                jobs.append(Job(procedure.id, code, large_print, target, key, intact.render_key if intact else None,
+                                procedure.review.version, procedure.review.review_due.isoformat(), out_of_date))
+    return jobs, after
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -309,7 +244,7 @@ def _render_in(pool: WorkerPool, job: Job) -> Outcome:
     try:
         return pool.apply(_render_job, job)
     except WorkerLost as lost:
-        return Outcome(job, "failed", errors=[
+        return Outcome(job, State.FAILED, errors=[
             f"{display_path(job.target)}: not made: {lost} while making it, on two tries; it was not tried again"
         ])
 
@@ -335,66 +270,54 @@ def _render_job(job: Job) -> Outcome:
     try:
         leaflet = builder.leaflet(_procedure(job.procedure_id), _WORKER["clinic"], job.lang, job.large_print)
         html = builder.html(leaflet)
-        render_key = _digest(html, _WORKER["assets"])
+        render_key = digest(html, _WORKER["assets"])
         if render_key == job.render_key:
-            return Outcome(job, "unchanged", render_key)
+            return Outcome(job, State.UNCHANGED, render_key)
         pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
-        return Outcome(job, "built", render_key, pdf, blank_fields=blank_fields)
+        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields)
     except LeafletError as exc:
         return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])
 
 
-def _record(
-    outcome: Outcome, out: Path, entries: dict[Path, dict[str, Any]], report: BatchReport,
-    manifest: dict[str, dict[str, Any]],
-) -> None:
-    """Write what a worker made, and note it in the manifest entries and the report."""
+def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchReport) -> None:
+    """Write what a worker made, and note it in the new manifest and the report."""
     job = outcome.job
-    name = display_path(job.target)
-    if outcome.state == "built":
+    name = after.name_of(job.target)
+    if outcome.state == State.BUILT:
         write_atomically(job.target, outcome.pdf or b"")
         report.built.append(job.target)
-    elif outcome.state == "unchanged":
+        after.entries[name] = _entry(job, name, outcome.render_key, outcome.blank_fields)
+    elif outcome.state == State.UNCHANGED:
         report.unchanged.append(job.target)
-    if outcome.state in ("built", "unchanged"):
-        entry = _entry(job, out, outcome.render_key, sha256_file(job.target))
-        previous = manifest.get(_relative(job.target, out), {})
-        entry["blank_fields"] = outcome.blank_fields if outcome.state == "built" else previous.get("blank_fields")
-        entries[job.target] = entry
-        return
-    if outcome.state == "refused":
+        previous = before.entries[name]
+        after.entries[name] = _entry(job, name, outcome.render_key, previous.blank_fields)
+    elif outcome.state == State.REFUSED:
         # A translation that lags its English source must not stay in dist/ looking current.
         job.target.unlink(missing_ok=True)
         reason = f"{len(outcome.errors)} string(s) not translated; first: {outcome.errors[0]}"
-        entries[job.target] = _entry(job, out, None, None, status="translation refused") | {"reason": reason}
-        report.refused.append(f"refused {name}: {reason}")
+        after.entries[name] = _entry(job, name, None, None, status=TRANSLATION_REFUSED, reason=reason)
+        report.refused.append(f"refused {display_path(job.target)}: {reason}")
     else:
         report.failed.extend(outcome.errors)
 
 
-def _entry(job: Job, out: Path, render_key: str | None, sha256: str | None, status: str = "built") -> dict[str, Any]:
-    return {
-        "file": _relative(job.target, out),
-        "procedure": job.procedure_id,
-        "lang": job.lang,
-        "large_print": job.large_print,
-        "status": "out of date" if status == "built" and job.out_of_date else status,
-        "sha256": sha256,
-        "version": job.version,
-        "review_due": job.review_due,
-        "source_hash": job.input_key,
-        "render_hash": render_key,
-    }
+def _entry(job: Job, name: str, render_key: str | None, blank_fields: dict[str, list[float]] | None,
+           status: str = "built", reason: str | None = None) -> ManifestEntry:
+    made = status == "built"
+    return ManifestEntry(
+        file=name, procedure=job.procedure_id, lang=job.lang, large_print=job.large_print,
+        status=OUT_OF_DATE if made and job.out_of_date else status,
+        sha256=sha256_file(job.target) if made else None, version=job.version, review_due=job.review_due,
+        input_key=job.input_key, render_key=render_key, blank_fields=blank_fields, reason=reason,
+    )
 
 
-def _prune(out: Path, old: dict[str, dict[str, Any]], entries: dict[Path, dict[str, Any]]) -> None:
+def _prune(before: Manifest, after: Manifest) -> None:
     """Remove PDFs of leaflets that are no longer built (a record or language removed)."""
-    kept = {_relative(path, out) for path in entries}
-    for name in old:
-        if name not in kept and old[name].get("procedure") is not None:
-            target = out / name
-            if target.suffix == ".pdf" and target.resolve().is_relative_to(out.resolve()):
-                target.unlink(missing_ok=True)
+    for name in before.entries.keys() - after.entries.keys():
+        target = before.out / name
+        if target.suffix == ".pdf" and is_inside(target, before.out):
+            target.unlink(missing_ok=True)
 
 
 # -- the catalog page --------------------------------------------------------------------------
@@ -408,11 +331,10 @@ def language_names(code: str) -> tuple[str, str]:
 
 def write_index(
     project: Project, clinic: Clinic, procedures: list[Procedure], languages: list[str],
-    entries: dict[Path, dict[str, Any]], report: BatchReport,
+    manifest: Manifest, report: BatchReport,
 ) -> None:
     """``dist/<clinic>/index.html``: every leaflet by procedure and language, openable from disk."""
     out = project.dist / clinic.id
-    by_file = {entry["file"]: entry for entry in entries.values()}
     environment = make_environment(project.templates, clinic.id)
     html = render_template(
         environment,
@@ -420,7 +342,7 @@ def write_index(
         clinic=clinic,
         procedures=procedures,
         languages=[(code, *language_names(code)) for code in languages],
-        files=by_file,
+        files=manifest.entries,
         today=build_day(),
         report=report,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .content import Clinic, Procedure, Project
 from .errors import UsageError
+from .paths import is_inside
 from .catalogs import load_language, refusal
 from .i18n import Language, tracking_misses
 from .render import STYLESHEET, Leaflet, Personal, make_environment, render_html, template_file
@@ -121,7 +122,7 @@ def check_output(project: Project, personal: Personal, output: str | None) -> No
             "a leaflet with patient details is written only where --output says "
             "(a file, or - for standard output); it never goes into dist/"
         )
-    if output != "-" and Path(output).resolve().is_relative_to(project.dist.resolve()):
+    if output != "-" and is_inside(output, project.dist):
         raise UsageError("a leaflet with patient details must not be written into dist/; choose another --output")
 
 

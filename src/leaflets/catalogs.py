@@ -27,7 +27,8 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from babel.support import Translations
 
 from . import __version__
-from .errors import LeafletError, LeafletErrors, NotFoundError, display_path
+from .errors import LeafletError, LeafletErrors, NotFoundError
+from .paths import display_path
 from .i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
 
 

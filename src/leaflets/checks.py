@@ -13,7 +13,8 @@ from typing import Any
 from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages
 from .content import Clinic, Procedure, Project, build_day
-from .errors import ContentError, LeafletError, LeafletErrors, State, display_path, refused_or_failed
+from .errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
+from .paths import display_path
 from .i18n import prose_strings, translate_record
 from .yamlfile import dotted, read_yaml
 

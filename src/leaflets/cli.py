@@ -20,7 +20,8 @@ from .build import BUILD_OPTIONS, build_one
 from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
 from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project, build_day
-from .errors import LeafletError, UsageError, display_path
+from .errors import LeafletError, UsageError
+from .paths import display_path
 from .render import PERSONAL_LIMITS, Personal, PersonalError, parse_personal
 
 

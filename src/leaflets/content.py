@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
+from .paths import is_inside
 from .yamlfile import Location, YamlDocument, dotted, read_yaml
 
 MAX_TEXT = 2000
@@ -235,7 +236,7 @@ def load_clinic(path: Path) -> Clinic:
     if clinic.logo is None:
         return clinic
     logo = (path.parent / clinic.logo).resolve()
-    if not logo.is_relative_to(path.parent.resolve()):
+    if not is_inside(logo, path.parent):
         _raise_at(document, ("logo",), f"logo: '{clinic.logo}' is outside the clinics folder")
     if not logo.is_file():
         _raise_at(document, ("logo",), f"logo: file '{clinic.logo}' does not exist")
@@ -453,7 +454,7 @@ class Project:
     def _inside(self, path: Path) -> Path:
         """``path``, if the file really lies in the project: a link to a file elsewhere is refused."""
         target = path.resolve()
-        if not target.is_relative_to(self.root):
+        if not is_inside(target, self.root):
             raise ContentError(f"is a link to '{target}', outside the project; copy the file in instead", path, 1)
         return path
 

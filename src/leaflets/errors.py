@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
+from .paths import display_path
+
 
 class LeafletError(Exception):
     """One problem in the user's input, located at ``path:line`` where known.
@@ -89,15 +91,3 @@ class State(StrEnum):
 def refused_or_failed(error: LeafletError) -> State:
     """REFUSED when every problem is a translation not ready yet, else FAILED."""
     return State.REFUSED if all(e.untranslated_only for e in error.errors) else State.FAILED
-
-
-def display_path(path: Path) -> str:
-    """The path relative to the working folder when it is inside it, else as given."""
-    here = Path.cwd().resolve()
-    try:  # the link's own name, not where a symbolic link points
-        for candidate in (path.absolute(), path.parent.resolve() / path.name):
-            if candidate.is_relative_to(here):
-                return str(candidate.relative_to(here))
-    except OSError:
-        pass
-    return str(path)

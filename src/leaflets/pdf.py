@@ -20,6 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import UnsafeResourceError
+from .paths import is_inside
 
 LOGGER = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class SafeFetcher(URLFetcher):
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise RefusedURL(f"refused to fetch '{_short(url)}': leaflets may only use the project's own files")
         path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(folder) for folder in self.allowed_folders):
+        if not any(is_inside(path, folder) for folder in self.allowed_folders):
             raise RefusedURL(f"refused to read '{path}': it is outside the templates, content and fonts folders")
         if not path.is_file():
             raise RefusedURL(f"missing file '{path}'")

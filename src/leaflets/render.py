@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from .content import Clinic, Procedure, build_day
 from .errors import TemplateProblem
+from .paths import is_inside
 from .i18n import SOURCE_LANGUAGE, Language, translate_record
 
 TEMPLATE = "leaflet.html"
@@ -173,7 +174,7 @@ class _TemplateLoader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
         source, filename, uptodate = super().get_source(environment, template)
-        if not Path(filename).resolve().is_relative_to(self.root):
+        if not is_inside(filename, self.root):
             raise TemplateProblem(f"is a link to '{Path(filename).resolve()}', outside the templates folder", filename, 1)
         return source, filename, uptodate
 
@@ -234,7 +235,7 @@ def render_template(environment: LeafletSandbox, name: str, **context: Any) -> s
         raise _located(exc, name) from None
     except Exception as exc:  # a clinic's template may divide by zero; our own must not
         where = _template_frame(exc)
-        if where is None or not Path(where[0]).resolve().is_relative_to(environment.clinic_templates):
+        if where is None or not is_inside(where[0], environment.clinic_templates):
             raise
         raise _located(exc, name) from None
 

@@ -24,11 +24,11 @@ import jinja2
 from flask import Flask, Response, abort, redirect, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from .batch import leaflet_input_key, read_manifest, sha256_file, shared_inputs
 from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
 from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
+from .manifest import Manifest, leaflet_input_key, shared_inputs
 from .render import PersonalError, install_language, make_environment, parse_personal, render_template
 from .workers import WorkerLost, WorkerPool
 
@@ -272,13 +272,12 @@ def current_pdf(
     site: Site, procedure: Procedure, lang: str, large_print: bool
 ) -> tuple[Path, dict[str, list[float]]] | None:
     """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
-    out = site.project.dist / site.clinic.id
+    manifest = Manifest.read(site.project.dist / site.clinic.id)
     name = pdf_name(lang, procedure.id, large_print)
-    entry = read_manifest(out).get(name)
-    key = leaflet_input_key(site.project, site.shared_key, procedure, lang, large_print)
-    if entry is None or entry.get("source_hash") != key or sha256_file(out / name) != entry.get("sha256"):
+    entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, procedure, lang, large_print))
+    if entry is None:
         return None
-    return out / name, entry.get("blank_fields") or {}
+    return manifest.out / name, entry.blank_fields or {}
 
 
 def pdf_response(data: bytes, procedure_id: str, lang: str, personal: bool, made: str = "rendered") -> Response:

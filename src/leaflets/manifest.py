@@ -1,0 +1,145 @@
+"""``dist/<clinic>/manifest.json``: what each built PDF was made from, and whether it is still current.
+
+Two keys per PDF. The *input key* hashes everything the leaflet depends on (the record's
+parsed content, the clinic, the catalog, the templates, fonts and pictures, the package
+version, whether it is out of date): equal input keys, same PDF, so nothing is rendered.
+The *render key* hashes the HTML actually rendered with the assets: when the inputs
+changed but the printed text did not (a comment in a catalog), the PDF is not rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .build import write_atomically
+from .catalogs import catalog_path
+from .content import Clinic, Procedure, Project, build_day
+from .i18n import SOURCE_LANGUAGE
+
+MANIFEST = "manifest.json"
+TRANSLATION_REFUSED = "translation refused"
+OUT_OF_DATE = "out of date"
+
+
+@dataclass
+class ManifestEntry:
+    """One PDF of ``dist/<clinic>/``, as the manifest records it."""
+
+    file: str  # relative to dist/<clinic>/, e.g. es/dialysis-fistula-creation.pdf
+    procedure: str
+    lang: str
+    large_print: bool
+    status: str  # built, out of date, or translation refused
+    sha256: str | None  # of the PDF on disk; None when there is none
+    version: str
+    review_due: str
+    input_key: str
+    render_key: str | None
+    blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are, in pt
+    reason: str | None = None  # why a translation was refused
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None or name != "reason"}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ManifestEntry:
+        known = {f.name for f in fields(cls)}
+        return cls(**{name: value for name, value in data.items() if name in known})
+
+
+@dataclass
+class Manifest:
+    """The manifest of one clinic's output folder, keyed by each PDF's file name."""
+
+    out: Path
+    entries: dict[str, ManifestEntry] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, out: Path) -> Manifest:
+        """The manifest on disk; an empty one if it is missing, unreadable or from an older format."""
+        try:
+            data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            return cls(out, {entry["file"]: ManifestEntry.from_json(entry) for entry in data.get("files", [])})
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(out)
+
+    def write(self) -> None:
+        files = [entry.to_json() for _, entry in sorted(self.entries.items())]
+        document = {"generator": f"leaflets {__version__}", "files": files}
+        write_atomically(self.out / MANIFEST, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
+
+    def name_of(self, target: Path) -> str:
+        return target.relative_to(self.out).as_posix()
+
+    def intact(self, name: str) -> ManifestEntry | None:
+        """The entry of a PDF that is on disk exactly as it was written."""
+        entry = self.entries.get(name)
+        if entry is None or entry.sha256 is None or sha256_file(self.out / name) != entry.sha256:
+            return None
+        return entry
+
+    def current(self, name: str, input_key: str) -> ManifestEntry | None:
+        """The entry of a PDF that is intact and was made from exactly these inputs."""
+        entry = self.intact(name)
+        return entry if entry is not None and entry.input_key == input_key else None
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+def input_key(shared: str, record: dict[str, Any], catalog: str | None, lang: str, large_print: bool,
+              out_of_date: bool) -> str:
+    """The key a leaflet's PDF is built under: equal keys, same PDF."""
+    return digest(shared, record, catalog, lang, large_print, out_of_date)
+
+
+def catalog_digest(project: Project, lang: str) -> str | None:
+    return None if lang == SOURCE_LANGUAGE else file_digest(catalog_path(project.locales, lang))
+
+
+def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
+    """``input_key`` of one leaflet, worked out alone (the web page asks for one at a time)."""
+    record = procedure.model_dump(mode="json")
+    return input_key(shared, record, catalog_digest(project, lang), lang, large_print, procedure.is_out_of_date(build_day()))
+
+
+def shared_inputs(project: Project, clinic: Clinic) -> str:
+    """What every leaflet of the clinic depends on: package, templates, fonts, pictures, clinic."""
+    templates = sorted(p for p in project.templates.rglob("*.html") if p.is_file() and not _web_page(project, p))
+    parts = [asset_inputs(project, clinic), json.dumps(clinic.model_dump(mode="json"), sort_keys=True)]
+    return digest(*parts, *(f"{p.relative_to(project.templates)}:{file_digest(p)}" for p in templates))
+
+
+def asset_inputs(project: Project, clinic: Clinic) -> str:
+    """What a PDF depends on besides its HTML: package version, stylesheet, fonts, pictures, logo."""
+    files = sorted(p for p in project.templates.rglob("*") if p.is_file() and p.suffix != ".html" and not _web_page(project, p))
+    parts = [__version__] + [f"{p.relative_to(project.templates)}:{file_digest(p)}" for p in files]
+    if clinic.logo_path:
+        parts.append(f"logo:{file_digest(clinic.logo_path)}")
+    return digest(*parts)
+
+
+def _web_page(project: Project, path: Path) -> bool:
+    """The clinicians' web page's own files, which no leaflet depends on."""
+    return path.relative_to(project.templates).parts[0] == "web"
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sha256_file(path: Path) -> str | None:
+    """The file's sha256, or None if it cannot be read."""
+    try:
+        return file_digest(path)
+    except OSError:
+        return None
+
+
+def digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
