@@ -38,7 +38,7 @@ from .manifest import (
     shared_inputs,
 )
 from .render import make_environment, render_template
-from .workers import WorkerLost, WorkerPool
+from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 INDEX = "index.html"
 LOCK = ".build.lock"
@@ -96,7 +96,7 @@ def build_clinic(
     """Build every leaflet of ``clinic`` into ``dist/<clinic>/``; see the module's docstring."""
     started = time.perf_counter()
     the_clinic = project.load_clinic(clinic)
-    out = project.dist / the_clinic.id
+    out = project.dist_for(the_clinic.id)
     report = BatchReport()
     with exclusive(out) as lock:
         _remove_partial_files(out)
@@ -182,7 +182,7 @@ def _plan(
     before: Manifest, force: bool, shared: str,
 ) -> tuple[list[Job], Manifest]:
     """The jobs to run, and a new manifest holding the leaflets that need nothing."""
-    out = project.dist / clinic.id
+    out = project.dist_for(clinic.id)
     today = build_day()
     catalogs = {code: catalog_digest(project, code) for code in languages}
     after = Manifest(out)
@@ -206,7 +206,6 @@ def _plan(
 
 # -- running -----------------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}
 WORKER_TASKS = 150
 
 
@@ -255,22 +254,22 @@ def _expected_cost(job: Job) -> tuple[bool, bool]:
 
 
 def _start_worker(builder: Builder, clinic_id: str, assets: str) -> None:
-    _WORKER.update(builder=builder, clinic=builder.project.load_clinic(clinic_id), assets=assets)
+    keep_warm(builder=builder, clinic=builder.project.load_clinic(clinic_id), assets=assets)
     _procedure.cache_clear()
 
 
 @lru_cache(maxsize=8)
 def _procedure(procedure_id: str) -> Procedure:
     """A record, kept while its few leaflets are made (a clinic may have thousands of records)."""
-    return _WORKER["builder"].project.load_procedure(procedure_id)
+    return warm("builder").project.load_procedure(procedure_id)
 
 
 def _render_job(job: Job) -> Outcome:
-    builder: Builder = _WORKER["builder"]
+    builder: Builder = warm("builder")
     try:
-        leaflet = builder.leaflet(_procedure(job.procedure_id), _WORKER["clinic"], job.lang, job.large_print)
+        leaflet = builder.leaflet(_procedure(job.procedure_id), warm("clinic"), job.lang, job.large_print)
         html = builder.html(leaflet)
-        render_key = digest(html, _WORKER["assets"])
+        render_key = digest(html, warm("assets"))
         if render_key == job.render_key:
             return Outcome(job, State.UNCHANGED, render_key)
         pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
@@ -334,7 +333,7 @@ def write_index(
     manifest: Manifest, report: BatchReport,
 ) -> None:
     """``dist/<clinic>/index.html``: every leaflet by procedure and language, openable from disk."""
-    out = project.dist / clinic.id
+    out = project.dist_for(clinic.id)
     environment = make_environment(project.templates, clinic.id)
     html = render_template(
         environment,

@@ -10,12 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .content import Clinic, Procedure, Project
+from .content import Clinic, Procedure, Project, build_day
 from .errors import UsageError
 from .paths import is_inside
 from .catalogs import load_language, refusal
 from .i18n import Language, tracking_misses
-from .render import STYLESHEET, Leaflet, Personal, make_environment, render_html, template_file
+from .render import STYLESHEET, Leaflet, PatientDetails, make_environment, render_html, template_file
 
 if TYPE_CHECKING:
     from .pdf import PdfRenderer
@@ -42,7 +42,7 @@ class Builder:
 
     def __init__(self, project: Project, today: date | None = None):
         self.project = project
-        self.today = today
+        self.today = today or build_day()
         self._renderers: dict[str, PdfRenderer] = {}
         self._environments: dict[str, Any] = {}
         self._languages: dict[str, Language] = {}
@@ -65,7 +65,7 @@ class Builder:
 
     def leaflet(
         self, procedure: Procedure, clinic: Clinic, lang: str, large_print: bool = False,
-        personal: Personal = Personal(),
+        personal: PatientDetails = PatientDetails(),
     ) -> Leaflet:
         return Leaflet(procedure, clinic, self.language(lang), large_print, personal, self.today)
 
@@ -76,7 +76,7 @@ class Builder:
         with tracking_misses() as untranslated:
             html = render_html(leaflet, self._environments[clinic_id])
         if untranslated:
-            record = self.project.content / "procedures" / f"{leaflet.procedure.id}.yaml"
+            record = self.project.record_path(leaflet.procedure.id)
             raise refusal(leaflet.language, untranslated, self.project.root, record)
         return html
 
@@ -95,7 +95,7 @@ def pdf_name(lang: str, procedure_id: str, large_print: bool) -> str:
 def dist_path(project: Project, leaflet: Leaflet) -> Path:
     """Where an unpersonalised leaflet goes: ``dist/<clinic>/<lang>/<procedure>[-large-print].pdf``."""
     name = pdf_name(leaflet.language.code, leaflet.procedure.id, leaflet.large_print)
-    return project.dist / leaflet.clinic.id / name
+    return project.dist_for(leaflet.clinic.id) / name
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -113,7 +113,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def check_output(project: Project, personal: Personal, output: str | None) -> None:
+def check_output(project: Project, personal: PatientDetails, output: str | None) -> None:
     """A personalised leaflet goes only where the clinician says, and never into ``dist/``."""
     if not personal:
         return
@@ -132,7 +132,7 @@ def build_one(
     clinic: str = BUILD_OPTIONS["clinic"].default,
     lang: str = BUILD_OPTIONS["lang"].default,
     large_print: bool = BUILD_OPTIONS["large_print"].default,
-    personal: Personal = Personal(),
+    personal: PatientDetails = PatientDetails(),
     output: str | None = None,
     builder: Builder | None = None,
 ) -> tuple[Path | None, bytes]:

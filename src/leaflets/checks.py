@@ -260,7 +260,7 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     builder, reports, findings = Builder(project, today), [], []
     for procedure in project.load_each_procedure()[0]:  # the others are reported by check_project
         english = procedure.model_dump(mode="json")
-        record_path = project.content / "procedures" / f"{procedure.id}.yaml"
+        record_path = project.record_path(procedure.id)
         findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)
         for word, plain, where in unexplained_words(english, plain_words):
             findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
@@ -309,7 +309,7 @@ def _check_language(
         line = language.catalog_lines.get(source) if language.catalog_path else None
         findings.append(Finding(subject, f"a sentence of {words} words (over {LONG_SENTENCE_WORDS}): \"{sentence[:60]}...\"",
                                 WARNING, language.catalog_path, line))
-    status = procedure.review.status + (", out of date" if procedure.is_out_of_date(builder.today or build_day()) else "")
+    status = procedure.review.status + (", out of date" if procedure.is_out_of_date(builder.today) else "")
     return LeafletReport(procedure.id, lang, score, len(long), status)
 
 

@@ -19,10 +19,10 @@ from .batch import BatchReport, build_clinic, progress_printer
 from .build import BUILD_OPTIONS, build_one
 from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
 from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
-from .content import Project, build_day
+from .content import Project
 from .errors import LeafletError, UsageError
 from .paths import display_path
-from .render import PERSONAL_LIMITS, Personal, PersonalError, parse_personal
+from .render import PatientDetails, PersonalError, parse_personal
 
 
 
@@ -83,11 +83,8 @@ def make_parser() -> argparse.ArgumentParser:
             build.add_argument(flag, default=option.default, help=f"{option.help} (default: {option.default})")
     build.add_argument("--output", help="where to write the PDF; - for standard output (default: dist/CLINIC/LANG/ID.pdf)")
     personal = build.add_argument_group("patient details (printed in the 'For you' box; needs --output)")
-    personal.add_argument("--patient-name", help="the patient's name")
-    personal.add_argument("--appointment", help='date and time, as "YYYY-MM-DD HH:MM"')
-    personal.add_argument("--location", help="where to go")
-    personal.add_argument("--bring", help="what to bring")
-    personal.add_argument("--note", help="a note for the patient")
+    for name, text in PatientDetails.helps().items():
+        personal.add_argument("--" + name.replace("_", "-"), help=text)
     build.set_defaults(command=run_build)
 
     check = commands.add_parser(
@@ -128,7 +125,7 @@ def run_list(project: Project, args: argparse.Namespace) -> int:
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
         codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
-        status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date(build_day()) else "")
+        status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date() else "")
         rows.append([procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()])
     _print_table(rows)
     return _print_errors(errors)
@@ -175,10 +172,10 @@ def _report(report: BatchReport) -> int:
     return 0 if report.ok else 1
 
 
-def _personal(args: argparse.Namespace) -> Personal:
+def _personal(args: argparse.Namespace) -> PatientDetails:
     """The 'For you' details. Error messages name the option, never the value."""
     try:
-        return parse_personal({name: getattr(args, name) for name in (*PERSONAL_LIMITS, "appointment")})
+        return parse_personal({name: getattr(args, name) for name in PatientDetails.helps()})
     except PersonalError as exc:
         option = "--" + exc.field.replace("_", "-")
         raise UsageError({

@@ -145,8 +145,9 @@ class Procedure(Strict):
                     raise ValueError(f'write the {key} code in quotes, as "{code}"')
         return value
 
-    def is_out_of_date(self, today: date) -> bool:
-        return self.review.review_due < today
+    def is_out_of_date(self, today: date | None = None) -> bool:
+        """Past its review date on ``today`` (by default the build day, see ``build_day``)."""
+        return self.review.review_due < (today or build_day())
 
 
 class Phones(Strict):
@@ -396,6 +397,14 @@ class Project:
         self.templates = self.root / "templates"
         self.locales = self.root / "locales"
         self.dist = self.root / "dist"
+
+    def record_path(self, procedure_id: str) -> Path:
+        """Where the record of ``procedure_id`` is, or would be: ``content/procedures/<id>.yaml``."""
+        return self.content / "procedures" / f"{procedure_id}.yaml"
+
+    def dist_for(self, clinic_id: str) -> Path:
+        """Where a clinic's leaflets are built: ``dist/<clinic>/``."""
+        return self.dist / clinic_id
 
     def procedure_paths(self) -> list[Path]:
         return self._content_files("procedures")[0]

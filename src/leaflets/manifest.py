@@ -18,7 +18,7 @@ from typing import Any
 from . import __version__
 from .build import write_atomically
 from .catalogs import catalog_path
-from .content import Clinic, Procedure, Project, build_day
+from .content import Clinic, Procedure, Project
 from .i18n import SOURCE_LANGUAGE
 
 MANIFEST = "manifest.json"
@@ -105,7 +105,7 @@ def catalog_digest(project: Project, lang: str) -> str | None:
 def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
     """``input_key`` of one leaflet, worked out alone (the web page asks for one at a time)."""
     record = procedure.model_dump(mode="json")
-    return input_key(shared, record, catalog_digest(project, lang), lang, large_print, procedure.is_out_of_date(build_day()))
+    return input_key(shared, record, catalog_digest(project, lang), lang, large_print, procedure.is_out_of_date())
 
 
 def shared_inputs(project: Project, clinic: Clinic) -> str:

@@ -15,7 +15,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path, PurePath
 from types import ModuleType
@@ -27,7 +27,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from .content import Clinic, Procedure, build_day
+from .content import Clinic, Procedure
 from .errors import TemplateProblem
 from .paths import is_inside
 from .i18n import SOURCE_LANGUAGE, Language, translate_record
@@ -36,24 +36,42 @@ TEMPLATE = "leaflet.html"
 STYLESHEET = "leaflet.css"
 
 
-@dataclass(frozen=True)
-class Personal:
-    """What a clinician writes in for one patient. Never logged, cached or kept."""
+def _detail(help: str, limit: int | None = None) -> Any:
+    return field(default=None, metadata={"help": help, "limit": limit})
 
-    patient_name: str | None = None
-    appointment: datetime | None = None
-    location: str | None = None
-    bring: str | None = None
-    note: str | None = None
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """What a clinician writes in for one patient. Never logged, cached or kept.
+
+    Its fields are the command line's options (``--patient-name`` ...), the web form's
+    fields and, for text, their length limits.
+    """
+
+    patient_name: str | None = _detail("the patient's name", 120)
+    appointment: datetime | None = _detail('date and time, as "YYYY-MM-DD HH:MM"')
+    location: str | None = _detail("where to go", 200)
+    bring: str | None = _detail("what to bring", 300)
+    note: str | None = _detail("a note for the patient", 500)
 
     def __bool__(self) -> bool:
-        return any(v is not None for v in (self.patient_name, self.appointment, self.location, self.bring, self.note))
+        return any(getattr(self, f.name) is not None for f in fields(self))
 
     def __repr__(self) -> str:  # keeps patient details out of tracebacks and logs
-        return "Personal(<redacted>)"
+        return "PatientDetails(<redacted>)"
 
+    @classmethod
+    def text_limits(cls) -> dict[str, int]:
+        """The free-text fields and the most characters each may hold."""
+        return {f.name: f.metadata["limit"] for f in fields(cls) if f.metadata["limit"] is not None}
 
-PERSONAL_LIMITS = {"patient_name": 120, "location": 200, "bring": 300, "note": 500}
+    @classmethod
+    def helps(cls) -> dict[str, str]:
+        return {f.name: f.metadata["help"] for f in fields(cls)}
+
+    def texts(self) -> dict[str, str]:
+        """The free-text details that were filled in."""
+        return {name: getattr(self, name) for name in self.text_limits() if getattr(self, name)}
 
 
 class PersonalError(ValueError):
@@ -64,22 +82,22 @@ class PersonalError(ValueError):
         self.field, self.problem, self.limit = field, problem, limit
 
 
-def parse_personal(fields: dict[str, str | None]) -> Personal:
+def parse_personal(typed: dict[str, str | None]) -> PatientDetails:
     """The "For you" details from text fields; the appointment is "YYYY-MM-DD HH:MM"."""
     values: dict[str, Any] = {}
-    for name, limit in PERSONAL_LIMITS.items():
-        value = (fields.get(name) or "").strip()
+    for name, limit in PatientDetails.text_limits().items():
+        value = (typed.get(name) or "").strip()
         if len(value) > limit:
             raise PersonalError(name, "too_long", limit)
         if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
             raise PersonalError(name, "control")
         values[name] = value or None
-    appointment = (fields.get("appointment") or "").strip()
+    appointment = (typed.get("appointment") or "").strip()
     try:
         values["appointment"] = datetime.strptime(appointment, "%Y-%m-%d %H:%M") if appointment else None
     except ValueError:
         raise PersonalError("appointment", "datetime") from None
-    return Personal(**values)
+    return PatientDetails(**values)
 
 
 @dataclass(frozen=True)
@@ -90,12 +108,12 @@ class Leaflet:
     clinic: Clinic
     language: Language
     large_print: bool = False
-    personal: Personal = Personal()
+    personal: PatientDetails = PatientDetails()
     today: date | None = None
 
     @property
     def out_of_date(self) -> bool:
-        return self.procedure.is_out_of_date(self.today or build_day())
+        return self.procedure.is_out_of_date(self.today)
 
 
 def template_folders(templates: Path, clinic_id: str | None = None) -> list[Path]:

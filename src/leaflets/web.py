@@ -29,13 +29,15 @@ from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
 from .manifest import Manifest, leaflet_input_key, shared_inputs
-from .render import PersonalError, install_language, make_environment, parse_personal, render_template
-from .workers import WorkerLost, WorkerPool
+from .render import PatientDetails, PersonalError, install_language, make_environment, parse_personal, render_template
+from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 LOGGER = logging.getLogger("leaflets.web")
 MAX_REQUEST_BYTES = 16 * 1024
 MAX_HEADER_BYTES = 32 * 1024
-PERSONAL_FIELDS = ("patient_name", "date", "time", "location", "bring", "note")
+# The form asks for the appointment as a date and a time, each with the browser's own picker.
+FORM_FIELDS = tuple(name for detail in PatientDetails.helps() for name in
+                    (("date", "time") if detail == "appointment" else (detail,)))
 
 
 @dataclass(frozen=True)
@@ -86,13 +88,11 @@ def make_site(project: Project, clinic_id: str) -> Site:
 
 # -- rendering in warm worker processes --------------------------------------------------------------
 
-_RENDERER: dict[str, Any] = {}
-
 
 def _start_renderer(builder: Builder, clinic_id: str) -> None:
     project = builder.project
     clinic = project.load_clinic(clinic_id)
-    _RENDERER.update(builder=builder, clinic=clinic)
+    keep_warm(builder=builder, clinic=clinic)
     for procedure_id in project.procedure_ids()[:3]:  # one render warms the fonts and the text shaper
         try:
             builder.pdf(builder.leaflet(project.load_procedure(procedure_id), clinic, "en"))
@@ -103,10 +103,10 @@ def _start_renderer(builder: Builder, clinic_id: str) -> None:
 
 def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, str | None]) -> tuple[str, Any]:
     """In a worker: ("pdf", bytes), ("refused", lines) or ("failed", lines). Never raises to the pool."""
-    builder: Builder = _RENDERER["builder"]
+    builder: Builder = warm("builder")
     try:
         procedure = builder.project.load_procedure(procedure_id)
-        leaflet = builder.leaflet(procedure, _RENDERER["clinic"], lang, large_print, parse_personal(fields))
+        leaflet = builder.leaflet(procedure, warm("clinic"), lang, large_print, parse_personal(fields))
         return "pdf", builder.pdf(leaflet)
     except LeafletError as exc:
         return refused_or_failed(exc), [str(e) for e in exc.errors]
@@ -115,15 +115,14 @@ def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, s
 def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str, large_print: bool,
                  fields: dict[str, str | None]) -> bytes | None:
     """In a worker: the patient's details written onto a prebuilt leaflet, or None if they do not fit."""
-    builder: Builder = _RENDERER["builder"]
+    builder: Builder = warm("builder")
     language = builder.language(lang)
     personal = parse_personal(fields)
-    values = {name: getattr(personal, name) for name in ("patient_name", "location", "bring", "note")}
+    values = personal.texts()
     if personal.appointment is not None:
         appointment = language.datetime(personal.appointment)
         values["appointment"] = f"\u2068{appointment}\u2069" if language.direction == "rtl" else appointment
-    values = {name: value for name, value in values.items() if value}
-    renderer = builder.renderer(_RENDERER["clinic"].id)
+    renderer = builder.renderer(warm("clinic").id)
     data = Path(prebuilt).read_bytes()
     return renderer.personalise(data, blank_fields, values, language.html_lang, language.direction, large_print)
 
@@ -185,7 +184,7 @@ def create_app(project: Project, clinic_id: str, pool: WorkerPool | None = None)
             return not_available(site, procedure, lang, "broken", [])
         if lang not in site.languages:
             abort(404)
-        values = {name: request.form.get(name, "") for name in PERSONAL_FIELDS}
+        values = {name: request.form.get(name, "") for name in FORM_FIELDS}
         errors, fields = personal_fields(values)
         if errors:
             return page(site, "web/leaflet.html", 400, procedure=procedure, values=values, errors=errors,
@@ -254,7 +253,7 @@ def personal_fields(values: dict[str, str]) -> tuple[dict[str, str], dict[str, s
     date, clock = values["date"].strip(), values["time"].strip()
     if bool(date) != bool(clock):
         errors["date" if not date else "time"] = "both"
-    fields = {name: values[name] for name in ("patient_name", "location", "bring", "note")}
+    fields: dict[str, str | None] = {name: values[name] for name in PatientDetails.text_limits()}
     fields["appointment"] = f"{date} {clock}" if date and clock else None
     for name, value in fields.items():  # one at a time, so every field's problem is shown at once
         try:
@@ -272,7 +271,7 @@ def current_pdf(
     site: Site, procedure: Procedure, lang: str, large_print: bool
 ) -> tuple[Path, dict[str, list[float]]] | None:
     """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
-    manifest = Manifest.read(site.project.dist / site.clinic.id)
+    manifest = Manifest.read(site.project.dist_for(site.clinic.id))
     name = pdf_name(lang, procedure.id, large_print)
     entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, procedure, lang, large_print))
     if entry is None:

@@ -29,6 +29,21 @@ from typing import Any
 
 STOP_GRACE_SECONDS = 2.0
 
+# What a warm worker renders with (a Builder, the clinic, ...): set in the parent before the
+# workers are forked, so each inherits it ready to use. One per process.
+_STATE: dict[str, Any] = {}
+
+
+def keep_warm(**state: Any) -> None:
+    """Set what this process's workers will render with (see ``warm``)."""
+    _STATE.clear()
+    _STATE.update(state)
+
+
+def warm(name: str) -> Any:
+    """One thing set by ``keep_warm``, in the parent or in a worker forked from it."""
+    return _STATE[name]
+
 
 class WorkerLost(Exception):
     """The worker running a task stopped before it answered, every time it was tried."""
