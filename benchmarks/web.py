@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,22 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ["en", "es", "fr", "ar", "zh_Hans", "vi"]
 PROCEDURES = ["dialysis-fistula-creation", "kidney-tube-tract-widening", "coronary-blockage-opening"]
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"the server at {url} did not start")
+sys.path.insert(0, str(REPO / "tests"))
+from helpers import free_port, wait_until_up  # noqa: E402  (the tests' own helpers)
 
 
 def built_project(target: Path) -> Path:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,9 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from leaflets.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
-sys.path.insert(0, str(REPO / "benchmarks"))  # tests reuse the benchmarks' attack texts and server helpers
+from helpers import REPO, SAMPLE
 
 
 def copy_project(source: Path, target: Path) -> Path:
@@ -50,12 +46,6 @@ def cli(capsys):
         return code, out, err
 
     return run
-
-
-def pdf_text(path: Path) -> str:
-    """The text a reader would see, with runs of white space folded to one space."""
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    return " ".join(text.split())
 
 
 def folded(text: str) -> str:

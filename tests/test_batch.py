@@ -17,13 +17,11 @@ from leaflets.batch import build_clinic, exclusive
 from leaflets.content import Project
 from leaflets.errors import UsageError
 
-from conftest import REPO
+from helpers import REPO, set_languages
 
 
 def two_languages(project: Path) -> Project:
-    clinic = project / "content" / "clinics" / "example.yaml"
-    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, es]", clinic.read_text()))
-    return Project(project)
+    return set_languages(project, "en, es")
 
 
 def names(paths: list[Path], project: Path) -> list[str]:
@@ -132,6 +130,7 @@ def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(proj
     assert not list((project / "dist").rglob(".*.part"))
 
 
+@pytest.mark.benchmark
 def test_the_benchmark_prints_every_figure():
     """benchmarks/batch.py, shortened to English and one round; its targets are read by people, not asserted."""
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "batch.py"), "--languages", "en", "--runs", "1", "--skip-naive"],

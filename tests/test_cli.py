@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from conftest import pdf_text
+from helpers import pdf_text, set_languages
 
 
 def test_list_shows_every_procedure(cli, project):
@@ -131,13 +130,8 @@ def test_an_over_long_patient_name(cli, project, tmp_path):
     assert (code, err) == (1, "--patient-name is too long (at most 120 characters)\n")
 
 
-def only_languages(project: Path, languages: str) -> None:
-    clinic = project / "content" / "clinics" / "example.yaml"
-    clinic.write_text(re.sub(r"languages: \[.*\]", f"languages: [{languages}]", clinic.read_text()))
-
-
 def test_build_all_builds_every_leaflet_in_every_language_regular_and_large_print(cli, project):
-    only_languages(project, "en, ar")
+    set_languages(project, "en, ar")
     code, out, err = cli("--root", project, "build", "--all", "--clinic", "example")
     assert code == 0
     built = sorted(str(Path(line).relative_to(project / "dist" / "example")) for line in out.splitlines())
@@ -147,7 +141,7 @@ def test_build_all_builds_every_leaflet_in_every_language_regular_and_large_prin
 
 
 def test_build_all_reports_a_refused_translation_and_builds_the_rest(cli, project):
-    only_languages(project, "en, es")
+    set_languages(project, "en, es")
     record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
     record.write_text(record.read_text().replace("summary: ", "summary: Newly edited. ", 1))
     code, out, err = cli("--root", project, "build", "--all")
@@ -161,7 +155,7 @@ def test_build_all_reports_a_refused_translation_and_builds_the_rest(cli, projec
 
 
 def test_build_all_a_broken_record_fails_alone(cli, project):
-    only_languages(project, "en")
+    set_languages(project, "en")
     record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
     record.write_text(record.read_text().replace("title:", "titel:", 1))
     code, out, err = cli("--root", project, "build", "--all")

@@ -14,7 +14,7 @@ from leaflets.content import Project, load_clinic, load_procedure
 from leaflets.errors import LeafletError, LeafletErrors
 
 from conftest import REPO, SAMPLE
-from hostile import BILLION_LAUGHS  # benchmarks/hostile.py times the same attacks
+from helpers import BILLION_LAUGHS  # benchmarks/hostile.py times the same attacks
 
 GOOD = SAMPLE / "content" / "procedures" / "hand-x-ray.yaml"
 

@@ -14,13 +14,10 @@ import pytest
 from leaflets.content import Project
 from leaflets.web import create_app, make_pool
 
+from helpers import set_languages
+
 CATALOG = "locales/fr/LC_MESSAGES/messages.po"
 RECORDS = "content/procedures"
-
-
-def clinic_languages(project: Path, languages: str) -> None:
-    clinic = project / "content" / "clinics" / "example.yaml"
-    clinic.write_text(re.sub(r"languages: \[.*\]", f"languages: [{languages}]", clinic.read_text()))
 
 
 def break_the_french_catalog(project: Path) -> Path:
@@ -40,7 +37,7 @@ def leaflets(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_broken_catalog_stops_only_its_language(project):
-    clinic_languages(project, "en, es, fr")
+    set_languages(project, "en, es, fr")
     path = break_the_french_catalog(project)
 
     build = leaflets(project, "build", "--all")  # the default --jobs: every core
@@ -64,7 +61,7 @@ def test_a_broken_catalog_stops_only_its_language(project):
 
 
 def test_serve_starts_with_a_broken_catalog_and_says_so_for_that_language(project):
-    clinic_languages(project, "en, es, fr")
+    set_languages(project, "en, es, fr")
     break_the_french_catalog(project)
     pool = make_pool(Project(project), "example", workers=1)
     try:

@@ -16,9 +16,9 @@ from fontTools.ttLib import TTFont
 from leaflets.build import Builder, build_one
 from leaflets.catalogs import catalog_languages, load_language
 from leaflets.content import Project
-from leaflets.render import install_language, make_environment
+from leaflets.render import make_environment
 
-from conftest import REPO, pdf_text
+from helpers import REPO, pdf_text, set_languages
 
 LANGUAGES = ["es", "fr", "ar", "zh_Hans", "vi"]
 CATALOGS = sorted((REPO / "locales").glob("*/LC_MESSAGES/messages.po"))
@@ -234,7 +234,7 @@ def test_a_catalog_builds_under_either_plural_rule(cli, project, rule):
     path = set_plural_forms(project, "fr", header, forms)
     code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "fr", "--output", project / "x.pdf")
     assert (code, err) == (0, "")
-    assert "2 heures" in pdf_text(project / "x.pdf") or "heures" in pdf_text(project / "x.pdf")
+    assert "2 à 4 heures" in pdf_text(project / "x.pdf")
     language = load_language(project / "locales", "fr")
     if language.warnings:  # a header other than the installed Babel's rule: a warning with the header to use
         assert len(language.warnings) == 1 and str(language.warnings[0]).startswith(f"{path}:")
@@ -261,13 +261,12 @@ def test_i18n_update_offers_and_adopts_the_current_plural_rule(cli, project):
 
 def test_a_language_without_a_catalog(cli, project):
     code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "de", "--output", project / "x.pdf")
-    assert (code, err) == (1, "no catalog for 'de': expected locales/de/LC_MESSAGES/messages.po (create it with: leaflets i18n init de)\n") or \
-        err.endswith("/locales/de/LC_MESSAGES/messages.po (create it with: leaflets i18n init de)\n")
+    assert (code, err) == (1, f"no catalog for 'de': expected {project}/locales/de/LC_MESSAGES/messages.po "
+                              "(create it with: leaflets i18n init de)\n")
 
 
 def test_a_clinic_language_without_a_catalog_fails_alone(cli, project):
-    clinic = project / "content" / "clinics" / "example.yaml"
-    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, de]", clinic.read_text()))  # de has no catalog
+    set_languages(project, "en, de")  # de has no catalog
     code, out, err = cli("--root", project, "build", "--all")
     assert code == 1
     assert len(out.splitlines()) == 10
@@ -284,8 +283,7 @@ def test_init_starts_a_new_catalog(cli, project):
 def words_in(code: str):
     """The template's word-building macros, speaking ``code``."""
     language = load_language(REPO / "locales", code)
-    environment = make_environment(REPO / "templates")
-    install_language(environment, language)
+    environment = make_environment(REPO / "templates", language=language)
     return environment.get_template("macros.html").make_module({"language": language})
 
 

@@ -17,7 +17,8 @@ from leaflets.content import Project
 from leaflets.errors import UnsafeResourceError
 from leaflets.pdf import RefusedURL, SafeFetcher
 
-from conftest import REPO, comparable, folded, pdf_text
+from conftest import comparable, folded
+from helpers import REPO, pdf_text
 
 PROCEDURES = sorted(p.stem for p in (REPO / "content" / "procedures").glob("*.yaml"))
 HEADINGS = [

@@ -4,7 +4,6 @@ and a worker killed from outside, never hang a build or the server nor leave any
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,8 +16,7 @@ import pytest
 
 from leaflets.batch import exclusive
 
-from conftest import pdf_text
-from web import free_port, wait_until_up  # the benchmarks' own helpers
+from helpers import free_port, pdf_text, set_languages, wait_until_up
 
 PERSONAL = {"lang": "en", "print": "regular", "patient_name": "Test Patient", "date": "2026-12-01", "time": "09:30"}
 
@@ -112,13 +110,8 @@ def wait_for_built(build: subprocess.Popen, count: int) -> None:
         seen += "] built " in line
 
 
-def two_languages(project: Path) -> None:
-    clinic = project / "content" / "clinics" / "example.yaml"
-    clinic.write_text(re.sub(r"languages: \[.*\]", "languages: [en, es]", clinic.read_text()))
-
-
 def test_a_batch_worker_killed_from_outside_does_not_stop_the_build(project, tmp_path):
-    two_languages(project)
+    set_languages(project, "en, es")
     build = leaflets(project, "build", "--all", "--jobs", "2")
     wait_for_built(build, 2)
     for worker in workers_of(build.pid):
@@ -131,7 +124,7 @@ def test_a_batch_worker_killed_from_outside_does_not_stop_the_build(project, tmp
 
 @pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main"])
 def test_an_interrupted_build_says_so_in_one_line_and_leaves_nothing_behind(project, tmp_path, how):
-    two_languages(project)
+    set_languages(project, "en, es")
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     build = leaflets(project, "build", "--all", "--force", env=os.environ | {"TMPDIR": str(private_tmp)})

@@ -44,7 +44,7 @@ class Builder:
         self.project = project
         self.today = today or build_day()
         self._renderers: dict[str, PdfRenderer] = {}
-        self._environments: dict[str, Any] = {}
+        self._environments: dict[tuple[str, str], Any] = {}  # one per clinic and language
         self._languages: dict[str, Language] = {}
 
     def renderer(self, clinic_id: str) -> PdfRenderer:
@@ -70,11 +70,11 @@ class Builder:
         return Leaflet(procedure, clinic, self.language(lang), large_print, personal, self.today)
 
     def html(self, leaflet: Leaflet) -> str:
-        clinic_id = leaflet.clinic.id
-        if clinic_id not in self._environments:
-            self._environments[clinic_id] = make_environment(self.project.templates, clinic_id)
+        key = (leaflet.clinic.id, leaflet.language.code)
+        if key not in self._environments:
+            self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
         with tracking_misses() as untranslated:
-            html = render_html(leaflet, self._environments[clinic_id])
+            html = render_html(leaflet, self._environments[key])
         if untranslated:
             record = self.project.record_path(leaflet.procedure.id)
             raise refusal(leaflet.language, untranslated, self.project.root, record)

@@ -6,6 +6,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,12 @@ def _leaflet_state(builder: Builder, procedure: Procedure, clinic: Clinic, code:
 
 # -- findings ----------------------------------------------------------------------------------
 
-NOTE, WARNING, ERROR = "note", "warning", "error"
+class Severity(StrEnum):
+    """How much a finding matters: errors always fail ``check``, warnings with --strict, notes never."""
+
+    NOTE = "note"
+    WARNING = "warning"
+    ERROR = "error"
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ class Finding:
 
     subject: str  # the leaflet ("dialysis-fistula-creation [es]") or the file it is about
     message: str
-    severity: str = WARNING
+    severity: Severity = Severity.WARNING
     path: Path | None = None
     line: int | None = None
 
@@ -234,9 +240,9 @@ def structure_findings(procedure: Procedure, clinic: Clinic) -> list[Finding]:
 def governance_findings(procedure: Procedure, today: date, soon_days: int = 60) -> list[Finding]:
     review, found = procedure.review, []
     if review.review_due < today:
-        found.append(Finding(procedure.id, f"out of date: review was due {review.review_due.isoformat()}", WARNING))
+        found.append(Finding(procedure.id, f"out of date: review was due {review.review_due.isoformat()}", Severity.WARNING))
     elif (review.review_due - today).days <= soon_days:
-        found.append(Finding(procedure.id, f"review due in {(review.review_due - today).days} days ({review.review_due.isoformat()})", NOTE))
+        found.append(Finding(procedure.id, f"review due in {(review.review_due - today).days} days ({review.review_due.isoformat()})", Severity.NOTE))
     return found
 
 
@@ -264,7 +270,7 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
         findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)
         for word, plain, where in unexplained_words(english, plain_words):
             findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
-                                    WARNING, record_path))
+                                    Severity.WARNING, record_path))
         for lang in clinic.languages:
             reports.append(_check_language(builder, procedure, clinic, lang, english, findings))
     findings += catalog_warnings(builder, clinic.languages)
@@ -279,7 +285,7 @@ def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:
             warnings = builder.language(lang).warnings
         except LeafletError:
             continue  # reported with the leaflets it stops
-        findings += [Finding(f"catalog [{lang}]", w.message, WARNING, w.path, w.line) for w in warnings]
+        findings += [Finding(f"catalog [{lang}]", w.message, Severity.WARNING, w.path, w.line) for w in warnings]
     return findings
 
 
@@ -291,24 +297,24 @@ def _check_language(
         language = builder.language(lang)
         builder.html(builder.leaflet(procedure, clinic, lang))
     except LeafletError as exc:
-        findings.append(Finding(subject, f"cannot be built: {exc.errors[0]}", ERROR))
+        findings.append(Finding(subject, f"cannot be built: {exc.errors[0]}", Severity.ERROR))
         return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
     record = translate_record(english, language)
     score = readability(record, lang)
     limit = clinic.reading_grade_max
     if score.grade is not None and score.grade > limit:
-        findings.append(Finding(subject, f"reading grade {score.grade:.1f} is above {limit:g}", WARNING))
+        findings.append(Finding(subject, f"reading grade {score.grade:.1f} is above {limit:g}", Severity.WARNING))
     for name, grade in score.sections.items():
         if grade > limit:
-            findings.append(Finding(subject, f"section '{name}' reads at grade {grade:.1f}, above {limit:g}", WARNING))
+            findings.append(Finding(subject, f"section '{name}' reads at grade {grade:.1f}, above {limit:g}", Severity.WARNING))
     if score.reading_ease is not None and score.reading_ease < 60:
-        findings.append(Finding(subject, f"Fernández-Huerta reading ease {score.reading_ease:.0f} is below 60", WARNING))
+        findings.append(Finding(subject, f"Fernández-Huerta reading ease {score.reading_ease:.0f} is below 60", Severity.WARNING))
     pairs = [(text, language.gettext(text)) for _, text in prose_strings(english)]
     long = long_sentences([(source, translated) for source, translated in pairs], lang)
     for source, sentence, words in long:
         line = language.catalog_lines.get(source) if language.catalog_path else None
         findings.append(Finding(subject, f"a sentence of {words} words (over {LONG_SENTENCE_WORDS}): \"{sentence[:60]}...\"",
-                                WARNING, language.catalog_path, line))
+                                Severity.WARNING, language.catalog_path, line))
     status = procedure.review.status + (", out of date" if procedure.is_out_of_date(builder.today) else "")
     return LeafletReport(procedure.id, lang, score, len(long), status)
 
@@ -326,11 +332,11 @@ def check_pdf(path: Path) -> list[Finding]:
 
     try:
         with pikepdf.open(path) as pdf:
-            return [Finding(path.name, message, ERROR, path) for rule in PDF_RULES for message in rule(pdf)]
+            return [Finding(path.name, message, Severity.ERROR, path) for rule in PDF_RULES for message in rule(pdf)]
     except pikepdf.PdfError as exc:
-        return [Finding(path.name, f"not a readable PDF: {exc}", ERROR, path)]
+        return [Finding(path.name, f"not a readable PDF: {exc}", Severity.ERROR, path)]
     except OSError as exc:
-        return [Finding(path.name, f"cannot read the file: {exc.strerror}", ERROR, path)]
+        return [Finding(path.name, f"cannot read the file: {exc.strerror}", Severity.ERROR, path)]
 
 
 def _marked(pdf: Any) -> list[str]:

@@ -18,7 +18,7 @@ from . import __version__
 from .batch import BatchReport, build_clinic, progress_printer
 from .build import BUILD_OPTIONS, build_one
 from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
-from .checks import ERROR, WARNING, check_leaflets, check_pdf, check_project, translation_status
+from .checks import Severity, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project
 from .errors import LeafletError, UsageError
 from .paths import display_path
@@ -243,8 +243,8 @@ def run_check(project: Project, args: argparse.Namespace) -> int:
     ])
     for finding in findings:
         print(finding)
-    errors = sum(f.severity == ERROR for f in findings)
-    warnings = sum(f.severity == WARNING for f in findings)
+    errors = sum(f.severity == Severity.ERROR for f in findings)
+    warnings = sum(f.severity == Severity.WARNING for f in findings)
     print(f"{len(reports)} leaflets: {errors} error(s), {warnings} warning(s), {len(findings) - errors - warnings} note(s)")
     return 1 if errors or invalid or (args.strict and warnings) else 0
 

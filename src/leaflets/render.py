@@ -197,8 +197,11 @@ class _TemplateLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
-def make_environment(templates: Path, clinic_id: str | None = None) -> LeafletSandbox:
-    """The sandboxed Jinja2 environment: autoescaped, strict about undefined names, with gettext.
+def make_environment(
+    templates: Path, clinic_id: str | None = None, language: Language | None = None
+) -> LeafletSandbox:
+    """The sandboxed Jinja2 environment: autoescaped, strict about undefined names, with gettext
+    speaking ``language`` (English when none is given). Rendering never changes it.
 
     Names are looked up in the clinic's own folder first; ``base/<name>`` is
     always ours, so a clinic's ``leaflet.html`` can extend ours and replace blocks.
@@ -218,6 +221,8 @@ def make_environment(templates: Path, clinic_id: str | None = None) -> LeafletSa
     environment.clinic_templates = templates.resolve() / "clinics"
     environment.filters["css_content"] = css_content
     environment.globals.update(PAGE=PAGE_NUMBER, PAGES=PAGE_COUNT)
+    if language is not None:
+        _install_language(environment, language)
     return environment
 
 
@@ -284,9 +289,8 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
 
 
 def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
-    """The leaflet as HTML, every word in the leaflet's language."""
+    """The leaflet as HTML, in an environment made for its clinic and language (``make_environment``)."""
     language = leaflet.language
-    install_language(environment, language)
     record = translate_record(leaflet.procedure.model_dump(mode="json"), language)
     return render_template(
         environment,
@@ -309,7 +313,7 @@ def fingerprint(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical).hexdigest()[:8]
 
 
-def install_language(environment: jinja2.Environment, language: Language) -> None:
+def _install_language(environment: jinja2.Environment, language: Language) -> None:
     """Make ``_()``, ``| isolate`` and ``| bdi`` speak ``language``.
 
     Translations are escaped like any other text: a catalog is input from many

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from flask import Flask, Response, abort, redirect, request, send_file
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, send_file, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
@@ -29,7 +29,7 @@ from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
 from .manifest import Manifest, leaflet_input_key, shared_inputs
-from .render import PatientDetails, PersonalError, install_language, make_environment, parse_personal, render_template
+from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 LOGGER = logging.getLogger("leaflets.web")
@@ -72,8 +72,7 @@ def make_site(project: Project, clinic_id: str) -> Site:
     procedures = {p.id: p for p in loaded}
     pages = {}
     for code, language in languages.items():
-        environment = make_environment(project.templates, clinic.id)
-        install_language(environment, language)
+        environment = make_environment(project.templates, clinic.id, language)
         environment.filters["translate"] = language.gettext
         pages[code] = environment
     index = {
@@ -138,98 +137,116 @@ def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> W
 # -- the application -----------------------------------------------------------------------------
 
 
+pages = Blueprint("leaflets", __name__)
+
+
 def create_app(project: Project, clinic_id: str, pool: WorkerPool | None = None) -> Flask:
-    site = make_site(project, clinic_id)
-    pool = pool or make_pool(project, clinic_id)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    app.extensions["leaflets"] = {"site": site, "pool": pool}
-
-    @app.before_request
-    def start_timer() -> None:
-        request.environ["leaflets.started"] = time.perf_counter()
-
-    @app.after_request
-    def headers_and_log(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self'")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        started = request.environ.get("leaflets.started", time.perf_counter())
-        # The path only: never the query string or the body, where patient details could be.
-        LOGGER.info("%s %s %s %.0f ms", request.method, request.path, response.status_code,
-                    (time.perf_counter() - started) * 1000)
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        return page(site, "web/error.html", error.code or 500, status_code=error.code or 500)
-
-    @app.get("/")
-    def search() -> Response:
-        query = request.args.get("q", "").strip()[:100]
-        words = query.casefold().split()
-        found = [p for p in site.procedures.values() if all(w in site.search_index[p.id] for w in words)]
-        return page(site, "web/search.html", 200, query=query, found=sorted(found, key=lambda p: p.id))
-
-    @app.get("/leaflet/<procedure_id>")
-    def leaflet_form(procedure_id: str) -> Response:
-        return page(site, "web/leaflet.html", 200, procedure=procedure_or_404(site, procedure_id), values={}, errors={})
-
-    @app.post("/leaflet/<procedure_id>")
-    def create_leaflet(procedure_id: str) -> Response:
-        procedure = procedure_or_404(site, procedure_id)
-        lang = request.form.get("lang", "en")
-        large_print = request.form.get("print") == "large"
-        if lang in site.broken:
-            return not_available(site, procedure, lang, "broken", [])
-        if lang not in site.languages:
-            abort(404)
-        values = {name: request.form.get(name, "") for name in FORM_FIELDS}
-        errors, fields = personal_fields(values)
-        if errors:
-            return page(site, "web/leaflet.html", 400, procedure=procedure, values=values, errors=errors,
-                        chosen_lang=lang, large_print=large_print)
-        if not any(fields.values()):
-            return redirect(pdf_url(procedure.id, lang, large_print), code=303)
-        prebuilt = current_pdf(site, procedure, lang, large_print)
-        if prebuilt is not None and prebuilt[1]:
-            quick = in_worker(pool, _personalise, str(prebuilt[0]), prebuilt[1], lang, large_print, fields)
-            if isinstance(quick, bytes):
-                return pdf_response(quick, procedure.id, lang, personal=True, made="prebuilt-with-details")
-        state, result = in_worker(pool, _render, procedure.id, lang, large_print, fields)
-        if state == "pdf":
-            return pdf_response(result, procedure.id, lang, personal=True, made="rendered")
-        return not_available(site, procedure, lang, state, result)
-
-    @app.get("/pdf/<lang>/<name>.pdf")
-    def prebuilt(lang: str, name: str) -> Response:
-        large_print = name.endswith(LARGE_PRINT_SUFFIX)
-        procedure_id = name.removesuffix(LARGE_PRINT_SUFFIX)
-        procedure = procedure_or_404(site, procedure_id)
-        if lang in site.broken:
-            return not_available(site, procedure, lang, "broken", [])
-        if lang not in site.languages:
-            abort(404)
-        current = current_pdf(site, procedure, lang, large_print)
-        if current is not None:
-            return send_file(current[0], mimetype="application/pdf", max_age=60, etag=True, conditional=True)
-        state, result = in_worker(pool, _render, procedure.id, lang, large_print, {})
-        if state == "pdf":
-            return pdf_response(result, procedure.id, lang, personal=False)
-        return not_available(site, procedure, lang, state, result)
-
-    @app.get("/fonts/<name>")
-    def font(name: str) -> Response:
-        fonts = project.templates / "fonts"
-        if name not in {p.name for p in fonts.iterdir()}:
-            abort(404)
-        return send_file(fonts / name, max_age=86400)
-
-    @app.get("/page.css")
-    def stylesheet() -> Response:
-        return send_file(project.templates / "web" / "page.css", mimetype="text/css", max_age=3600)
-
+    app.extensions["leaflets"] = {"site": make_site(project, clinic_id), "pool": pool or make_pool(project, clinic_id)}
+    app.register_blueprint(pages)
     return app
+
+
+def the_site() -> Site:
+    return current_app.extensions["leaflets"]["site"]
+
+
+def the_pool() -> WorkerPool:
+    return current_app.extensions["leaflets"]["pool"]
+
+
+@pages.before_app_request
+def start_timer() -> None:
+    request.environ["leaflets.started"] = time.perf_counter()
+
+
+@pages.after_app_request
+def headers_and_log(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    started = request.environ.get("leaflets.started", time.perf_counter())
+    # The path only: never the query string or the body, where patient details could be.
+    LOGGER.info("%s %s %s %.0f ms", request.method, request.path, response.status_code,
+                (time.perf_counter() - started) * 1000)
+    return response
+
+
+@pages.app_errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Response:
+    return page(the_site(), "web/error.html", error.code or 500, status_code=error.code or 500)
+
+
+@pages.get("/")
+def search() -> Response:
+    site = the_site()
+    query = request.args.get("q", "").strip()[:100]
+    words = query.casefold().split()
+    found = [p for p in site.procedures.values() if all(w in site.search_index[p.id] for w in words)]
+    return page(site, "web/search.html", 200, query=query, found=sorted(found, key=lambda p: p.id))
+
+
+@pages.get("/leaflet/<procedure_id>")
+def leaflet_form(procedure_id: str) -> Response:
+    site = the_site()
+    return page(site, "web/leaflet.html", 200, procedure=procedure_or_404(site, procedure_id), values={}, errors={})
+
+
+@pages.post("/leaflet/<procedure_id>")
+def create_leaflet(procedure_id: str) -> Response:
+    site, pool = the_site(), the_pool()
+    procedure = procedure_or_404(site, procedure_id)
+    lang = request.form.get("lang", "en")
+    large_print = request.form.get("print") == "large"
+    if lang in site.broken:
+        return not_available(site, procedure, lang, "broken", [])
+    if lang not in site.languages:
+        abort(404)
+    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    errors, fields = personal_fields(values)
+    if errors:
+        return page(site, "web/leaflet.html", 400, procedure=procedure, values=values, errors=errors,
+                    chosen_lang=lang, large_print=large_print)
+    if not any(fields.values()):
+        return redirect(pdf_url(procedure.id, lang, large_print), code=303)
+    prebuilt = current_pdf(site, procedure, lang, large_print)
+    if prebuilt is not None and prebuilt[1]:
+        quick = in_worker(pool, _personalise, str(prebuilt[0]), prebuilt[1], lang, large_print, fields)
+        if isinstance(quick, bytes):
+            return pdf_response(quick, procedure.id, lang, personal=True, made="prebuilt-with-details")
+    state, result = in_worker(pool, _render, procedure.id, lang, large_print, fields)
+    if state == "pdf":
+        return pdf_response(result, procedure.id, lang, personal=True, made="rendered")
+    return not_available(site, procedure, lang, state, result)
+
+
+@pages.get("/pdf/<lang>/<name>.pdf")
+def prebuilt(lang: str, name: str) -> Response:
+    site = the_site()
+    large_print = name.endswith(LARGE_PRINT_SUFFIX)
+    procedure = procedure_or_404(site, name.removesuffix(LARGE_PRINT_SUFFIX))
+    if lang in site.broken:
+        return not_available(site, procedure, lang, "broken", [])
+    if lang not in site.languages:
+        abort(404)
+    current = current_pdf(site, procedure, lang, large_print)
+    if current is not None:
+        return send_file(current[0], mimetype="application/pdf", max_age=60, etag=True, conditional=True)
+    state, result = in_worker(the_pool(), _render, procedure.id, lang, large_print, {})
+    if state == "pdf":
+        return pdf_response(result, procedure.id, lang, personal=False)
+    return not_available(site, procedure, lang, state, result)
+
+
+@pages.get("/fonts/<name>")
+def font(name: str) -> Response:
+    return send_from_directory(the_site().project.templates / "fonts", name, max_age=86400)
+
+
+@pages.get("/page.css")
+def stylesheet() -> Response:
+    return send_from_directory(the_site().project.templates / "web", "page.css", mimetype="text/css", max_age=3600)
 
 
 def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:

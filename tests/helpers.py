@@ -1,0 +1,66 @@
+"""What many tests and the benchmarks need: a clinic's languages, an edited record, a PDF's text,
+a free port, a server that is up, and the hostile texts both use."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from leaflets.content import Project
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
+
+# A YAML "billion laughs": nine anchors, each nine times the one before (benchmarks/hostile.py times it).
+BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
+
+
+def set_languages(project: Path, languages: str, clinic: str = "example") -> Project:
+    """Give the clinic these languages ("en, es") and return the project."""
+    path = project / "content" / "clinics" / f"{clinic}.yaml"
+    path.write_text(re.sub(r"languages: \[.*\]", f"languages: [{languages}]", path.read_text()))
+    return Project(project)
+
+
+def edit_record(project: Path, procedure_id: str, old: str, new: str) -> Path:
+    """Replace the first ``old`` in a record with ``new``; returns the record's path."""
+    path = project / "content" / "procedures" / f"{procedure_id}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def pdf_text(source: Path | bytes) -> str:
+    """The text a reader would see in a PDF (a file, or its bytes), runs of white space folded to one."""
+    if isinstance(source, bytes):
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
+            pdf.write(source)
+            pdf.flush()
+            return pdf_text(Path(pdf.name))
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(source), "-"], check=True, capture_output=True, text=True).stdout
+    return " ".join(text.split())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server at {url} did not start")
