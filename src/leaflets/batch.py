@@ -88,14 +88,14 @@ class BatchReport:
 
 def build_clinic(
     project: Project,
-    clinic: str,
+    clinic_id: str,
     jobs: int | None = None,
     force: bool = False,
     progress: Callable[[Outcome, int, int], None] | None = None,
 ) -> BatchReport:
-    """Build every leaflet of ``clinic`` into ``dist/<clinic>/``; see the module's docstring."""
+    """Build every leaflet of the clinic into ``dist/<clinic_id>/``; see the module's docstring."""
     started = time.perf_counter()
-    the_clinic = project.load_clinic(clinic)
+    the_clinic = project.load_clinic(clinic_id)
     out = project.dist_for(the_clinic.id)
     report = BatchReport()
     with exclusive(out) as lock:
