@@ -131,7 +131,8 @@ def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> W
     temporary copies are the parent's, removed when it stops; a worker cleans up nothing."""
     builder = Builder(project)
     builder.renderer(clinic_id)
-    return WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(builder, clinic_id))
+    # a request is tried on up to three workers: one killed just before it arrived costs it a try
+    return WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(builder, clinic_id), retries=2)
 
 
 # -- the application -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import threading
@@ -68,7 +69,7 @@ class _Worker:
             answered = self.connection in ready and self.connection.poll()
             if answered:
                 status, value = self.connection.recv()
-        except (EOFError, OSError, ValueError):  # the pipe broke, or the pool closed it while stopping
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):  # the pipe broke, or was closed to stop it
             raise WorkerLost(self._how_it_stopped()) from None
         if answered:
             self.tasks += 1
