@@ -28,6 +28,8 @@ from babel.support import Translations
 
 from . import __version__
 from .errors import LeafletError, LeafletErrors, NotFoundError
+from .characters import unprintable
+from .content import MAX_TEXT
 from .paths import display_path
 from .i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
 
@@ -61,6 +63,7 @@ def load_language(locales: Path, code: str) -> Language:
     compiled = _msgfmt(path)
     catalog = _read_catalog(path)
     warnings = _check_plural_forms(catalog, path, code)
+    _check_translated_text(catalog, path)
     _check_template_formatting(catalog, path)
     translations = _translations(compiled, path)
     return Language(
@@ -133,6 +136,7 @@ def _read_catalog(path: Path) -> Catalog:
 
 # The numbers a leaflet prints in a plural phrase: minutes, hours, days, counts, "N in 1000".
 PRINTED_NUMBERS = range(0, 1001)
+LARGE_NUMBERS = (1_001, 9_999, 10_000, 99_999, 100_000, 10**6, 2 * 10**6, 10**9, 2**31 - 1, 10**12)
 
 
 def _check_plural_forms(catalog: Catalog, path: Path, code: str) -> list[CatalogError]:
@@ -149,6 +153,14 @@ def _check_plural_forms(catalog: Catalog, path: Path, code: str) -> list[Catalog
         choose = gettext.c2py(catalog.plural_expr)
     except (ValueError, SyntaxError, RecursionError):
         raise CatalogError("the Plural-Forms expression cannot be read", path, line) from None
+    for number in (*PRINTED_NUMBERS, *LARGE_NUMBERS):  # msgfmt tries only up to 1000
+        try:
+            form = choose(number)
+        except (ArithmeticError, RecursionError):
+            raise CatalogError(f"the Plural-Forms expression fails for {number}", path, line) from None
+        if not 0 <= form < catalog.num_plurals:
+            raise CatalogError(
+                f"Plural-Forms gives {number} form {form}, but there are only {catalog.num_plurals}", path, line)
     suggested = get_plural(code)
     ours = _grouping(choose)
     cldr = _grouping(parse_locale(code).plural_form)
@@ -236,6 +248,25 @@ def adopt_cldr_plural_forms(locales: Path, code: str) -> bool:
 _PLACEHOLDER = re.compile(r"%\((\w+)\)")
 
 
+MAX_TRANSLATION = 4 * MAX_TEXT  # a translation may run longer than its English, not without bound
+
+
+def _check_translated_text(catalog: Catalog, path: Path) -> None:
+    """Every translation is printable as written, and of a sane length."""
+    wrong = []
+    for message in catalog:
+        for string in (message.string if isinstance(message.string, tuple) else (message.string,)):
+            if not message.id or not string:
+                continue
+            if len(string) > MAX_TRANSLATION:
+                wrong.append(CatalogError(
+                    f"this translation is {len(string):,} characters long; at most {MAX_TRANSLATION:,}", path, message.lineno))
+            elif why := unprintable(string, newlines=True):
+                wrong.append(CatalogError(f"this translation holds {why}; remove it", path, message.lineno))
+    if wrong:
+        raise LeafletErrors(wrong)
+
+
 def _check_template_formatting(catalog: Catalog, path: Path) -> None:
     """Templates fill in every translation with Python's %: a lone % would stop the render."""
     wrong = []
@@ -248,7 +279,10 @@ def _check_template_formatting(catalog: Catalog, path: Path) -> None:
         try:
             for string in strings:
                 string % values  # noqa: B018  (only whether it can be filled in matters)
-        except (ValueError, TypeError, KeyError):
+        except KeyError as exc:
+            wrong.append(CatalogError(
+                f"this translation uses %({exc.args[0]})s, which the English does not have", path, message.lineno))
+        except (ValueError, TypeError):
             wrong.append(CatalogError("write a percent sign as %% in this translation; a lone % cannot be printed", path, message.lineno))
     if wrong:
         raise LeafletErrors(wrong)

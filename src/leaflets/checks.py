@@ -15,6 +15,7 @@ from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages
 from .content import Clinic, Procedure, Project, build_day
 from .errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
+from .characters import undrawable
 from .paths import display_path
 from .i18n import prose_strings, translate_record
 from .yamlfile import dotted, read_yaml
@@ -277,6 +278,20 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     return reports, findings
 
 
+def boxes_findings(project: Project, subject: str, pairs: list[tuple[str, str]], language: Any) -> list[Finding]:
+    """Printed text with characters no shipped font can draw: they would print as empty boxes."""
+    found = []
+    for source, printed in pairs:
+        if missing := undrawable(printed, project.fonts):
+            if language.is_source:
+                where: tuple[Path | None, int | None] = (project.record_path(subject.split(" ")[0]), None)
+            else:
+                where = (language.catalog_path, language.catalog_lines.get(source))
+            found.append(Finding(subject, f"would print empty boxes for {', '.join(missing)}: \"{printed[:50]}\"",
+                                 Severity.ERROR, *where))
+    return found
+
+
 def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:
     """What is worth fixing in a catalog that still builds (a Plural-Forms header CLDR has moved on from)."""
     findings = []
@@ -310,6 +325,7 @@ def _check_language(
     if score.reading_ease is not None and score.reading_ease < 60:
         findings.append(Finding(subject, f"Fernández-Huerta reading ease {score.reading_ease:.0f} is below 60", Severity.WARNING))
     pairs = [(text, language.gettext(text)) for _, text in prose_strings(english)]
+    findings += boxes_findings(builder.project, subject, pairs, language)
     long = long_sentences([(source, translated) for source, translated in pairs], lang)
     for source, sentence, words in long:
         line = language.catalog_lines.get(source) if language.catalog_path else None
@@ -432,4 +448,32 @@ def _lists(pdf: Any) -> list[str]:
     return [f"7.6: {empty} list(s) without list items (LI)"] if empty else []
 
 
-PDF_RULES = [_marked, _structure_tree, _language, _title, _fonts_embedded, _figures_have_alt, _headings, _lists]
+def _no_empty_boxes(pdf: Any) -> list[str]:
+    """ISO 14289-1 7.21.7: every character shown maps to a real glyph. WeasyPrint maps a character
+    no font has to CID 0, the .notdef glyph, which prints as an empty box."""
+    found = []
+    for number, page in enumerate(pdf.pages, 1):
+        resources = [page.obj.get("/Resources", {})]
+        resources += [x.get("/Resources", {}) for x in resources[0].get("/XObject", {}).values() if x.get("/Subtype") == "/Form"]
+        for fonts in (r.get("/Font", {}) for r in resources):
+            for font in fonts.values():
+                if _maps_to_notdef(font):
+                    found.append(f"page {number}: some text has no glyph in {font.get('/BaseFont')}: it prints as empty boxes")
+    return list(dict.fromkeys(found))
+
+
+_NOTDEF = re.compile(rb"^<[0-9a-fA-F]+>(?:\s+<[0-9a-fA-F]+>)?\s+0\s*$", re.MULTILINE)
+
+
+def _maps_to_notdef(font: Any) -> bool:
+    """Whether a composite font's encoding sends some character code to CID 0."""
+    import pikepdf
+
+    encoding = font.get("/Encoding")
+    if font.get("/Subtype") != "/Type0" or not isinstance(encoding, pikepdf.Stream):
+        return False
+    return bool(_NOTDEF.search(encoding.read_bytes()))
+
+
+PDF_RULES = [_marked, _structure_tree, _language, _title, _fonts_embedded, _figures_have_alt, _headings, _lists,
+             _no_empty_boxes]

@@ -140,7 +140,7 @@ def _print_errors(errors: list[LeafletError]) -> int:
 
 def run_build(project: Project, args: argparse.Namespace) -> int:
     if args.all:
-        if args.procedure or args.output or _personal(args) or args.lang != BUILD_OPTIONS["lang"].default:
+        if args.procedure or args.output or _personal(project, args) or args.lang != BUILD_OPTIONS["lang"].default:
             raise UsageError("--all builds every leaflet of the clinic into dist/; it takes no procedure, --lang, --output or patient details")
         if args.jobs is not None and args.jobs < 1:
             raise UsageError("--jobs must be 1 or more")
@@ -149,7 +149,7 @@ def run_build(project: Project, args: argparse.Namespace) -> int:
         raise UsageError("name a procedure to build (see 'leaflets list'), or use --all")
     target, data = build_one(
         project, args.procedure, clinic=args.clinic, lang=args.lang, large_print=args.large_print,
-        personal=_personal(args), output=args.output,
+        personal=_personal(project, args), output=args.output,
     )
     if target is None:
         sys.stdout.buffer.write(data)
@@ -172,15 +172,18 @@ def _report(report: BatchReport) -> int:
     return 0 if report.ok else 1
 
 
-def _personal(args: argparse.Namespace) -> PatientDetails:
+def _personal(project: Project, args: argparse.Namespace) -> PatientDetails:
     """The 'For you' details. Error messages name the option, never the value."""
     try:
-        return parse_personal({name: getattr(args, name) for name in PatientDetails.helps()})
+        return parse_personal({name: getattr(args, name) for name in PatientDetails.helps()}, project.fonts)
     except PersonalError as exc:
         option = "--" + exc.field.replace("_", "-")
         raise UsageError({
             "too_long": f"{option} is too long (at most {exc.limit} characters)",
-            "control": f"{option} must not hold control characters",
+            "control": f"{option} holds a character that would hide, reorder or cut the printed text "
+                       "(a control, bidi or invisible formatting character, or a line break)",
+            "glyph": f"{option} holds letters no font shipped with leaflets can print ({exc.scripts}); "
+                     "they would print as empty boxes",
             "datetime": f'{option} is not a valid date and time; write it as "YYYY-MM-DD HH:MM"',
         }[exc.problem]) from None
 

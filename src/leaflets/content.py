@@ -397,6 +397,7 @@ class Project:
         self.templates = self.root / "templates"
         self.locales = self.root / "locales"
         self.dist = self.root / "dist"
+        self.fonts = self.templates / "fonts"
 
     def record_path(self, procedure_id: str) -> Path:
         """Where the record of ``procedure_id`` is, or would be: ``content/procedures/<id>.yaml``."""

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from .content import Clinic, Procedure
 from .errors import TemplateProblem
+from .characters import scripts_of, undrawable, unprintable
 from .paths import is_inside
 from .i18n import SOURCE_LANGUAGE, Language, translate_record
 
@@ -77,20 +78,26 @@ class PatientDetails:
 class PersonalError(ValueError):
     """A "For you" field that cannot be used. Names the field and the problem, never the value."""
 
-    def __init__(self, field: str, problem: str, limit: int = 0):
+    def __init__(self, field: str, problem: str, limit: int = 0, scripts: str = ""):
         super().__init__(f"{field}: {problem}")
-        self.field, self.problem, self.limit = field, problem, limit
+        self.field, self.problem, self.limit, self.scripts = field, problem, limit, scripts
 
 
-def parse_personal(typed: dict[str, str | None]) -> PatientDetails:
-    """The "For you" details from text fields; the appointment is "YYYY-MM-DD HH:MM"."""
+def parse_personal(typed: dict[str, str | None], fonts: Path | None = None) -> PatientDetails:
+    """The "For you" details from text fields; the appointment is "YYYY-MM-DD HH:MM".
+
+    Text is refused if it holds a character that would hide, reorder or cut it, or, given the
+    ``fonts`` folder, one that no shipped font can draw: it would print as an empty box.
+    """
     values: dict[str, Any] = {}
     for name, limit in PatientDetails.text_limits().items():
         value = (typed.get(name) or "").strip()
         if len(value) > limit:
             raise PersonalError(name, "too_long", limit)
-        if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        if unprintable(value):
             raise PersonalError(name, "control")
+        if fonts is not None and (missing := undrawable(value, fonts)):
+            raise PersonalError(name, "glyph", scripts=scripts_of(missing))
         values[name] = value or None
     appointment = (typed.get("appointment") or "").strip()
     try:
@@ -220,6 +227,7 @@ def make_environment(
     )
     environment.clinic_templates = templates.resolve() / "clinics"
     environment.filters["css_content"] = css_content
+    environment.filters["as_typed"] = as_typed
     environment.globals.update(PAGE=PAGE_NUMBER, PAGES=PAGE_COUNT)
     if language is not None:
         _install_language(environment, language)
@@ -352,6 +360,12 @@ def _css_string(text: str) -> str:
     """A quoted CSS string; anything but letters, digits and plain punctuation is escaped."""
     escaped = "".join(ch if ch.isalnum() or ch in " .,:;-_()/·" else f"\\{ord(ch):x} " for ch in text)
     return f'"{escaped}"'
+
+
+def as_typed(text: str) -> str:
+    """Free text isolated with FSI and PDI: it takes its direction from its own first strong
+    letter, and its punctuation and digits stay with it, in either direction of leaflet."""
+    return f"\u2068{text}\u2069"
 
 
 def bdi(text: str, rtl: bool = False) -> Markup:

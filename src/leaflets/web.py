@@ -29,7 +29,7 @@ from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
 from .manifest import Manifest, leaflet_input_key, shared_inputs
-from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
+from .render import PatientDetails, PersonalError, as_typed, make_environment, parse_personal, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 LOGGER = logging.getLogger("leaflets.web")
@@ -105,7 +105,7 @@ def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, s
     builder: Builder = warm("builder")
     try:
         procedure = builder.project.load_procedure(procedure_id)
-        leaflet = builder.leaflet(procedure, warm("clinic"), lang, large_print, parse_personal(fields))
+        leaflet = builder.leaflet(procedure, warm("clinic"), lang, large_print, parse_personal(fields, builder.project.fonts))
         return "pdf", builder.pdf(leaflet)
     except LeafletError as exc:
         return refused_or_failed(exc), [str(e) for e in exc.errors]
@@ -116,8 +116,8 @@ def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str,
     """In a worker: the patient's details written onto a prebuilt leaflet, or None if they do not fit."""
     builder: Builder = warm("builder")
     language = builder.language(lang)
-    personal = parse_personal(fields)
-    values = personal.texts()
+    personal = parse_personal(fields, builder.project.fonts)
+    values = {name: as_typed(text) for name, text in personal.texts().items()}
     if personal.appointment is not None:
         appointment = language.datetime(personal.appointment)
         values["appointment"] = f"\u2068{appointment}\u2069" if language.direction == "rtl" else appointment
@@ -205,7 +205,7 @@ def create_leaflet(procedure_id: str) -> Response:
     if lang not in site.languages:
         abort(404)
     values = {name: request.form.get(name, "") for name in FORM_FIELDS}
-    errors, fields = personal_fields(values)
+    errors, fields = personal_fields(values, site.project.fonts)
     if errors:
         return page(site, "web/leaflet.html", 400, procedure=procedure, values=values, errors=errors,
                     chosen_lang=lang, large_print=large_print)
@@ -265,7 +265,7 @@ def procedure_or_404(site: Site, procedure_id: str) -> Procedure:
     return procedure
 
 
-def personal_fields(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str | None]]:
+def personal_fields(values: dict[str, str], fonts: Path) -> tuple[dict[str, str], dict[str, str | None]]:
     """Errors by field (as problem codes the page translates), and the fields for parse_personal."""
     errors: dict[str, str] = {}
     date, clock = values["date"].strip(), values["time"].strip()
@@ -275,7 +275,7 @@ def personal_fields(values: dict[str, str]) -> tuple[dict[str, str], dict[str, s
     fields["appointment"] = f"{date} {clock}" if date and clock else None
     for name, value in fields.items():  # one at a time, so every field's problem is shown at once
         try:
-            parse_personal({name: value})
+            parse_personal({name: value}, fonts)
         except PersonalError as exc:
             errors.setdefault({"appointment": "date"}.get(exc.field, exc.field), exc.problem)
     return errors, fields

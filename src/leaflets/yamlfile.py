@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
+from .characters import unprintable
 from .errors import ContentError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -174,6 +175,8 @@ def _to_python(
     path: Path,
 ) -> Any:
     value_lines[location] = node.start_mark.line + 1
+    if not isinstance(node, yaml.ScalarNode):
+        _refuse_unusual_tag(node, path)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -195,13 +198,28 @@ def _to_python(
     return _scalar(node, path)
 
 
+# What content files are made of: text, numbers, yes/no, nothing, lists and mappings. Anything
+# else (!!binary, !!set, !!omap, a tag of one's own) could smuggle in what the text checks never see.
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq"))
+
+
 def _scalar(node: yaml.Node, path: Path) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return node  # a mapping used as a key; rejected by the caller
+    _refuse_unusual_tag(node, path)
     try:
-        return _CONSTRUCTOR.construct_object(node, deep=True)
+        value = _CONSTRUCTOR.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError) as exc:
         raise ContentError(f"cannot read this value: {exc}", path, node.start_mark.line + 1) from None
+    if isinstance(value, str) and (why := unprintable(value, newlines=True)):
+        raise ContentError(f"the text holds {why}; remove it", path, node.start_mark.line + 1)
+    return value
+
+
+def _refuse_unusual_tag(node: yaml.Node, path: Path) -> None:
+    if node.tag not in _PLAIN_TAGS:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise ContentError(f"a {tag} value is not allowed in a content file; write plain text", path, node.start_mark.line + 1)
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()

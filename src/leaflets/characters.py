@@ -1,0 +1,68 @@
+"""What a printed leaflet can hold: characters that would hide, reorder or break the text are
+refused, and text must be drawable with the fonts leaflets ships.
+
+One rule for records, clinic files, catalogs and patients' details, so that what a patient
+takes home says exactly what was written or typed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+# Zero-width joiner and non-joiner: invisible, but part of how some words in Arabic, Persian and
+# Indic scripts are spelled. Every other invisible format character (bidi embeddings, overrides,
+# isolates and marks, zero-width spaces, word joiners, BOMs, soft hyphens, tags) is refused.
+SPELLING_JOINERS = frozenset("\u200c\u200d")
+
+
+def unprintable(text: str, newlines: bool = False) -> str | None:
+    """Why ``text`` cannot be printed as written, naming its first offending character; None if it can.
+
+    ``newlines``: whether a plain newline is allowed (records may wrap long text over lines).
+    """
+    for character in text:
+        if character == "\t" or (newlines and character == "\n"):
+            continue
+        category = unicodedata.category(character)
+        if category == "Cc":
+            return f"a control character ({_name(character)})"
+        if category in ("Zl", "Zp"):
+            return f"a line or paragraph separator ({_name(character)}), which would cut the text"
+        if category == "Cf" and character not in SPELLING_JOINERS:
+            return f"an invisible formatting character ({_name(character)}), which could hide or reorder text"
+        if category in ("Co", "Cn", "Cs"):
+            return f"a character with no agreed meaning ({_name(character)})"
+    return None
+
+
+def _name(character: str) -> str:
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X}" + (f" {name}" if name else "")
+
+
+@lru_cache(maxsize=8)
+def _drawable(fonts: Path) -> frozenset[int]:
+    """Every character some shipped font has a glyph for."""
+    from fontTools.ttLib import TTFont  # WeasyPrint's own dependency
+
+    covered: set[int] = set()
+    for font in sorted(fonts.glob("*.[ot]tf")):
+        with TTFont(font, lazy=True) as loaded:
+            covered.update(loaded.getBestCmap() or {})
+    return frozenset(covered)
+
+
+def scripts_of(character_names: list[str]) -> str:
+    """The writing systems of named characters ("Hangul, Thai"), to say what cannot be printed
+    without repeating what was typed."""
+    words = [name.split()[1] if len(name.split()) > 1 else name for name in character_names]
+    return ", ".join(dict.fromkeys(word.title() for word in words))
+
+
+def undrawable(text: str, fonts: Path) -> list[str]:
+    """The characters of ``text`` that no font in ``fonts`` can draw (they would print as boxes)."""
+    covered = _drawable(fonts.resolve())
+    missing = dict.fromkeys(ch for ch in text if ord(ch) not in covered and not ch.isspace() and ch not in SPELLING_JOINERS)
+    return [_name(ch) for ch in missing]

@@ -1,0 +1,191 @@
+"""What a patient takes home says exactly what was written or typed: no character that hides,
+reorders or cuts text gets in, no empty box is printed, and free text keeps its own direction."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from leaflets.checks import check_pdf
+from leaflets.content import Project
+from leaflets.web import create_app, make_pool
+
+from helpers import edit_record, pdf_text
+
+# Each kind of character that would change what the text says once printed.
+HIDING_OR_REORDERING = {
+    "right-to-left override": "12 \u202e21 hours",
+    "left-to-right embedding": "take \u202a2\u202c tablets",
+    "isolate": "take \u2067two\u2069 tablets",
+    "right-to-left mark": "Room 4\u200f",
+    "zero-width space": "war\u200bfarin",
+    "word joiner": "war\u2060farin",
+    "byte order mark": "\ufeffwarfarin",
+    "soft hyphen": "war\u00adfarin",
+    "escape (C0)": "A\x1b[31mB",
+    "next line (C1)": "A\x85B",
+    "line separator": "STOP warfarin\u2028tomorrow",
+    "paragraph separator": "STOP warfarin\u2029tomorrow",
+    "newline": "STOP warfarin\ntomorrow",
+    "private use": "pain \ue000",
+    "unassigned": "pain \U000e0001",  # a language tag
+}
+
+
+@pytest.mark.parametrize("kind", HIDING_OR_REORDERING)
+def test_a_detail_that_would_print_otherwise_than_typed_is_refused_in_one_line(cli, project, kind):
+    code, out, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--note", HIDING_OR_REORDERING[kind],
+                         "--output", project / "x.pdf")
+    assert (code, out) == (1, "")
+    assert err.startswith("--note holds a character that would hide, reorder or cut the printed text") and err.count("\n") == 1
+    assert HIDING_OR_REORDERING[kind] not in err  # the option is named, never what was typed
+    assert not (project / "x.pdf").exists()
+
+
+NAMES_WE_PRINT = ["Ana Díaz-Ñúñez", "Ελένη Παπαδοπούλου", "Иван Петров", "محمد الأحمد", "王伟", "Nguyễn Thị Hồng",
+                  "Zoë O'Brien-Łukasz"]
+NAMES_WE_CANNOT_PRINT = {"Hebrew": "דוד כהן", "Devanagari": "राम शर्मा", "Thai": "สมชาย ใจดี", "Hangul": "김민준"}
+
+
+@pytest.mark.parametrize("name", NAMES_WE_PRINT)
+def test_names_in_the_shipped_scripts_print_as_typed(cli, project, name):
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--patient-name", name,
+                       "--output", project / "x.pdf")
+    assert (code, err) == (0, "")
+    assert check_pdf(project / "x.pdf") == []  # no empty box
+
+
+@pytest.mark.parametrize("script", NAMES_WE_CANNOT_PRINT)
+def test_a_name_no_shipped_font_can_draw_is_refused_not_printed_as_boxes(cli, project, script):
+    name = NAMES_WE_CANNOT_PRINT[script]
+    code, out, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--patient-name", name,
+                         "--output", project / "x.pdf")
+    assert (code, out) == (1, "")
+    assert err == (f"--patient-name holds letters no font shipped with leaflets can print ({script}); "
+                   "they would print as empty boxes\n")
+    assert not (project / "x.pdf").exists()
+
+
+def test_the_web_form_refuses_them_beside_the_field(project):
+    pool = make_pool(Project(project), "example", workers=1)
+    try:
+        client = create_app(Project(project), "example", pool).test_client()
+        for value in ("김민준", "Ann\u202eA", "a\u2029b"):
+            answer = client.post("/leaflet/kidney-tube-tract-widening?ui=en", data={"lang": "en", "patient_name": value})
+            assert answer.status_code == 400
+            assert "This holds characters that cannot be printed." in answer.text
+    finally:
+        pool.close()
+
+
+def visible(text: str) -> str:
+    """pdftotext's text without the direction marks it adds around runs."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+@pytest.mark.parametrize("lang, note", [
+    ("ar", "Nothing to eat after midnight (water is OK)."),
+    ("ar", "Room 12B, floor 2."),
+    ("en", "تعال مع ورقة المواعيد (بدون طعام)."),
+])
+def test_free_text_keeps_its_own_direction_and_punctuation(cli, project, lang, note):
+    assert cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", lang, "--note", note,
+               "--output", project / "x.pdf")[0] == 0
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(project / "x.pdf"), "-"],
+                          capture_output=True, text=True).stdout
+    if lang == "ar":
+        assert note in visible(text)
+    else:  # pdftotext gives a right-to-left run's closing ")." where it is drawn: at its left end
+        assert ".)" + note[:-2] in visible(text)
+
+
+RECORD_ATTACKS = {
+    "escape written as \\e": ('"Widening \\e[8mthe path"', "a control character (U+001B)"),
+    "override written as \\u202e": ('"Widening \\u202e21 the path"', "an invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    "zero-width space": ('"Widening\u200bthe path"', "an invisible formatting character (U+200B ZERO WIDTH SPACE)"),
+    "paragraph separator": ('"Widening\\Pthe path"', "a line or paragraph separator (U+2029 PARAGRAPH SEPARATOR)"),
+    "next line, C1": ('"Widening\\Nthe path"', "a control character (U+0085)"),
+}
+
+
+@pytest.mark.parametrize("attack", RECORD_ATTACKS)
+def test_a_record_cannot_smuggle_such_characters_even_as_yaml_escapes(cli, project, attack):
+    value, why = RECORD_ATTACKS[attack]
+    path = edit_record(project, "kidney-tube-tract-widening", "title: Making the path for your kidney tube wider",
+                       f"title: {value}")
+    code, _, err = cli("--root", project, "list")
+    assert code == 1
+    assert err.startswith(f"{path}:2: the text holds {why}") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("tagged", ["!!binary V2lkZW5pbmc=", "!!set {a, b}", "!!omap [a: 1]", "!python/name:os.system"])
+def test_a_record_cannot_use_other_yaml_types(cli, project, tagged):
+    path = edit_record(project, "kidney-tube-tract-widening", "title: Making the path for your kidney tube wider",
+                       f"title: {tagged}")
+    code, _, err = cli("--root", project, "list")
+    assert code == 1 and err.startswith(f"{path}:2: ") and err.count("\n") == 1
+
+
+def test_check_reports_text_that_would_print_as_boxes(cli, project):
+    path = edit_record(project, "kidney-tube-tract-widening", "title: Making the path for your kidney tube wider",
+                       "title: Widening the 신장 tube path")
+    code, out, _ = cli("--root", project, "check", "--clinic", "example")
+    assert code == 1
+    assert (f"{path}: error: kidney-tube-tract-widening [en]: would print empty boxes for U+C2E0 HANGUL SYLLABLE SIN, "
+            "U+C7A5 HANGUL SYLLABLE JANG") in out
+
+
+def test_check_pdf_finds_empty_boxes(tmp_path):
+    import weasyprint
+
+    weasyprint.HTML(string='<p style="font-family: \'Leaflet Nothing\'">Hello \ue000</p>').write_pdf(tmp_path / "boxes.pdf")
+    found = [str(f) for f in check_pdf(tmp_path / "boxes.pdf")]
+    assert any(re.search(r"page 1: some text has no glyph in /\w+\+[\w-]+: it prints as empty boxes", f) for f in found), found
+
+
+CATALOG = "locales/es/LC_MESSAGES/messages.po"
+
+
+def catalog_problem(cli, project: Path, edit) -> str:
+    path = project / CATALOG
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "es", "--output", project / "x.pdf")
+    assert code == 1 and not (project / "x.pdf").exists()
+    return err
+
+
+@pytest.mark.parametrize("attack, why", [
+    ("\u202e", "an invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    ("\u2029", "a line or paragraph separator (U+2029 PARAGRAPH SEPARATOR)"),
+    ("\x1b", "a control character (U+001B)"),
+])
+def test_a_translation_cannot_hold_them_either(cli, project, attack, why):
+    err = catalog_problem(cli, project, lambda t: t.replace('msgstr "Riesgos"', f'msgstr "Ries{attack}gos"', 1))
+    assert re.fullmatch(rf"{re.escape(str(project / CATALOG))}:\d+: this translation holds {re.escape(why)}[^\n]*; remove it\n", err), err
+
+
+def test_a_huge_translation_is_refused(cli, project):
+    err = catalog_problem(cli, project, lambda t: t.replace('msgstr "Riesgos"', 'msgstr "' + "x" * 1_000_000 + '"', 1))
+    assert re.fullmatch(rf"{re.escape(str(project / CATALOG))}:\d+: this translation is 1,000,000 characters long; at most 8,000\n", err)
+
+
+def test_a_placeholder_the_english_does_not_have(cli, project):
+    err = catalog_problem(cli, project, lambda t: re.sub(r'(msgid "Who"\nmsgstr )"[^"]*"', r'\1"Quién %(nombre)s"', t))
+    assert re.fullmatch(rf"{re.escape(str(project / CATALOG))}:\d+: this translation uses %\(nombre\)s, which the English does not have\n", err), err
+
+
+@pytest.mark.parametrize("header, problem", [
+    ("nplurals=3; plural=(n > 5000 ? 3 : n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2);",
+     "Plural-Forms gives 9999 form 3, but there are only 3"),
+    ("nplurals=3; plural=" + "(" * 600 + "n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2" + ")" * 600 + ";", None),
+])
+def test_plural_forms_wrong_only_for_large_numbers_or_too_long(cli, project, header, problem):
+    err = catalog_problem(cli, project, lambda t: re.sub(r'"Plural-Forms: [^"]*"\n("[^"]*"\n)?', f'"Plural-Forms: {header}\\\\n"\n', t, count=1))
+    assert err.count("\n") >= 1 and "Traceback" not in err
+    assert err.startswith(str(project / CATALOG) + ":")
+    if problem:
+        assert problem in err
