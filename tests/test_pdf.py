@@ -204,7 +204,8 @@ def test_source_date_epoch_sets_the_day_a_build_is_for(tmp_path):
 
 def test_a_malformed_source_date_epoch_is_one_line(tmp_path):
     done = build_in_a_fresh_process(tmp_path / "x.pdf", SOURCE_DATE_EPOCH="yesterday")
-    assert (done.returncode, done.stderr) == (1, "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not 'yesterday'\n")
+    assert (done.returncode, done.stderr) == (1, "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
+                                              "up to the year 9999, not 'yesterday'\n")
     assert not (tmp_path / "x.pdf").exists()
 
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import sys
@@ -30,7 +31,7 @@ from typing import Any
 
 from .build import Builder, pdf_name, write_atomically
 from .content import Clinic, Procedure, Project, build_day
-from .errors import LeafletError, State, UsageError, refused_or_failed
+from .errors import LeafletError, OutputError, State, UsageError, refused_or_failed
 from .i18n import parse_locale
 from .paths import display_path, is_inside
 from .manifest import (
@@ -130,8 +131,13 @@ def build_clinic(
 @contextmanager
 def exclusive(out: Path) -> Iterator[int]:
     """Hold ``dist/<clinic>/.build.lock``; a second build stops with a clear message."""
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / LOCK).open("a+") as lock:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        why = "it is a symbolic link; remove it" if exc.errno == errno.ELOOP else exc.strerror
+        raise OutputError(f"cannot use the build lock {display_path(out / LOCK)}: {why}") from None
+    with os.fdopen(descriptor, "a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

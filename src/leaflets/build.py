@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .content import Clinic, Procedure, Project, build_day
-from .errors import UsageError
+from .content import LARGE_PRINT_SUFFIX, MAX_PAGES, Clinic, Procedure, Project, build_day
+from .errors import OutputError, TooLong, UsageError
+from .paths import display_path
 from .paths import is_inside
 from .catalogs import load_language, refusal
-from .i18n import Language, tracking_misses
+from .i18n import Language, prose_strings, tracking_misses
 from .render import STYLESHEET, Leaflet, PatientDetails, make_environment, render_html, template_file
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class Builder:
         return Leaflet(procedure, clinic, self.language(lang), large_print, personal, self.today)
 
     def html(self, leaflet: Leaflet) -> str:
+        _refuse_a_book(leaflet, self.project.record_path(leaflet.procedure.id))
         key = (leaflet.clinic.id, leaflet.language.code)
         if key not in self._environments:
             self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
@@ -84,7 +86,17 @@ class Builder:
         return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
 
 
-LARGE_PRINT_SUFFIX = "-large-print"
+MAX_PRINTED_CHARACTERS = 40_000  # about 6 times today's longest record; far more would be a book, not a leaflet
+CHARACTERS_PER_PAGE = 1_000  # large print: 650 on the shipped leaflets, 1,800 in long paragraphs
+
+
+def _refuse_a_book(leaflet: Leaflet, record: Path) -> None:
+    """Refuse, before the minutes a layout would take, a record that would print far too many pages."""
+    printed = sum(len(text) for _, text in prose_strings(leaflet.procedure.model_dump(mode="json")))
+    if printed > MAX_PRINTED_CHARACTERS:
+        raise TooLong(f"this leaflet holds {printed:,} characters of text, about {printed // CHARACTERS_PER_PAGE} pages "
+                      f"in large print; a leaflet may have at most {MAX_PAGES} pages: shorten the record or split it in two",
+                      record)
 
 
 def pdf_name(lang: str, procedure_id: str, large_print: bool) -> str:
@@ -98,19 +110,36 @@ def dist_path(project: Project, leaflet: Leaflet) -> Path:
     return project.dist_for(leaflet.clinic.id) / name
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # as any other program's files: an intranet server may run as another user
+
+
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it: a reader never sees half a PDF."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    """Write to a temporary file beside ``path`` and rename it: a reader never sees half a PDF.
+
+    A full disk, a read-only folder or a file where a folder belongs is one ``OutputError``,
+    and whatever was at ``path`` before is left as it was.
+    """
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
+            os.fchmod(stream.fileno(), FILE_MODE)
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write {display_path(path)}: {exc.strerror or exc}; nothing there was changed") from None
+    finally:
+        if temporary is not None and Path(temporary).exists():
+            Path(temporary).unlink(missing_ok=True)
 
 
 def check_output(project: Project, personal: PatientDetails, output: str | None) -> None:
@@ -122,8 +151,30 @@ def check_output(project: Project, personal: PatientDetails, output: str | None)
             "a leaflet with patient details is written only where --output says "
             "(a file, or - for standard output); it never goes into dist/"
         )
-    if output != "-" and is_inside(output, project.dist):
+    if output != "-" and _publishes(project, Path(output)):
         raise UsageError("a leaflet with patient details must not be written into dist/; choose another --output")
+
+
+def check_target(output: str | None) -> None:
+    """``--output`` must name a file to create or replace: not a link, a folder or a device."""
+    if output in (None, "-"):
+        return
+    target = Path(output)
+    if target.is_symlink():
+        raise UsageError("--output is a symbolic link; name the file itself")
+    if target.exists() and not target.is_file():
+        raise UsageError("--output is a folder or a device, not a file")
+
+
+def _publishes(project: Project, target: Path) -> bool:
+    """Whether ``target`` lies in dist/, or in a clinic's folder of it that links elsewhere."""
+    if is_inside(target, project.dist):
+        return True
+    try:
+        clinics = [folder for folder in project.dist.iterdir() if folder.is_dir()]
+    except OSError:
+        return False
+    return any(is_inside(target, folder) for folder in clinics)
 
 
 def build_one(
@@ -138,6 +189,7 @@ def build_one(
 ) -> tuple[Path | None, bytes]:
     """Build one leaflet. Returns where it was written (None for ``-``) and its bytes."""
     check_output(project, personal, output)
+    check_target(output)
     builder = builder or Builder(project)
     procedure = project.load_procedure(procedure_id)
     leaflet = builder.leaflet(procedure, project.load_clinic(clinic), lang, large_print, personal)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -330,7 +331,29 @@ def _quote(message: str, limit: int = 70) -> str:
 
 
 def source_locations(root: Path) -> dict[str, list[tuple[Path, int]]]:
-    """Where every English message comes from, found the way ``pybabel extract`` finds it."""
+    """Where every English message comes from, found the way ``pybabel extract`` finds it.
+
+    Extracted once per state of the files: explaining every refused leaflet of a project must
+    not extract the whole project again each time.
+    """
+    return _extracted(root, _extraction_stamp(root))
+
+
+def _extraction_stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """What extraction reads, by name, size and time of change: a cheap walk of file metadata."""
+    files = [root / "babel.cfg", *(root / "content").rglob("*.yaml"), *(root / "templates").rglob("*.html")]
+    stamp = []
+    for path in files:
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        stamp.append((str(path), status.st_size, status.st_mtime_ns))
+    return tuple(sorted(stamp))
+
+
+@lru_cache(maxsize=2)
+def _extracted(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> dict[str, list[tuple[Path, int]]]:
     if not (root / "babel.cfg").is_file():
         return {}
     with (root / "babel.cfg").open(encoding="utf-8") as config:

@@ -7,6 +7,8 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import json
 import logging
 import os
 import signal
@@ -27,8 +29,12 @@ from .render import PatientDetails, PersonalError, parse_personal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if any(_not_utf8(argument) for argument in arguments):
+        print("leaflets: an argument is not valid UTF-8 text; check the terminal's or script's encoding", file=sys.stderr)
+        return 2
     parser = make_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -50,6 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (| head): nothing more to say, and no one to say it to
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _not_utf8(argument: str) -> bool:
+    """Python keeps bytes it could not decode as lone surrogates; they cannot be printed or written."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class Terminated(BaseException):
@@ -85,6 +100,9 @@ def make_parser() -> argparse.ArgumentParser:
     personal = build.add_argument_group("patient details (printed in the 'For you' box; needs --output)")
     for name, text in PatientDetails.helps().items():
         personal.add_argument("--" + name.replace("_", "-"), help=text)
+    personal.add_argument("--details", metavar="FILE", help="the details as a JSON object (keys: "
+                          + ", ".join(PatientDetails.helps()) + "); - reads standard input, so they stay out of "
+                          "the process list and the shell's history")
     build.set_defaults(command=run_build)
 
     check = commands.add_parser(
@@ -98,6 +116,8 @@ def make_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="the clinicians' web page: find, personalise, print")
     serve.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic to serve")
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this computer only)")
+    serve.add_argument("--allow-network", action="store_true",
+                       help="allow a --host other computers can reach; the page has no login of its own")
     serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
     serve.set_defaults(command=run_serve)
 
@@ -175,7 +195,10 @@ def _report(report: BatchReport) -> int:
 def _personal(project: Project, args: argparse.Namespace) -> PatientDetails:
     """The 'For you' details. Error messages name the option, never the value."""
     try:
-        return parse_personal({name: getattr(args, name) for name in PatientDetails.helps()}, project.fonts)
+        typed = {name: getattr(args, name) for name in PatientDetails.helps()}
+        if args.details is not None:
+            typed = _details_file(args.details, typed)
+        return parse_personal(typed, project.fonts)
     except PersonalError as exc:
         option = "--" + exc.field.replace("_", "-")
         raise UsageError({
@@ -188,11 +211,44 @@ def _personal(project: Project, args: argparse.Namespace) -> PatientDetails:
         }[exc.problem]) from None
 
 
+MAX_DETAILS_BYTES = 16 * 1024
+
+
+def _details_file(source: str, typed: dict[str, str | None]) -> dict[str, str | None]:
+    """--details: a JSON object of patient details, from a file or standard input. Errors never quote it."""
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_DETAILS_BYTES + 1)
+        else:
+            with open(source, "rb") as stream:
+                raw = stream.read(MAX_DETAILS_BYTES + 1)
+        data = json.loads(raw.decode("utf-8")) if len(raw) <= MAX_DETAILS_BYTES else None
+    except OSError as exc:
+        raise UsageError(f"--details: cannot read {source}: {exc.strerror}") from None
+    except (UnicodeDecodeError, ValueError):
+        raise UsageError("--details: not a JSON object in UTF-8 text") from None
+    if not isinstance(data, dict) or not set(data) <= set(typed) or not all(isinstance(v, (str, type(None))) for v in data.values()):
+        raise UsageError(f"--details: expected a JSON object of text with only these keys: {', '.join(typed)}")
+    if any(typed[name] is not None for name in data):
+        raise UsageError("--details: a detail is given both there and as an option; give each once")
+    return typed | data
+
+
 def run_serve(project: Project, args: argparse.Namespace) -> int:
     from .web import serve  # Flask and waitress load only for this command
 
-    serve(project, args.clinic, args.host, args.port)
+    if not _loopback(args.host) and not args.allow_network:
+        raise UsageError(f"--host {args.host} lets other computers reach the page, which has no login of its own; "
+                         "add --allow-network if that is meant (behind the clinic's sign-in)")
+    serve(project, args.clinic, args.host, args.port, args.allow_network)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def run_i18n(project: Project, args: argparse.Namespace) -> int:

@@ -31,6 +31,8 @@ from .paths import is_inside
 from .yamlfile import Location, YamlDocument, dotted, read_yaml
 
 MAX_TEXT = 2000
+MAX_PAGES = 40  # a patient leaflet; today's longest is 10 pages in large print
+LARGE_PRINT_SUFFIX = "-large-print"  # dist/<clinic>/<lang>/<id>-large-print.pdf
 PICTOGRAMS = ("no-food-drink", "no-driving", "medicines", "wound-care", "phone-help")
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
@@ -136,6 +138,14 @@ class Procedure(Strict):
     review: Review
     sources: list[Text] = []
 
+    @field_validator("id")
+    @classmethod
+    def _not_a_large_print_name(cls, value: str) -> str:
+        if value.endswith(LARGE_PRINT_SUFFIX):
+            raise ValueError(f"an id must not end in '{LARGE_PRINT_SUFFIX}': its PDF would take the name of "
+                             f"the large-print leaflet of '{value.removesuffix(LARGE_PRINT_SUFFIX)}'")
+        return value
+
     @field_validator("codes", mode="before")
     @classmethod
     def _codes_are_text(cls, value: Any) -> Any:
@@ -217,9 +227,13 @@ def build_day() -> date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
         return date.today()
-    if not epoch.isdigit():
-        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not '{epoch[:40]}'")
-    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+    problem = f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, up to the year 9999, not {epoch[:40]!a}"
+    if not (epoch.isascii() and epoch.isdigit()) or len(epoch) > 12:
+        raise UsageError(problem)
+    try:
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+    except (OverflowError, OSError, ValueError):
+        raise UsageError(problem) from None
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -59,6 +59,14 @@ class TemplateProblem(LeafletError):
     """A template (a clinic's own, usually) that cannot be rendered or did something it may not."""
 
 
+class OutputError(LeafletError):
+    """A file that cannot be written: a full disk, a read-only folder, a file where a folder belongs."""
+
+
+class TooLong(LeafletError):
+    """A leaflet that would print more pages than a patient leaflet may have."""
+
+
 class UsageError(LeafletError):
     """Options that do not fit together."""
 

@@ -19,7 +19,8 @@ from markupsafe import escape
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .errors import UnsafeResourceError
+from .content import MAX_PAGES
+from .errors import TooLong, UnsafeResourceError
 from .paths import is_inside
 
 LOGGER = logging.getLogger(__name__)
@@ -107,6 +108,9 @@ class PdfRenderer:
             rendered = document.render(
                 stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache, **PDF_OPTIONS
             )
+            if len(rendered.pages) > MAX_PAGES:
+                raise TooLong(f"this leaflet would print {len(rendered.pages)} pages; a leaflet may have at most "
+                              f"{MAX_PAGES}: shorten the record or split it in two")
             data = rendered.write_pdf(**PDF_OPTIONS)
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None

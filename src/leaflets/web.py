@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from urllib.parse import urlsplit
 import sys
 import time
 from dataclasses import dataclass
@@ -141,12 +142,22 @@ def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> W
 pages = Blueprint("leaflets", __name__)
 
 
-def create_app(project: Project, clinic_id: str, pool: WorkerPool | None = None) -> Flask:
+def create_app(
+    project: Project, clinic_id: str, pool: WorkerPool | None = None, hosts: set[str] | None = None
+) -> Flask:
+    """The page. ``hosts``: the Host names it answers to (all when None, as for Flask's test client)."""
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.config["LEAFLETS_HOSTS"] = hosts
     app.extensions["leaflets"] = {"site": make_site(project, clinic_id), "pool": pool or make_pool(project, clinic_id)}
     app.register_blueprint(pages)
     return app
+
+
+def _loggable(path: str) -> str:
+    """A path that cannot forge a log line: control characters and line breaks written as escapes."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+                   for ch in path[:300])
 
 
 def the_site() -> Site:
@@ -158,18 +169,40 @@ def the_pool() -> WorkerPool:
 
 
 @pages.before_app_request
-def start_timer() -> None:
+def start_timer_and_refuse_strangers() -> Response | None:
+    """Only this page may make it print (no cross-site form posts), and only under its own name
+    (no DNS rebinding)."""
     request.environ["leaflets.started"] = time.perf_counter()
+    hosts = current_app.config["LEAFLETS_HOSTS"]
+    if hosts is not None and request.host.lower() not in hosts:
+        abort(400)
+    if request.method == "POST" and _cross_site():
+        abort(403)
+    return None
+
+
+def _cross_site() -> bool:
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and urlsplit(origin).netloc.lower() != request.host.lower()
 
 
 @pages.after_app_request
 def headers_and_log(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self'")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self'; "
+                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" even on our own
+    # form posts, and the cross-site check could no longer tell them from a stranger's
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.method == "POST":  # what answers a POST may show what was typed
+        response.headers["Cache-Control"] = "no-store"
     started = request.environ.get("leaflets.started", time.perf_counter())
     # The path only: never the query string or the body, where patient details could be.
-    LOGGER.info("%s %s %s %.0f ms", request.method, request.path, response.status_code,
+    LOGGER.info("%s %s %s %.0f ms", request.method, _loggable(request.path), response.status_code,
                 (time.perf_counter() - started) * 1000)
     return response
 
@@ -337,7 +370,13 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
-def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
+def own_names(host: str, port: int) -> set[str]:
+    """The Host headers a page on this computer is reached by; any other is a DNS-rebinding attempt."""
+    names = {host.lower(), "localhost", "127.0.0.1", "[::1]"}
+    return {f"{name}:{port}" for name in names} | (names if port == 80 else set())
+
+
+def serve(project: Project, clinic_id: str, host: str, port: int, allow_network: bool = False) -> None:
     """Run the page with waitress until interrupted."""
     import waitress
 
@@ -348,14 +387,18 @@ def serve(project: Project, clinic_id: str, host: str, port: int) -> None:
     LOGGER.propagate = False
     project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
     pool = make_pool(project, clinic_id)
-    app = create_app(project, clinic_id, pool)
+    app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
     # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
     # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port)
+    if allow_network:
+        LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
     try:
-        waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_REQUEST_BYTES,
-                       max_request_header_size=MAX_HEADER_BYTES,
+        # Bodies a little over Flask's limit get our own translated 413 page; waitress refuses larger
+        # ones before reading them. A client that stalls is dropped after channel_timeout seconds.
+        waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=4 * MAX_REQUEST_BYTES,
+                       max_request_header_size=MAX_HEADER_BYTES, channel_timeout=30,
                        ident="leaflets", clear_untrusted_proxy_headers=True)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
