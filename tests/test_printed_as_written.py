@@ -33,6 +33,7 @@ HIDING_OR_REORDERING = {
     "newline": "STOP warfarin\ntomorrow",
     "private use": "pain \ue000",
     "unassigned": "pain \U000e0001",  # a language tag
+    "marks piled on one letter": "Z" + "\u0336\u0337\u0338\u0339\u033a\u033b" + "algo",
 }
 
 

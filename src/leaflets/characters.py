@@ -15,6 +15,7 @@ from pathlib import Path
 # Indic scripts are spelled. Every other invisible format character (bidi embeddings, overrides,
 # isolates and marks, zero-width spaces, word joiners, BOMs, soft hyphens, tags) is refused.
 SPELLING_JOINERS = frozenset("\u200c\u200d")
+MAX_STACKED_MARKS = 4  # Vietnamese and Arabic need two or three; "Zalgo" text piles up dozens
 
 
 def unprintable(text: str, newlines: bool = False) -> str | None:
@@ -22,7 +23,11 @@ def unprintable(text: str, newlines: bool = False) -> str | None:
 
     ``newlines``: whether a plain newline is allowed (records may wrap long text over lines).
     """
+    marks = 0
     for character in text:
+        marks = marks + 1 if unicodedata.combining(character) else 0
+        if marks > MAX_STACKED_MARKS:
+            return f"more than {MAX_STACKED_MARKS} accents or marks on one letter, which would print over the lines around it"
         if character == "\t" or (newlines and character == "\n"):
             continue
         category = unicodedata.category(character)

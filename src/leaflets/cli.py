@@ -204,7 +204,7 @@ def _personal(project: Project, args: argparse.Namespace) -> PatientDetails:
         raise UsageError({
             "too_long": f"{option} is too long (at most {exc.limit} characters)",
             "control": f"{option} holds a character that would hide, reorder or cut the printed text "
-                       "(a control, bidi or invisible formatting character, or a line break)",
+                       "(a control, bidi or invisible formatting character, a line break, or a pile of marks)",
             "glyph": f"{option} holds letters no font shipped with leaflets can print ({exc.scripts}); "
                      "they would print as empty boxes",
             "datetime": f'{option} is not a valid date and time; write it as "YYYY-MM-DD HH:MM"',

@@ -203,12 +203,12 @@ def _blank_fields(rendered: Any) -> dict[str, list[float]]:
 
 
 def _overflows(rendered: Any) -> bool:
-    """Whether a value is wider than its line (white-space: nowrap keeps it on one line)."""
+    """Whether a value does not fit its blank line: wider or taller than it, or on more than one line."""
     from weasyprint.formatting_structure.boxes import LineBox
 
     for box in rendered.pages[0]._page_box.descendants():
         lines = [child for child in getattr(box, "children", []) if isinstance(child, LineBox)]
-        if any(line.width > box.width + 0.5 for line in lines):
+        if len(lines) > 1 or any(line.width > box.width + 0.5 or line.height > box.height + 0.5 for line in lines):
             return True
     return False
 
