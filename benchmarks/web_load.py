@@ -35,7 +35,7 @@ from pathlib import Path
 from batch import pss_of_tree
 from web import LANGUAGES, PROCEDURES, built_project, free_port, percentile, wait_until_up
 
-MARKER = "Qzx"  # every patient detail sent starts with it, so a leak is easy to find
+MARKER = "QzxLeakCheck"  # every patient detail sent starts with it: long enough not to occur in a PDF by chance
 
 
 def form(lang: str = "en", **fields: str) -> bytes:

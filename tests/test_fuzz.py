@@ -194,4 +194,5 @@ def test_any_text_in_a_field_is_printed_as_text(sample_with_spanish, english_pag
         return
     elements, heading = elements_of(render(procedure))
     assert elements == expected
-    assert " ".join(heading.split()) == " ".join(procedure.title.split())
+    isolated = heading.startswith("\u2068") and heading.endswith("\u2069")  # in its own direction run
+    assert isolated and " ".join(heading[1:-1].split()) == " ".join(procedure.title.split())

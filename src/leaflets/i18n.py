@@ -154,6 +154,21 @@ def translate_record(data: Any, language: Language, key: str | None = None) -> A
     return data
 
 
+def isolate_record(data: Any, key: str | None = None) -> Any:
+    """A copy of a record's plain data with every prose string isolated (FSI … PDI): each takes its
+    direction from its own first strong letter, so its punctuation and numbers stay with it in
+    a leaflet of either direction."""
+    if key in UNTRANSLATED_KEYS:
+        return data
+    if isinstance(data, str):
+        return f"\u2068{data}\u2069"
+    if isinstance(data, list):
+        return [isolate_record(item, key) for item in data]
+    if isinstance(data, dict):
+        return {k: isolate_record(v, k) for k, v in data.items()}
+    return data
+
+
 def extract_records(
     fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: dict[str, Any]
 ) -> Iterator[tuple[int, None, str, list[str]]]:

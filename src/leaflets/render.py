@@ -31,7 +31,7 @@ from .content import Clinic, Procedure
 from .errors import TemplateProblem
 from .characters import scripts_of, undrawable, unprintable
 from .paths import is_inside
-from .i18n import SOURCE_LANGUAGE, Language, translate_record
+from .i18n import SOURCE_LANGUAGE, Language, isolate_record, translate_record
 
 TEMPLATE = "leaflet.html"
 STYLESHEET = "leaflet.css"
@@ -303,7 +303,8 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
     return render_template(
         environment,
         TEMPLATE,
-        record=record,
+        record=isolate_record(record),
+        plain=record,  # for what is not laid out as text: the document's title and description
         procedure=leaflet.procedure,
         clinic=leaflet.clinic,
         language=language,
