@@ -39,12 +39,44 @@ HIDING_OR_REORDERING = {
 
 @pytest.mark.parametrize("kind", HIDING_OR_REORDERING)
 def test_a_detail_that_would_print_otherwise_than_typed_is_refused_in_one_line(cli, project, kind):
-    code, out, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--note", HIDING_OR_REORDERING[kind],
+    code, out, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--location", HIDING_OR_REORDERING[kind],
                          "--output", project / "x.pdf")
     assert (code, out) == (1, "")
-    assert err.startswith("--note holds a character that would hide, reorder or cut the printed text") and err.count("\n") == 1
+    assert err.startswith("--location holds a character that would hide, reorder or cut the printed text") and err.count("\n") == 1
     assert HIDING_OR_REORDERING[kind] not in err  # the option is named, never what was typed
     assert not (project / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("separator", ["\n", "\r\n", "\u2028", "\u2029"])
+def test_a_note_on_several_lines_is_printed_line_by_line_never_clipped(cli, project, separator):
+    note = separator.join(["STOP warfarin 2 days before.", "Bring your scans.", "Nothing to eat after midnight."])
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "ar", "--note", note,
+                       "--output", project / "x.pdf")
+    assert (code, err) == (0, "")
+    text = visible(subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(project / "x.pdf"), "-"],
+                                  capture_output=True, text=True).stdout)
+    for line in ("STOP warfarin 2 days before.", "Bring your scans.", "Nothing to eat after midnight."):
+        assert line in text.splitlines()
+
+
+def test_a_note_with_too_many_lines_is_refused(cli, project):
+    code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--note", "\n".join("abcdefg"),
+                       "--output", project / "x.pdf")
+    assert (code, err) == (1, "--note has too many lines (at most 6)\n")
+
+
+def test_the_web_page_prints_every_line_of_a_note(project):
+    from leaflets.batch import build_clinic
+
+    build_clinic(Project(project), "example")
+    pool = make_pool(Project(project), "example", workers=1)
+    try:
+        client = create_app(Project(project), "example", pool).test_client()
+        answer = client.post("/leaflet/kidney-tube-tract-widening", data={"lang": "en", "note": "First line\r\nSecond line"})
+        assert answer.status_code == 200 and answer.headers["X-Leaflets-Made"] == "rendered"  # not the one-line overlay
+        assert "First line Second line" in pdf_text(answer.data)
+    finally:
+        pool.close()
 
 
 NAMES_WE_PRINT = ["Ana Díaz-Ñúñez", "Ελένη Παπαδοπούλου", "Иван Петров", "محمد الأحمد", "王伟", "Nguyễn Thị Hồng",

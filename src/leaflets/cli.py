@@ -203,6 +203,7 @@ def _personal(project: Project, args: argparse.Namespace) -> PatientDetails:
         option = "--" + exc.field.replace("_", "-")
         raise UsageError({
             "too_long": f"{option} is too long (at most {exc.limit} characters)",
+            "lines": f"{option} has too many lines (at most {exc.limit})",
             "control": f"{option} holds a character that would hide, reorder or cut the printed text "
                        "(a control, bidi or invisible formatting character, a line break, or a pile of marks)",
             "glyph": f"{option} holds letters no font shipped with leaflets can print ({exc.scripts}); "

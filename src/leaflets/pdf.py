@@ -127,8 +127,8 @@ class PdfRenderer:
         stays accessible. Returns None when a value would not fit its line (the
         caller then renders the whole leaflet with the details in it).
         """
-        if not values or any(name not in fields for name in values):
-            return None
+        if not values or any(name not in fields or "\n" in text for name, text in values.items()):
+            return None  # a value on several lines is laid out with the whole leaflet
         with pikepdf.open(io.BytesIO(prebuilt)) as pdf:
             page = pdf.pages[0]
             width, height = float(page.mediabox[2]), float(page.mediabox[3])

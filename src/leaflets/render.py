@@ -10,6 +10,7 @@ from __future__ import annotations
 import gettext
 import hashlib
 import json
+import re
 import signal
 import threading
 import traceback
@@ -83,6 +84,11 @@ class PersonalError(ValueError):
         self.field, self.problem, self.limit, self.scripts = field, problem, limit, scripts
 
 
+MULTILINE = frozenset({"note"})  # printed line by line, as typed; every other detail is one line
+MAX_NOTE_LINES = 6
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
+
+
 def parse_personal(typed: dict[str, str | None], fonts: Path | None = None) -> PatientDetails:
     """The "For you" details from text fields; the appointment is "YYYY-MM-DD HH:MM".
 
@@ -92,9 +98,13 @@ def parse_personal(typed: dict[str, str | None], fonts: Path | None = None) -> P
     values: dict[str, Any] = {}
     for name, limit in PatientDetails.text_limits().items():
         value = (typed.get(name) or "").strip()
+        if name in MULTILINE:
+            value = _LINE_BREAKS.sub("\n", value)
+            if value.count("\n") >= MAX_NOTE_LINES:
+                raise PersonalError(name, "lines", MAX_NOTE_LINES)
         if len(value) > limit:
             raise PersonalError(name, "too_long", limit)
-        if unprintable(value):
+        if unprintable(value, newlines=name in MULTILINE):
             raise PersonalError(name, "control")
         if fonts is not None and (missing := undrawable(value, fonts)):
             raise PersonalError(name, "glyph", scripts=scripts_of(missing))
@@ -365,8 +375,9 @@ def _css_string(text: str) -> str:
 
 def as_typed(text: str) -> str:
     """Free text isolated with FSI and PDI: it takes its direction from its own first strong
-    letter, and its punctuation and digits stay with it, in either direction of leaflet."""
-    return f"\u2068{text}\u2069"
+    letter, and its punctuation and digits stay with it, in either direction of leaflet. Each line
+    is isolated on its own: a line break ends an isolate."""
+    return "\n".join(f"\u2068{line}\u2069" for line in text.split("\n"))
 
 
 def bdi(text: str, rtl: bool = False) -> Markup:
