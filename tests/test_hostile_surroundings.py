@@ -194,3 +194,25 @@ def test_a_leaflet_over_the_page_limit_is_refused_with_its_page_count(cli, proje
     code, _, err = cli("--root", project, "build", PROCEDURE, "--large-print")
     assert code == 1 and re.fullmatch(r"this leaflet would print \d\d pages; a leaflet may have at most 40: .*\n", err), err
     assert not (project / "dist").exists() or not list((project / "dist").rglob("*.pdf"))
+
+
+def test_the_servers_own_size_limits_answer_with_our_pages(project):
+    import urllib.error
+    import urllib.request
+
+    from helpers import free_port, wait_until_up
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(project), "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        for request in (urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"X-Filler": "x" * 40_000}),
+                        urllib.request.Request(f"http://127.0.0.1:{port}/leaflet/{PROCEDURE}", data=b"note=" + b"x" * 100_000)):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            page = refused.value.read().decode()
+            assert refused.value.code in (413, 431) and "<h1>Too much text</h1>" in page and 'lang="en"' in page
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -173,6 +173,8 @@ def start_timer_and_refuse_strangers() -> Response | None:
     """Only this page may make it print (no cross-site form posts), and only under its own name
     (no DNS rebinding)."""
     request.environ["leaflets.started"] = time.perf_counter()
+    if sum(len(name) + len(value) for name, value in request.headers.items()) > MAX_HEADER_BYTES:
+        abort(431)
     hosts = current_app.config["LEAFLETS_HOSTS"]
     if hosts is not None and request.host.lower() not in hosts:
         abort(400)
@@ -395,10 +397,10 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     if allow_network:
         LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
     try:
-        # Bodies a little over Flask's limit get our own translated 413 page; waitress refuses larger
-        # ones before reading them. A client that stalls is dropped after channel_timeout seconds.
-        waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=4 * MAX_REQUEST_BYTES,
-                       max_request_header_size=MAX_HEADER_BYTES, channel_timeout=30,
+        # Our own limits answer with our translated 413 and 431 pages; waitress's, far above them,
+        # only stop what no browser sends before it is read. A stalled client is dropped after 30 s.
+        waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=64 * MAX_REQUEST_BYTES,
+                       max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=30,
                        ident="leaflets", clear_untrusted_proxy_headers=True)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
