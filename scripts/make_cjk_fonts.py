@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Make the shipped Simplified Chinese fonts: subsets of Noto Sans CJK SC (SIL OFL 1.1).
+"""Make the shipped Chinese and Korean fonts: subsets of Noto Sans CJK (SIL OFL 1.1).
 
-The full fonts are 20 MB each; the subsets keep the 6,763 hanzi of GB 2312, CJK
-punctuation and full-width forms (about 2.5 MB per weight), which covers
-everyday Chinese. A test checks that every character of every catalog is
+The full fonts are 20 MB each. The Chinese subsets keep the 6,763 hanzi of GB 2312, CJK
+punctuation and full-width forms (about 2.5 MB per weight), which covers everyday Chinese.
+The Korean subsets keep every Hangul syllable and jamo, so any Korean name can be printed. A test checks that every character of every catalog is
 covered; if a translation ever needs a rarer character, add it below and rerun:
 
     apt-get install fonts-noto-cjk && .venv/bin/python scripts/make_cjk_fonts.py
@@ -38,17 +38,22 @@ def wanted() -> str:
     return "".join(sorted(gb2312_characters() | extra | set(EXTRA)))
 
 
-def make(weight: str) -> None:
+def hangul() -> str:
+    ranges = [(0xAC00, 0xD7A3), (0x1100, 0x11FF), (0x3130, 0x318F), (0x3000, 0x303F), (0x20, 0x7E)]
+    return "".join(chr(c) for low, high in ranges for c in range(low, high + 1))
+
+
+def make(weight: str, face: str = "SC", text: str = "") -> None:
     collection = TTCollection(SOURCE / f"NotoSansCJK-{weight}.ttc")
-    font = next(f for f in collection.fonts if f["name"].getDebugName(1) == "Noto Sans CJK SC")
+    font = next(f for f in collection.fonts if f["name"].getDebugName(1) == f"Noto Sans CJK {face}")
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text=wanted())
+    subsetter.populate(text=text or wanted())
     subsetter.subset(font)
-    target = TARGET / f"NotoSansSC-{weight}-subset.otf"
+    target = TARGET / f"NotoSans{face}-{weight}-subset.otf"
     font.save(target)
     print(f"{target}: {target.stat().st_size / 1e6:.1f} MB")
 
@@ -56,3 +61,4 @@ def make(weight: str) -> None:
 if __name__ == "__main__":
     for weight in ("Regular", "Bold"):
         make(weight)
+        make(weight, "KR", hangul())

@@ -80,8 +80,8 @@ def test_the_web_page_prints_every_line_of_a_note(project):
 
 
 NAMES_WE_PRINT = ["Ana Díaz-Ñúñez", "Ελένη Παπαδοπούλου", "Иван Петров", "محمد الأحمد", "王伟", "Nguyễn Thị Hồng",
-                  "Zoë O'Brien-Łukasz"]
-NAMES_WE_CANNOT_PRINT = {"Hebrew": "דוד כהן", "Devanagari": "राम शर्मा", "Thai": "สมชาย ใจดี", "Hangul": "김민준"}
+                  "Zoë O'Brien-Łukasz", "דוד כהן", "राम शर्मा", "สมชาย ใจดี", "김민준", "Ана-Мария 李 Ölçer"]
+NAMES_WE_CANNOT_PRINT = {"Georgian": "ქეთევანი", "Tamil": "முருகன்", "Ethiopic": "አበበ", "CJK": "李小龍"}
 
 
 @pytest.mark.parametrize("name", NAMES_WE_PRINT)
@@ -107,7 +107,7 @@ def test_the_web_form_refuses_them_beside_the_field(project):
     pool = make_pool(Project(project), "example", workers=1)
     try:
         client = create_app(Project(project), "example", pool).test_client()
-        for value in ("김민준", "Ann\u202eA", "a\u2029b"):
+        for value in ("ქეთევანი", "Ann\u202eA", "a\u2029b"):
             answer = client.post("/leaflet/kidney-tube-tract-widening?ui=en", data={"lang": "en", "patient_name": value})
             assert answer.status_code == 400
             assert "This holds characters that cannot be printed." in answer.text
@@ -165,11 +165,11 @@ def test_a_record_cannot_use_other_yaml_types(cli, project, tagged):
 
 def test_check_reports_text_that_would_print_as_boxes(cli, project):
     path = edit_record(project, "kidney-tube-tract-widening", "title: Making the path for your kidney tube wider",
-                       "title: Widening the 신장 tube path")
+                       "title: Widening the ქა tube path")
     code, out, _ = cli("--root", project, "check", "--clinic", "example")
     assert code == 1
-    assert (f"{path}: error: kidney-tube-tract-widening [en]: would print empty boxes for U+C2E0 HANGUL SYLLABLE SIN, "
-            "U+C7A5 HANGUL SYLLABLE JANG") in out
+    assert (f"{path}: error: kidney-tube-tract-widening [en]: would print empty boxes for U+10E5 GEORGIAN LETTER KHAR, "
+            "U+10D0 GEORGIAN LETTER AN") in out
 
 
 def test_check_pdf_finds_empty_boxes(tmp_path):

@@ -63,7 +63,7 @@ def scripts_of(character_names: list[str]) -> str:
     """The writing systems of named characters ("Hangul, Thai"), to say what cannot be printed
     without repeating what was typed."""
     words = [name.split()[1] if len(name.split()) > 1 else name for name in character_names]
-    return ", ".join(dict.fromkeys(word.title() for word in words))
+    return ", ".join(dict.fromkeys(word if word == "CJK" else word.title() for word in words))
 
 
 def undrawable(text: str, fonts: Path) -> list[str]:

@@ -90,6 +90,8 @@ class PdfRenderer:
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
         self.font_faces = "".join(re.findall(r"@font-face\s*\{[^}]*\}", stylesheet.read_text(encoding="utf-8")))
+        families = dict.fromkeys(re.findall(r'font-family:\s*"([^"]+)"', self.font_faces))  # in the stylesheet's order
+        self.font_families = ", ".join(f'"{family}"' for family in families)
         try:
             self.stylesheet = weasyprint.CSS(
                 filename=str(stylesheet), url_fetcher=self.fetcher, font_config=self.font_config
@@ -155,7 +157,7 @@ class PdfRenderer:
         html = (
             f'<html lang="{escape(lang)}" dir="{direction}"><head><style>{self.font_faces}'
             f"@page {{ size: {width}pt {height}pt; margin: 0 }}"
-            f'.value {{ position: absolute; font-family: "Leaflet Sans", "Leaflet Arabic", "Leaflet Chinese";'
+            f'.value {{ position: absolute; font-family: {self.font_families};'
             f" font-size: {size}pt; font-weight: bold; line-height: 1.2; white-space: nowrap; overflow: hidden;"
             f' color: #1a1a1a; text-align: {"right" if direction == "rtl" else "left"} }}'
             f"</style></head><body>{boxes}</body></html>"
