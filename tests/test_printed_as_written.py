@@ -222,3 +222,11 @@ def test_plural_forms_wrong_only_for_large_numbers_or_too_long(cli, project, hea
     assert err.startswith(str(project / CATALOG) + ":")
     if problem:
         assert problem in err
+
+
+def test_check_reports_a_template_word_whose_translation_would_print_as_boxes(cli, project):
+    path = project / CATALOG
+    path.write_text(path.read_text(encoding="utf-8").replace('msgstr "Riesgos"', 'msgstr "Riesgos ქა"', 1), encoding="utf-8")
+    code, out, _ = cli("--root", project, "check", "--clinic", "example")
+    assert code == 1
+    assert re.search(rf"{re.escape(str(path))}:\d+: error: catalog \[es\]: would print empty boxes for U\+10E5 GEORGIAN", out), out

@@ -301,7 +301,19 @@ def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:
         except LeafletError:
             continue  # reported with the leaflets it stops
         findings += [Finding(f"catalog [{lang}]", w.message, Severity.WARNING, w.path, w.line) for w in warnings]
+        findings += _catalog_boxes(builder, lang)
     return findings
+
+
+def _catalog_boxes(builder: Builder, lang: str) -> list[Finding]:
+    """Every translation in the catalog, the template's words included, drawable by the shipped fonts."""
+    language = builder.language(lang)
+    found = []
+    for message in sorted(language.complete):
+        if missing := undrawable(language.translations.gettext(message), builder.project.fonts):
+            found.append(Finding(f"catalog [{lang}]", f"would print empty boxes for {', '.join(missing)}",
+                                 Severity.ERROR, language.catalog_path, language.catalog_lines.get(message)))
+    return found
 
 
 def _check_language(
