@@ -70,6 +70,7 @@ def test_serve_starts_with_a_broken_catalog_and_says_so_for_that_language(projec
         assert client.get("/pdf/es/dialysis-fistula-creation.pdf").status_code == 200
         refused = client.get("/pdf/fr/dialysis-fistula-creation.pdf")
         assert refused.status_code == 503 and "This translation is not ready" in refused.text
+        assert "The translation file for this language has a mistake." in refused.text
         assert 'href="/pdf/en/dialysis-fistula-creation.pdf"' in refused.text
         form = client.get("/leaflet/dialysis-fistula-creation").text
         assert '<option value="fr" lang="fr">français</option>' in form  # still offered, and explained when chosen
