@@ -230,3 +230,10 @@ def test_check_reports_a_template_word_whose_translation_would_print_as_boxes(cl
     code, out, _ = cli("--root", project, "check", "--clinic", "example")
     assert code == 1
     assert re.search(rf"{re.escape(str(path))}:\d+: error: catalog \[es\]: would print empty boxes for U\+10E5 GEORGIAN", out), out
+
+
+def test_check_reports_a_clinic_name_that_would_print_as_boxes(cli, project):
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(re.sub(r"^name: .*$", "name: Clinic ქა", clinic.read_text(), count=1, flags=re.MULTILINE))
+    code, out, _ = cli("--root", project, "check", "--clinic", "example")
+    assert code == 1 and f"{clinic}: error: clinic example: would print empty boxes for U+10E5 GEORGIAN LETTER KHAR" in out

@@ -274,8 +274,18 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
                                     Severity.WARNING, record_path))
         for lang in clinic.languages:
             reports.append(_check_language(builder, procedure, clinic, lang, english, findings))
-    findings += catalog_warnings(builder, clinic.languages)
+    findings += catalog_warnings(builder, clinic.languages) + clinic_boxes(project, clinic)
     return reports, findings
+
+
+def clinic_boxes(project: Project, clinic: Clinic) -> list[Finding]:
+    """The clinic's printed details (name, address, website) drawable by the shipped fonts."""
+    texts = [clinic.name, *clinic.address, clinic.website or ""]
+    missing = [name for text in texts for name in undrawable(text, project.fonts)]
+    if not missing:
+        return []
+    return [Finding(f"clinic {clinic.id}", f"would print empty boxes for {', '.join(dict.fromkeys(missing))}",
+                    Severity.ERROR, project.content / "clinics" / f"{clinic.id}.yaml")]
 
 
 def boxes_findings(project: Project, subject: str, pairs: list[tuple[str, str]], language: Any) -> list[Finding]:
