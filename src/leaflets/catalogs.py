@@ -200,7 +200,7 @@ def plural_forms_advice(catalog: Catalog, path: Path, code: str) -> list[Catalog
     """A warning when the header chooses other forms than the rule CLDR (through Babel) gives today."""
     suggested = get_plural(code)
     ours, theirs = gettext.c2py(catalog.plural_expr), gettext.c2py(suggested.plural_expr)
-    numbers = [*PRINTED_NUMBERS, 10**6, 2 * 10**6, 10**9]
+    numbers = [*PRINTED_NUMBERS, *LARGE_NUMBERS]
     if catalog.num_plurals == suggested.num_plurals and all(ours(n) == theirs(n) for n in numbers):
         return []
     return [CatalogError(
@@ -230,7 +230,7 @@ def adopt_cldr_plural_forms(locales: Path, code: str) -> bool:
         return False
     suggested = get_plural(code)
     old, new = gettext.c2py(catalog.plural_expr), gettext.c2py(suggested.plural_expr)
-    numbers = [*PRINTED_NUMBERS, 10**6, 2 * 10**6, 10**9]
+    numbers = [*PRINTED_NUMBERS, *LARGE_NUMBERS]
     example = {form: next((n for n in numbers if new(n) == form), numbers[-1]) for form in range(suggested.num_plurals)}
     for message in catalog:
         if message.id and isinstance(message.string, tuple):

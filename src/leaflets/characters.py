@@ -42,6 +42,13 @@ def unprintable(text: str, newlines: bool = False) -> str | None:
     return None
 
 
+def isolated(text: str) -> str:
+    """Text isolated with FSI and PDI: it takes its direction from its own first strong letter, and
+    its punctuation and digits stay with it, in a leaflet of either direction. Each line is isolated
+    on its own: a line break ends an isolate."""
+    return "\n".join(f"\u2068{line}\u2069" for line in text.split("\n"))
+
+
 def _name(character: str) -> str:
     name = unicodedata.name(character, "")
     return f"U+{ord(character):04X}" + (f" {name}" if name else "")

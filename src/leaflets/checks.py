@@ -288,13 +288,15 @@ def clinic_boxes(project: Project, clinic: Clinic) -> list[Finding]:
                     Severity.ERROR, project.content / "clinics" / f"{clinic.id}.yaml")]
 
 
-def boxes_findings(project: Project, subject: str, pairs: list[tuple[str, str]], language: Any) -> list[Finding]:
+def boxes_findings(
+    project: Project, subject: str, record: Path, pairs: list[tuple[str, str]], language: Any
+) -> list[Finding]:
     """Printed text with characters no shipped font can draw: they would print as empty boxes."""
     found = []
     for source, printed in pairs:
         if missing := undrawable(printed, project.fonts):
             if language.is_source:
-                where: tuple[Path | None, int | None] = (project.record_path(subject.split(" ")[0]), None)
+                where: tuple[Path | None, int | None] = (record, None)
             else:
                 where = (language.catalog_path, language.catalog_lines.get(source))
             found.append(Finding(subject, f"would print empty boxes for {', '.join(missing)}: \"{printed[:50]}\"",
@@ -347,7 +349,7 @@ def _check_language(
     if score.reading_ease is not None and score.reading_ease < 60:
         findings.append(Finding(subject, f"Fernández-Huerta reading ease {score.reading_ease:.0f} is below 60", Severity.WARNING))
     pairs = [(text, language.gettext(text)) for _, text in prose_strings(english)]
-    findings += boxes_findings(builder.project, subject, pairs, language)
+    findings += boxes_findings(builder.project, subject, builder.project.record_path(procedure.id), pairs, language)
     long = long_sentences([(source, translated) for source, translated in pairs], lang)
     for source, sentence, words in long:
         line = language.catalog_lines.get(source) if language.catalog_path else None

@@ -28,7 +28,7 @@ from pydantic import (
 
 from .errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from .paths import is_inside
-from .yamlfile import Location, YamlDocument, dotted, read_yaml
+from .yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
 
 MAX_TEXT = 2000
 MAX_PAGES = 40  # a patient leaflet; today's longest is 10 pages in large print
@@ -460,7 +460,7 @@ class Project:
         errors: list[LeafletError] = []
         for path in sorted((self.content / folder).glob("*.yaml")):
             if not path.is_file():
-                errors.append(ContentError("is not a file (a folder, a pipe or a device); a content file is a .yaml text file", path))
+                errors.append(ContentError(NOT_A_FILE, path))
             elif not re.fullmatch(ID_PATTERN, path.stem):
                 errors.append(ContentError(
                     f"the file name is the id, so it may hold only lowercase letters, digits and hyphens "

@@ -20,6 +20,7 @@ from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
+from .characters import isolated
 from .errors import NotFoundError
 from .yamlfile import Location, dotted, parse_yaml, read_limited
 
@@ -161,7 +162,7 @@ def isolate_record(data: Any, key: str | None = None) -> Any:
     if key in UNTRANSLATED_KEYS:
         return data
     if isinstance(data, str):
-        return f"\u2068{data}\u2069"
+        return isolated(data)
     if isinstance(data, list):
         return [isolate_record(item, key) for item in data]
     if isinstance(data, dict):

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from .content import Clinic, Procedure
 from .errors import TemplateProblem
-from .characters import scripts_of, undrawable, unprintable
+from .characters import isolated, scripts_of, undrawable, unprintable
 from .paths import is_inside
 from .i18n import SOURCE_LANGUAGE, Language, isolate_record, translate_record
 
@@ -237,7 +237,7 @@ def make_environment(
     )
     environment.clinic_templates = templates.resolve() / "clinics"
     environment.filters["css_content"] = css_content
-    environment.filters["as_typed"] = as_typed
+    environment.filters["as_typed"] = isolated
     environment.globals.update(PAGE=PAGE_NUMBER, PAGES=PAGE_COUNT)
     if language is not None:
         _install_language(environment, language)
@@ -371,13 +371,6 @@ def _css_string(text: str) -> str:
     """A quoted CSS string; anything but letters, digits and plain punctuation is escaped."""
     escaped = "".join(ch if ch.isalnum() or ch in " .,:;-_()/·" else f"\\{ord(ch):x} " for ch in text)
     return f'"{escaped}"'
-
-
-def as_typed(text: str) -> str:
-    """Free text isolated with FSI and PDI: it takes its direction from its own first strong
-    letter, and its punctuation and digits stay with it, in either direction of leaflet. Each line
-    is isolated on its own: a line break ends an isolate."""
-    return "\n".join(f"\u2068{line}\u2069" for line in text.split("\n"))
 
 
 def bdi(text: str, rtl: bool = False) -> Markup:

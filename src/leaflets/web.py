@@ -30,7 +30,8 @@ from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
 from .manifest import Manifest, leaflet_input_key, shared_inputs
-from .render import PatientDetails, PersonalError, as_typed, make_environment, parse_personal, render_template
+from .characters import isolated
+from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 LOGGER = logging.getLogger("leaflets.web")
@@ -118,7 +119,7 @@ def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str,
     builder: Builder = warm("builder")
     language = builder.language(lang)
     personal = parse_personal(fields, builder.project.fonts)
-    values = {name: as_typed(text) for name, text in personal.texts().items()}
+    values = {name: isolated(text) for name, text in personal.texts().items()}
     if personal.appointment is not None:
         appointment = language.datetime(personal.appointment)
         values["appointment"] = f"\u2068{appointment}\u2069" if language.direction == "rtl" else appointment

@@ -24,6 +24,7 @@ MAX_DEPTH = 20
 MAX_VALUES = 10_000  # a record holds about 300; the limit keeps memory and time small
 
 Location = tuple[str | int, ...]
+NOT_A_FILE = "is not a file (a folder, a pipe or a device); a content file is a .yaml text file"
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -107,7 +108,7 @@ def _read_bytes(path: Path) -> bytes:
     with os.fdopen(descriptor, "rb") as stream:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
-            raise ContentError("is not a file (a folder, a pipe or a device); a content file is a .yaml text file", path)
+            raise ContentError(NOT_A_FILE, path)
         if status.st_size > MAX_FILE_BYTES:
             raise ContentError(
                 f"the file is {status.st_size / 1024 / 1024:.1f} MB; a content file may be at most "
