@@ -28,7 +28,7 @@ SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
 
 # Keys of a record that are never shown to a patient as prose, so never translated.
-UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration"})
+UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration", "source", "about", "image", "when", "blocks", "key", "serious", "sign"})
 
 
 _MISSES: ContextVar[list[str] | None] = ContextVar("leaflets_untranslated", default=None)
