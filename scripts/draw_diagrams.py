@@ -14,7 +14,7 @@ OUT = Path(__file__).resolve().parent.parent / "templates" / "diagrams"
 
 SKIN, SKIN_LINE = "#f5eee6", "#a08f7e"
 ARTERY, ARTERY_EMPTY = "#a32a2a", "#e9c9c6"
-VEIN, VEIN_INSIDE = "#33679e", "#e6eef7"
+VEIN, VEIN_INSIDE = "#2c5a8c", "#e6eef7"
 NEW, NEW_INSIDE = "#4a3d78", "#ece8f5"
 INK = "#1a1a1a"
 
@@ -142,24 +142,24 @@ def fistula_arm() -> str:
 
 
 def dialysis_access_arm() -> str:
-    graft = "M166 143C200 132 255 130 292 124C322 118 322 96 292 94C250 91 205 90 170 82"
+    graft = "M166 143C200 134 255 132 292 126C325 120 325 96 292 96C250 96 205 96 170 84"
     parts = [
         body_shape(ARM),
         soft_line(ELBOW_CREASE),
         artery("M-10 150C60 148 120 146 166 143C220 150 290 142 350 134"),
-        vein("M-10 70C60 72 120 76 170 82C200 80 270 84 352 100"),
+        vein("M172 84C120 76 60 72 -10 70"),  # the vein the graft drains into
         new_link(graft, 12),
-        clot("M198 86C205 84 214 86 222 87C230 88 236 89 238 92C236 96 228 97 220 96"
-             "C212 95 204 96 198 95C195 92 195 88 198 86Z"),
+        clot("M200 89C207 88 216 89 224 90C232 91 238 92 240 95C238 99 230 100 222 99"
+             "C214 98 206 98 200 97C197 94 197 91 200 89Z"),
         # a thin tube through the skin into the graft, its tip at the clot; a short sheath at the skin
-        f'<path d="M338 18C320 40 306 62 298 82C290 96 270 95 240 93" fill="none" stroke="#ffffff" '
+        f'<path d="M338 18C320 40 306 62 298 82C290 96 272 97 242 96" fill="none" stroke="#ffffff" '
         f'stroke-width="6" stroke-linecap="round"/>'
-        f'<path d="M338 18C320 40 306 62 298 82C290 96 270 95 240 93" fill="none" stroke="{INK}" '
+        f'<path d="M338 18C320 40 306 62 298 82C290 96 272 97 242 96" fill="none" stroke="{INK}" '
         f'stroke-width="2.6" stroke-linecap="round"/>\n',
         f'<path d="M318 50L305 72" stroke="{INK}" stroke-width="6" stroke-linecap="round"/>\n',
         marker(1, 70, 210, (70, 149)),
         marker(2, 262, 210, (262, 128)),
-        marker(3, 178, 22, (214, 91)),
+        marker(3, 178, 22, (216, 94)),
         marker(4, 395, 22, (330, 30)),
     ]
     return svg("Forearm with a fistula or graft loop, a clot blocking it and a thin tube passed in", 460, 230,
@@ -168,9 +168,9 @@ def dialysis_access_arm() -> str:
 
 # The inner side of a right lower leg and foot, toes to the right; cut off below the knee.
 LEG = (
-    "M112 -10C100 40 96 92 112 142C126 182 146 210 150 238C150 262 132 282 140 298"
-    "C150 309 200 307 260 305C310 303 350 301 372 293C384 287 380 273 366 270"
-    "C330 262 282 250 242 238C216 229 206 212 205 190C209 140 216 80 222 -10Z"
+    "M112 -10C100 40 96 92 112 142C124 178 140 200 146 226C149 240 146 252 140 262"
+    "C132 276 134 296 150 302C180 308 230 304 270 302C310 300 345 298 366 294"
+    "C382 291 386 280 374 274C350 264 300 250 262 236C236 226 218 214 212 196C208 150 214 80 220 -10Z"
 )
 
 
@@ -226,8 +226,8 @@ def heart_arteries() -> str:
         f'<path d="M132 116C130 80 132 48 160 40C190 34 210 50 212 84L213 124" fill="none" stroke="{SKIN_LINE}" '
         f'stroke-width="30"/><path d="M132 116C130 80 132 48 160 40C190 34 210 50 212 84L213 124" fill="none" '
         f'stroke="{SKIN}" stroke-width="25"/>\n',
-        f'<path d="M170 122L196 76" stroke="{SKIN_LINE}" stroke-width="26"/>'
-        f'<path d="M170 122L196 76" stroke="{SKIN}" stroke-width="21"/>\n',
+        f'<path d="M168 124L182 92" stroke="{SKIN_LINE}" stroke-width="26" stroke-linecap="round"/>'
+        f'<path d="M168 124L182 92" stroke="{SKIN}" stroke-width="21" stroke-linecap="round"/>\n',
         body_shape(HEART),
         artery("M128 119C106 126 86 142 81 172C77 202 92 236 124 256", 5.5),
         artery("M140 119C150 124 160 126 170 129C192 127 212 132 228 146", 5.5),
@@ -269,26 +269,24 @@ ARM_SIDE = "M140 100C132 140 130 190 138 240C140 250 152 250 154 240C160 200 166
 
 
 def kidney_tube() -> str:
-    tubing = "M232 192C262 196 262 234 250 262C240 290 222 300 206 308"
+    # one tube: curled inside the kidney, out through the skin of the back, down to the bag
+    tube = "M178 181a5 5 0 1 0 5 6L232 193C262 197 262 234 250 262C240 290 222 300 206 308"
     parts = [
         body_shape(PERSON_SIDE),
         body_shape(ARM_SIDE),
-        f'<path d="M186 158C170 154 164 170 166 186C168 204 176 216 190 214C200 212 198 200 193 194'
-        f'C188 188 189 180 194 176C200 170 198 160 186 158Z" fill="#dba39a" stroke="#8a4b40" stroke-width="2.2"/>\n',
-        '<path d="M0 182H400" stroke="#7a7a7a" stroke-width="2" stroke-dasharray="6 4"/>\n',  # the kidney's level
-        # the tube: through the skin of the back into the kidney, curled inside it
-        f'<path d="{tubing}" fill="none" stroke="{INK}" stroke-width="5" stroke-linecap="round"/>'
-        f'<path d="{tubing}" fill="none" stroke="#ffffff" stroke-width="2" stroke-linecap="round"/>\n',
-        f'<path d="M232 192L186 188c-8 -1 -10 -10 -3 -12c6 -2 8 6 3 8" fill="none" stroke="{INK}" '
-        f'stroke-width="3.4" stroke-linecap="round"/>\n',
-        f'<rect x="211" y="180" width="8" height="24" rx="2" fill="#ffffff" stroke="{INK}" stroke-width="1.8"/>\n',
+        f'<path d="M178 158C194 154 200 170 198 186C196 204 188 216 174 214C164 212 166 200 171 194'
+        f'C176 188 175 180 170 176C164 170 166 160 178 158Z" fill="#dba39a" stroke="#8a4b40" stroke-width="2.2"/>\n',
+        '<path d="M160 182H400" stroke="#7a7a7a" stroke-width="2" stroke-dasharray="6 4"/>\n',  # the kidney's level
+        f'<path d="{tube}" fill="none" stroke="{INK}" stroke-width="5" stroke-linecap="round"/>'
+        f'<path d="{tube}" fill="none" stroke="#ffffff" stroke-width="2" stroke-linecap="round"/>\n',
+        f'<rect x="207" y="180" width="8" height="24" rx="2" fill="#ffffff" stroke="{INK}" stroke-width="2"/>\n',
         # the bag strapped to the thigh, well below the kidney
-        f'<path d="M126 318H214M128 370H214" stroke="#8c8c8c" stroke-width="4"/>\n',
+        '<path d="M126 318H214M128 370H214" stroke="#8c8c8c" stroke-width="4"/>\n',
         f'<rect x="170" y="306" width="44" height="74" rx="8" fill="#ffffff" stroke="{INK}" stroke-width="2.4"/>'
         f'<path d="M172 336H212V372C212 376 210 378 206 378H178C174 378 172 376 172 372Z" fill="#f2e3a6"/>'
         f'<path d="M192 380V390" stroke="{INK}" stroke-width="4"/>\n',
-        marker(1, 60, 130, (180, 166)),
-        marker(2, 330, 150, (203, 189.5)),
+        marker(1, 60, 130, (184, 168)),
+        marker(2, 330, 150, (200, 190)),
         marker(3, 330, 330, (214, 340)),
     ]
     return svg("A person seen from the side: a kidney, a tube through the skin of the back into it, "
