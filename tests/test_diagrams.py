@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import weasyprint
+
+from leaflets.pdf import SafeFetcher
 
 from helpers import REPO
 
@@ -63,13 +66,14 @@ def test_a_diagram_has_one_numbered_marker_per_label(name):
 def rendered(html: str, tmp_path: Path) -> list[bytes]:
     """Each page of the PDF WeasyPrint makes of this page, as a grey raster (PGM bytes)."""
     pdf = tmp_path / "page.pdf"
-    weasyprint.HTML(string=html, base_url=str(DIAGRAMS)).write_pdf(pdf)
+    page = weasyprint.HTML(string=html, base_url=DIAGRAMS.as_uri() + "/", url_fetcher=SafeFetcher([DIAGRAMS]))
+    page.write_pdf(pdf)
     subprocess.run(["pdftoppm", "-gray", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
     return [page.read_bytes() for page in sorted(tmp_path.glob("page*.pgm"))]
 
 
 def page_of(names: list[str], direction: str = "ltr") -> str:
-    images = "".join(f'<img src="{name}" style="display:block;width:100%;break-after:page">' for name in names)
+    images = "".join(f'<img src="{name}" alt="" style="display:block;width:100%;break-after:page">' for name in names)
     return f'<html dir="{direction}"><head><style>@page {{ size: 9cm 9cm; margin: 0 }}</style></head><body>{images}'
 
 
@@ -92,3 +96,12 @@ def test_a_right_to_left_page_does_not_mirror_a_diagram(tmp_path):
     left_to_right = rendered(page_of(["fistula-arm.svg"], "ltr"), tmp_path / "ltr")
     right_to_left = rendered(page_of(["fistula-arm.svg"], "rtl"), tmp_path / "rtl")
     assert left_to_right == right_to_left
+
+
+def test_the_diagrams_are_what_the_drawing_script_draws():
+    spec = importlib.util.spec_from_file_location("draw_diagrams", REPO / "scripts" / "draw_diagrams.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert sorted(script.DIAGRAMS) == sorted(MARKERS)
+    for name, draw in script.DIAGRAMS.items():
+        assert draw() == (DIAGRAMS / name).read_text(encoding="utf-8"), f"run scripts/draw_diagrams.py ({name})"
