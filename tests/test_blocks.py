@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po, write_po
 
 from leaflets.build import Builder
 from leaflets.checks import conditional_prohibitions, termbase_findings
-from leaflets.content import Project, load_block, load_procedure
+from leaflets.content import Item, Project, load_block, load_procedure
 from leaflets.errors import LeafletError
 from leaflets.termbase import Term, catalog_problems, changed_numbers, missing_terms, numbers, read_termbase
 
@@ -230,12 +230,11 @@ def test_a_diagram_must_be_an_svg_inside_the_diagrams_folder(blocks_project, tmp
 
 def test_a_do_not_pictogram_beside_conditional_text_is_reported():
     procedure = load_procedure(REPO / "content" / "procedures" / "dialysis-fistula-creation.yaml")
-    fixed = procedure.model_copy(update={"preparation": [
-        item.model_copy(update={"text": "Do not eat or drink for 6 hours before."}) if item.pictogram == "no-food-drink" else item
-        for item in procedure.preparation]})
-    assert conditional_prohibitions(fixed) == []
-    if any(item.pictogram == "no-food-drink" and " may " in f" {item.text} " for item in procedure.preparation):
-        assert "conditional ('may')" in conditional_prohibitions(procedure)[0].message
+    with_picture = lambda text: procedure.model_copy(update={"preparation": [Item(text=text, pictogram="no-food-drink")]})
+    assert conditional_prohibitions(with_picture("Do not eat or drink for 6 hours before you arrive.")) == []
+    [finding] = conditional_prohibitions(with_picture("You may need to stop eating a few hours before."))
+    assert "preparation[1]: the 'no-food-drink' picture says 'do not eat or drink' without condition" in finding.message
+    assert "conditional ('may')" in finding.message
 
 
 # -- termbase ------------------------------------------------------------------------------------
