@@ -99,6 +99,13 @@ def test_a_record_may_not_use_policy_placeholders(blocks_project):
     assert "only shared blocks (content/blocks/) may use them" in message
 
 
+def test_a_record_may_not_use_plural_texts(blocks_project):
+    edit(record_path(blocks_project), "  - Most people go home a few hours after the procedure.",
+         "  - text: {one: Go home in an hour., other: Go home in hours.}")
+    [message] = problems(Project(blocks_project).load_procedure, RECORD)
+    assert "recovery[1].text: a plural text ({one, other}) follows a clinic-policy number" in message
+
+
 def test_a_plural_text_with_two_numbers_must_say_which_it_counts(blocks_project):
     block = blocks_project / "content" / "blocks" / "sedation.yaml"
     edit(block, "for {adult_stays_hours_after_sedation} hours.", "for {adult_stays_hours_after_sedation} hours, {sedation_care_hours}.")

@@ -431,10 +431,18 @@ def _walk(data: Any, location: Location = ()) -> Any:
 
 
 def _record_placeholders(document: YamlDocument) -> list[LeafletError]:
-    return [ContentError(f"{dotted(location)}: '{{{names[0]}}}' is a clinic-policy placeholder; only shared blocks "
-                         f"(content/blocks/) may use them", document.path, document.line_of(location))
-            for location, value in _walk(document.data)
-            if isinstance(value, str) and (names := placeholders(value))]
+    """Placeholders and plural texts follow clinic policies: only shared blocks use them."""
+    errors: list[LeafletError] = []
+    for location, value in _walk(document.data):
+        if isinstance(value, str) and (names := placeholders(value)):
+            problem = f"'{{{names[0]}}}' is a clinic-policy placeholder"
+        elif isinstance(value, dict) and {"one", "other"} <= set(value):
+            problem = "a plural text ({one, other}) follows a clinic-policy number"
+        else:
+            continue
+        errors.append(ContentError(f"{dotted(location)}: {problem}; only shared blocks (content/blocks/) may use them",
+                                   document.path, document.line_of(location)))
+    return errors
 
 
 def _block_placeholders(document: YamlDocument) -> list[LeafletError]:
