@@ -28,6 +28,7 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from babel.support import Translations
 
 from . import __version__
+from .policies import placeholders
 from .errors import LeafletError, LeafletErrors, NotFoundError
 from .characters import unprintable
 from .content import MAX_TEXT
@@ -66,6 +67,7 @@ def load_language(locales: Path, code: str) -> Language:
     warnings = _check_plural_forms(catalog, path, code)
     _check_translated_text(catalog, path)
     _check_template_formatting(catalog, path)
+    _check_policy_placeholders(catalog, path)
     translations = _translations(compiled, path)
     return Language(
         code,
@@ -285,6 +287,23 @@ def _check_template_formatting(catalog: Catalog, path: Path) -> None:
                 f"this translation uses %({exc.args[0]})s, which the English does not have", path, message.lineno))
         except (ValueError, TypeError):
             wrong.append(CatalogError("write a percent sign as %% in this translation; a lone % cannot be printed", path, message.lineno))
+    if wrong:
+        raise LeafletErrors(wrong)
+
+
+def _check_policy_placeholders(catalog: Catalog, path: Path) -> None:
+    """A block's ``{policy}`` placeholders come through translation exactly: the clinic's number goes there."""
+    wrong = []
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        expected = sorted(set(placeholders(" ".join(ids))))
+        for string in message.string if isinstance(message.string, tuple) else (message.string,):
+            if string and sorted(set(placeholders(string))) != expected:
+                kept = ", ".join(f"{{{name}}}" for name in expected) or "no {placeholder}"
+                wrong.append(CatalogError(f"this translation must keep {kept} exactly as the English has it", path, message.lineno))
+                break
     if wrong:
         raise LeafletErrors(wrong)
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from .build import Builder
-from .catalogs import TranslationRefused, catalog_languages
+from .catalogs import TranslationRefused, catalog_languages, catalog_path
 from .content import Clinic, Procedure, Project, build_day
 from .errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
 from .characters import undrawable
 from .paths import display_path
 from .i18n import prose_strings, translate_record
+from .termbase import TERMBASE, catalog_problems, read_termbase
 from .yamlfile import dotted, read_yaml
 
 
@@ -235,6 +236,23 @@ def structure_findings(procedure: Procedure, clinic: Clinic) -> list[Finding]:
         found.append(Finding(subject, "risks must be split into common and rare"))
     if not procedure.when_to_get_help.urgent or not procedure.when_to_get_help.call_us:
         found.append(Finding(subject, "'when to get help' needs both urgent signs and reasons to call"))
+    return found + conditional_prohibitions(procedure)
+
+
+PROHIBITIONS = {"no-food-drink": "do not eat or drink", "no-driving": "do not drive"}
+_CONDITIONAL = re.compile(r"\b(if|unless|may|might|or as)\b", re.IGNORECASE)
+
+
+def conditional_prohibitions(procedure: Procedure) -> list[Finding]:
+    """A "do not" pictogram says so without condition: the text beside it must too (review: FIS:23-24)."""
+    found = []
+    for section in ("preparation", "recovery"):
+        for index, item in enumerate(getattr(procedure, section)):
+            text = item.text if isinstance(item.text, str) else item.text.other
+            if item.pictogram in PROHIBITIONS and (word := _CONDITIONAL.search(text)):
+                found.append(Finding(procedure.id, f"{section}[{index + 1}]: the '{item.pictogram}' picture says "
+                                     f"'{PROHIBITIONS[item.pictogram]}' without condition, but the text beside it is "
+                                     f"conditional ('{word[0]}'); drop the picture or make the text a plain instruction"))
     return found
 
 
@@ -313,8 +331,22 @@ def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:
         except LeafletError:
             continue  # reported with the leaflets it stops
         findings += [Finding(f"catalog [{lang}]", w.message, Severity.WARNING, w.path, w.line) for w in warnings]
-        findings += _catalog_boxes(builder, lang)
+        findings += _catalog_boxes(builder, lang) + termbase_findings(builder.project, lang)
     return findings
+
+
+def termbase_findings(project: Project, lang: str) -> list[Finding]:
+    """Translations that miss a term of ``locales/<lang>/termbase.csv`` or change a number of the English."""
+    catalog = catalog_path(project.locales, lang)
+    if not catalog.is_file():
+        return []
+    table = project.locales / lang / TERMBASE
+    try:
+        terms = read_termbase(table) if table.is_file() else []
+    except LeafletError as exc:
+        return [Finding(f"termbase [{lang}]", exc.message, Severity.ERROR, exc.path, exc.line)]
+    return [Finding(f"catalog [{lang}]", problem.message, Severity.WARNING, catalog, problem.line)
+            for problem in catalog_problems(catalog, terms, lang)]
 
 
 def _catalog_boxes(builder: Builder, lang: str) -> list[Finding]:

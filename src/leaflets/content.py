@@ -28,6 +28,7 @@ from pydantic import (
 
 from .errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from .paths import is_inside
+from .policies import POLICY_NAMES, Policies, placeholders
 from .yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
 
 MAX_TEXT = 2000
@@ -44,11 +45,29 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Item(Strict):
-    """A list entry that may carry a pictogram: plain text, or ``{text, pictogram}``."""
+class PluralText(Strict):
+    """Block text whose words follow a clinic-policy number: ``{one: ..., other: ...}``.
 
-    text: Text
+    Printed with ngettext and the value of ``count`` (a policy name), so every language gets the
+    right plural form; ``count`` may be left out when the text has one placeholder.
+    """
+
+    one: Text
+    other: Text
+    count: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+
+    @property
+    def counted(self) -> str | None:
+        names = list(dict.fromkeys(placeholders(self.other)))
+        return self.count or (names[0] if len(names) == 1 else None)
+
+
+class Item(Strict):
+    """A list entry: plain text, or ``{text, pictogram, source}``."""
+
+    text: Text | PluralText
     pictogram: Literal[PICTOGRAMS] | None = None  # type: ignore[valid-type]
+    source: Identifier | None = None
 
 
 def _text_to_item(value: Any) -> Any:
@@ -99,6 +118,59 @@ class GlossaryEntry(Strict):
     meaning: Text
 
 
+class HowTo(Strict):
+    """Numbered self-care steps under a title, printed before or after the procedure."""
+
+    title: Text
+    steps: ItemList
+    when: Literal["before", "after"] = "after"
+
+
+DIAGRAM_NAME = r"^[a-z0-9][a-z0-9-]{0,63}\.svg$"
+
+
+class Diagram(Strict):
+    """A drawing of ``templates/diagrams/``, its caption, alt text and the words of its markers 1..n."""
+
+    image: Annotated[str, StringConstraints(pattern=DIAGRAM_NAME)]
+    caption: Text
+    alt: Text
+    labels: list[Text] = []
+
+
+class Source(Strict):
+    """Where a fact comes from: a page or paper someone can find again."""
+
+    id: Identifier
+    title: Text
+    publisher: Text
+    year: Annotated[int, Field(ge=1900, le=2100)] | None = None  # left out when the page shows no date
+    url: Text | None = None
+    doi: Text | None = None
+
+    @model_validator(mode="after")
+    def _findable(self) -> Source:
+        if self.url is None and self.doi is None:
+            raise ValueError("a source needs a url or a doi")
+        return self
+
+
+class BlockHelp(Strict):
+    urgent: list[PictogramItem] = []
+    call_us: list[PictogramItem] = []
+
+
+class Block(Strict):
+    """A shared, vetted block (``content/blocks/<name>.yaml``): its items follow a record's own."""
+
+    preparation: list[PictogramItem] = []
+    recovery: list[PictogramItem] = []
+    how_to: list[HowTo] = []
+    when_to_get_help: BlockHelp = BlockHelp()
+    glossary: list[GlossaryEntry] = []
+    sources: Annotated[list[Source], Field(min_length=1)]
+
+
 class Review(Strict):
     version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
     status: Literal["draft", "approved"]
@@ -137,6 +209,17 @@ class Procedure(Strict):
     glossary: list[GlossaryEntry] = []
     review: Review
     sources: list[Text] = []
+    blocks: list[Identifier] = []
+    how_to: list[HowTo] = []
+    diagrams: list[Diagram] = []
+    block_sources: list[Source] = []  # filled in from the included blocks by the loader, never written
+
+    @model_validator(mode="before")
+    @classmethod
+    def _block_sources_are_not_written(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "block_sources" in data:
+            raise ValueError("block_sources is filled in from the blocks; list a record's own sources under sources")
+        return data
 
     @field_validator("id")
     @classmethod
@@ -179,6 +262,7 @@ class Clinic(Strict):
     paper: Literal["letter", "A4"] = "letter"
     reading_grade_max: Annotated[float, Field(ge=3, le=16)] = 8
     languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]], Field(min_length=1)] = ["en"]
+    policies: Policies = Policies()
 
     logo_path: Path | None = Field(default=None, exclude=True)
 
@@ -239,9 +323,179 @@ def build_day() -> date:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def load_procedure(path: Path) -> Procedure:
-    """Read and validate one record; raise ``LeafletErrors`` listing every problem."""
-    return _validate(Procedure, read_yaml(path))
+def load_procedure(path: Path, root: Path | None = None) -> Procedure:
+    """Read and validate one record, with its shared blocks added; raise ``LeafletErrors`` listing every problem.
+
+    ``root`` is the project folder (by default the one holding ``content/procedures/``): its
+    ``content/blocks/`` holds the blocks and ``templates/diagrams/`` the drawings.
+    """
+    document = read_yaml(path)
+    procedure = _validate(Procedure, document)
+    root = root or path.resolve().parent.parent.parent
+    errors = _record_placeholders(document) + _diagram_errors(procedure, document, root / "templates" / "diagrams")
+    blocks, block_errors = _included_blocks(procedure, document, root / "content" / "blocks")
+    errors += block_errors
+    if errors:
+        raise LeafletErrors(errors)
+    merged = _with_blocks(procedure, blocks)
+    if repeated := _repeated_items(procedure, merged, document):
+        raise LeafletErrors(repeated)
+    return merged
+
+
+# -- shared blocks, placeholders and diagrams ----------------------------------------------------
+
+BLOCK_SECTIONS = ("preparation", "recovery", "how_to", "glossary")
+
+
+def load_block(path: Path) -> Block:
+    """Read and validate one shared block: its placeholders name clinic policies, its items' sources its own."""
+    document = read_yaml(path)
+    block = _validate(Block, document)
+    errors = _block_placeholders(document)
+    known = {source.id for source in block.sources}
+    for location, value in _walk(document.data):
+        if location and location[-1] == "source" and location[0] != "sources" and value not in known:
+            errors.append(ContentError(f"{dotted(location)}: '{value}' is not the id of one of this block's sources"
+                                       f"{_close_hint(str(value), sorted(known))}", path, document.line_of(location)))
+    if errors:
+        raise LeafletErrors(errors)
+    return block
+
+
+def block_names(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.yaml") if re.fullmatch(ID_PATTERN, p.stem))
+
+
+def _included_blocks(procedure: Procedure, document: YamlDocument, folder: Path) -> tuple[list[Block], list[LeafletError]]:
+    blocks: list[Block] = []
+    errors: list[LeafletError] = []
+    for index, name in enumerate(procedure.blocks):
+        where = document.line_of(("blocks", index))
+        path = folder / f"{name}.yaml"
+        if name in procedure.blocks[:index]:
+            errors.append(ContentError(f"blocks[{index + 1}]: '{name}' is included twice", document.path, where))
+        elif not path.is_file() or not is_inside(path, folder):
+            hint = _close_hint(name, block_names(folder))
+            errors.append(ContentError(f"blocks[{index + 1}]: unknown block '{name}'{hint}", document.path, where))
+        else:
+            try:
+                blocks.append(load_block(path))
+            except LeafletError as exc:
+                errors.extend(exc.errors)
+    return blocks, errors
+
+
+def _with_blocks(procedure: Procedure, blocks: list[Block]) -> Procedure:
+    """The record with each block's items after its own, section by section, blocks in the order listed."""
+    if not blocks:
+        return procedure
+    update: dict[str, Any] = {
+        section: [*getattr(procedure, section), *(item for block in blocks for item in getattr(block, section))]
+        for section in BLOCK_SECTIONS
+    }
+    help = procedure.when_to_get_help
+    update["when_to_get_help"] = WhenToGetHelp(
+        urgent=[*help.urgent, *(item for block in blocks for item in block.when_to_get_help.urgent)],
+        call_us=[*help.call_us, *(item for block in blocks for item in block.when_to_get_help.call_us)],
+    )
+    update["block_sources"] = [source for block in blocks for source in block.sources]
+    return procedure.model_copy(update=update)
+
+
+def _repeated_items(record: Procedure, merged: Procedure, document: YamlDocument) -> list[LeafletError]:
+    """A record may not repeat what an included block already says."""
+    errors: list[LeafletError] = []
+    for section in ("preparation", "recovery"):
+        own = getattr(record, section)
+        added = {_folded(item.text) for item in getattr(merged, section)[len(own):]}
+        for index, item in enumerate(own):
+            if _folded(item.text) in added:
+                errors.append(ContentError(f"{section}[{index + 1}]: an included block already says this; remove it here",
+                                           document.path, document.line_of((section, index))))
+    return errors
+
+
+def _folded(text: Any) -> str:
+    return " ".join(str(text).lower().split())
+
+
+def _walk(data: Any, location: Location = ()) -> Any:
+    yield location, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _walk(value, location + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _walk(value, location + (index,))
+
+
+def _record_placeholders(document: YamlDocument) -> list[LeafletError]:
+    """Placeholders and plural texts follow clinic policies: only shared blocks use them."""
+    errors: list[LeafletError] = []
+    for location, value in _walk(document.data):
+        if isinstance(value, str) and (names := placeholders(value)):
+            problem = f"'{{{names[0]}}}' is a clinic-policy placeholder"
+        elif isinstance(value, dict) and {"one", "other"} <= set(value):
+            problem = "a plural text ({one, other}) follows a clinic-policy number"
+        else:
+            continue
+        errors.append(ContentError(f"{dotted(location)}: {problem}; only shared blocks (content/blocks/) may use them",
+                                   document.path, document.line_of(location)))
+    return errors
+
+
+def _block_placeholders(document: YamlDocument) -> list[LeafletError]:
+    """Every ``{name}`` a clinic policy; a plural text counts one of its own placeholders."""
+    errors: list[LeafletError] = []
+
+    def wrong(location: Location, message: str) -> None:
+        errors.append(ContentError(f"{dotted(location)}: {message}", document.path, document.line_of(location)))
+
+    for location, value in _walk(document.data):
+        if isinstance(value, str):
+            for name in placeholders(value):
+                if name not in POLICY_NAMES:
+                    wrong(location, f"unknown placeholder '{{{name}}}'{_close_hint(name, list(POLICY_NAMES))}")
+        elif isinstance(value, dict) and {"one", "other"} <= set(value) and all(isinstance(value[k], str) for k in ("one", "other")):
+            one, other = set(placeholders(value["one"])), set(placeholders(value["other"]))
+            count = value.get("count")
+            if one != other:
+                wrong(location, "'one' and 'other' must hold the same placeholders")
+            elif count is None and len(other) != 1:
+                wrong(location, "a plural text needs 'count: <policy>' to say which number it follows"
+                      if other else "a plural text needs a placeholder whose number it follows")
+            elif count is not None and count not in other:
+                wrong(location + ("count",), f"'{count}' is not one of this text's placeholders")
+    return errors
+
+
+def _diagram_errors(procedure: Procedure, document: YamlDocument, folder: Path) -> list[LeafletError]:
+    errors: list[LeafletError] = []
+    for index, diagram in enumerate(procedure.diagrams):
+        location = ("diagrams", index, "image")
+        path = folder / diagram.image
+        if not path.is_file():
+            problem = f"no drawing '{diagram.image}' in templates/diagrams{_close_hint(diagram.image, sorted(p.name for p in folder.glob('*.svg')))}"
+        elif not is_inside(path, folder):
+            problem = f"'{diagram.image}' is a link to a file outside templates/diagrams; copy the drawing in instead"
+        elif not _is_svg(path):
+            problem = f"'{diagram.image}' is not an SVG drawing"
+        else:
+            continue
+        errors.append(ContentError(f"{dotted(location)}: {problem}", document.path, document.line_of(location)))
+    return errors
+
+
+def _is_svg(path: Path) -> bool:
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    return b"<svg" in head
+
+
+def _close_hint(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else (f" (known: {', '.join(known)})" if known else "")
 
 
 def load_clinic(path: Path) -> Clinic:
@@ -306,7 +560,7 @@ def _data_location(loc: tuple[Any, ...]) -> Location:
 
 
 def _is_branch_tag(part: str) -> bool:
-    return part.startswith("function-") or part in {"Item", "str", "constrained-str", "date", "int"}
+    return part.startswith("function-") or part in {"Item", "str", "constrained-str", "date", "int", "PluralText"}
 
 
 def _plain_message(error: Any, model: type[BaseModel], location: Location) -> str:
@@ -337,6 +591,8 @@ def _plain_message(error: Any, model: type[BaseModel], location: Location) -> st
         return f"'{value}' is not allowed; expected {ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
         return f"'{value}' is not in the expected form ({_pattern_hint(location)})"
+    if kind == "greater_than_equal":
+        return f"{value} is out of range (at least {ctx.get('ge')})"
     if kind in {"greater_than", "less_than_equal"}:
         return f"{value} is out of range"
     if kind == "value_error":
@@ -470,7 +726,7 @@ class Project:
         return paths, errors
 
     def _load_procedure(self, path: Path) -> Procedure:
-        return load_procedure(self._inside(path))
+        return load_procedure(self._inside(path), self.root)
 
     def _load_clinic(self, path: Path) -> Clinic:
         return load_clinic(self._inside(path))

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from babel import Locale, UnknownLocaleError
@@ -22,13 +22,15 @@ from babel.numbers import format_decimal
 
 from .characters import isolated
 from .errors import NotFoundError
+from .policies import DEFAULT_POLICIES, fill, placeholders
 from .yamlfile import Location, dotted, parse_yaml, read_limited
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
 
 # Keys of a record that are never shown to a patient as prose, so never translated.
-UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration", "source", "about", "image", "when", "blocks", "key", "serious", "sign"})
+UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration", "blocks", "block_sources",
+                               "source", "about", "image", "when", "count", "key", "serious", "sign"})
 
 
 _MISSES: ContextVar[list[str] | None] = ContextVar("leaflets_untranslated", default=None)
@@ -128,30 +130,54 @@ def parse_locale(code: str) -> Locale:
         raise NotFoundError(f"'{code}' is not a language code Babel knows (such as en, es, fr, ar, zh_Hans, vi)") from None
 
 
-def prose_strings(data: Any, location: Location = ()) -> Iterator[tuple[Location, str]]:
-    """Every string of a record that a patient reads, with where it sits in the record."""
+def is_plural_text(data: Any) -> bool:
+    """A block's ``{one, other, count}`` text, whose words follow a clinic-policy number."""
+    return isinstance(data, dict) and {"one", "other"} <= set(data) <= {"one", "other", "count"}
+
+
+def plural_count(data: dict[str, Any]) -> str:
+    return data.get("count") or placeholders(data["other"])[0]
+
+
+def prose_messages(data: Any, location: Location = ()) -> Iterator[tuple[Location, str | tuple[str, str]]]:
+    """Every message of a record that a patient reads, with where it sits: text, or (one, other)."""
     if location and isinstance(location[-1], str) and location[-1] in UNTRANSLATED_KEYS:
         return
     if isinstance(data, str):
         yield location, data
+    elif is_plural_text(data):
+        yield location, (data["one"], data["other"])
     elif isinstance(data, list):
         for index, item in enumerate(data):
-            yield from prose_strings(item, location + (index,))
+            yield from prose_messages(item, location + (index,))
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield from prose_strings(value, location + (key,))
+            yield from prose_messages(value, location + (key,))
 
 
-def translate_record(data: Any, language: Language, key: str | None = None) -> Any:
-    """A copy of a record's plain data with every prose string translated."""
+def prose_strings(data: Any, location: Location = ()) -> Iterator[tuple[Location, str]]:
+    """Every string of a record that a patient reads (a plural text by its 'other' form), with where it sits."""
+    for where, message in prose_messages(data, location):
+        yield where, message[1] if isinstance(message, tuple) else message
+
+
+def translate_record(
+    data: Any, language: Language, key: str | None = None, *, policies: Mapping[str, int] | None = None
+) -> Any:
+    """A copy of a record's plain data with every prose string translated and its ``{policy}``
+    placeholders filled in (from the clinic's ``policies``, by default the safe defaults)."""
+    values = policies if policies is not None else DEFAULT_POLICIES.model_dump()
     if key in UNTRANSLATED_KEYS:
         return data
     if isinstance(data, str):
-        return language.gettext(data)
+        return fill(language.gettext(data), values, language.number)
+    if is_plural_text(data):
+        count = values[plural_count(data)]
+        return fill(language.ngettext(data["one"], data["other"], count), values, language.number)
     if isinstance(data, list):
-        return [translate_record(item, language, key) for item in data]
+        return [translate_record(item, language, key, policies=values) for item in data]
     if isinstance(data, dict):
-        return {k: translate_record(v, language, k) for k, v in data.items()}
+        return {k: translate_record(v, language, k, policies=values) for k, v in data.items()}
     return data
 
 
@@ -180,7 +206,19 @@ def extract_records(
     """
     path = Path(getattr(fileobj, "name", "record.yaml"))
     document = parse_yaml(read_limited(fileobj, path), path)
-    for location, text in prose_strings(document.data):
-        text = text.strip()
-        if text:
-            yield document.line_of(location), None, text, [f"{path.stem}: {dotted(location)}"]
+    for location, message in prose_messages(document.data):
+        comments = [f"{path.stem}: {dotted(location)}"]
+        if isinstance(message, tuple):
+            count = plural_count(_value_at(document.data, location))
+            comments.append(f"keep each {{placeholder}} as written; the plural form follows {{{count}}}")
+            yield document.line_of(location), "ngettext", (message[0].strip(), message[1].strip()), comments
+        elif text := message.strip():
+            if placeholders(text):
+                comments.append("keep each {placeholder} as written: the clinic's number goes there")
+            yield document.line_of(location), None, text, comments
+
+
+def _value_at(data: Any, location: Location) -> Any:
+    for part in location:
+        data = data[part]
+    return data

@@ -309,7 +309,7 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
 def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
     """The leaflet as HTML, in an environment made for its clinic and language (``make_environment``)."""
     language = leaflet.language
-    record = translate_record(leaflet.procedure.model_dump(mode="json"), language)
+    record = translate_record(leaflet.procedure.model_dump(mode="json"), language, policies=leaflet.clinic.policies.model_dump())
     return render_template(
         environment,
         TEMPLATE,
