@@ -28,7 +28,8 @@ SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
 
 # Keys of a record that are never shown to a patient as prose, so never translated.
-UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration"})
+# ``sources`` are cited as published; ``source``, ``sign`` and ``about`` are references and numbers.
+UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "source", "pictogram", "duration", "about", "sign"})
 
 
 _MISSES: ContextVar[list[str] | None] = ContextVar("leaflets_untranslated", default=None)
