@@ -255,3 +255,12 @@ def test_the_clinics_reading_target_is_validated(project):
     with pytest.raises(LeafletErrors) as caught:
         Project(project).load_clinic("example")
     assert "reading_grade_max: 40 is out of range" in str(caught.value.errors[0])
+
+
+def test_numbers_that_cannot_share_one_denominator_are_refused(project):
+    path = with_numbered_risks(project)
+    path.write_text(path.read_text().replace("about: {count: 2, per: 100}", "about: {count: 0.25, per: 10000}", 1))
+    with pytest.raises(LeafletErrors) as caught:
+        load_procedure(path)
+    assert str(caught.value.errors[0]).split(": ", 1)[1] == (
+        "risks: these numbers cannot all be said as whole numbers in 100, 1,000 or 10,000; round them as the source allows")

@@ -298,10 +298,16 @@ def number_findings(document: YamlDocument, clinic: Clinic) -> list[Finding]:
     return found
 
 
+MAX_KEY_RISKS = 3  # icon arrays per leaflet: more and none of them stands out
+
+
 def risk_findings(document: YamlDocument) -> list[Finding]:
-    """A warning for each risk that says nothing of how often it happens."""
-    subject, found = str(document.data.get("id")), []
-    for index, risk in enumerate(document.data.get("risks") or []):
+    """A warning for each risk that says nothing of how often it happens, and for too many key risks."""
+    subject, found, risks = str(document.data.get("id")), [], document.data.get("risks") or []
+    if sum(1 for risk in risks if isinstance(risk, dict) and risk.get("key") is True) > MAX_KEY_RISKS:
+        found.append(Finding(subject, f"risks: more than {MAX_KEY_RISKS} key risks; keep the pictures for the few that "
+                                      "matter most", Severity.WARNING, document.path, document.line_of(("risks",))))
+    for index, risk in enumerate(risks):
         if isinstance(risk, dict) and "about" not in risk:
             found.append(Finding(subject, f"risks[{index + 1}]: no frequency (about); the leaflet will say there is no "
                                           "reliable number for it", Severity.WARNING, document.path, document.line_of(("risks", index))))

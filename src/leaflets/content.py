@@ -223,12 +223,13 @@ class Procedure(Strict):
     review: Review
     sources: list[Source] = []
 
-    @model_validator(mode="after")
-    def _one_denominator(self) -> Procedure:
-        if self.risks and leaflet_denominator(self.risks) is None:
-            raise ValueError("risks: these numbers cannot all be said as whole numbers in 100, 1,000 or 10,000; "
+    @field_validator("risks")
+    @classmethod
+    def _one_denominator(cls, risks: list[Risk]) -> list[Risk]:
+        if leaflet_denominator(risks) is None:
+            raise ValueError("these numbers cannot all be said as whole numbers in 100, 1,000 or 10,000; "
                              "round them as the source allows")
-        return self
+        return risks
 
     @field_validator("id")
     @classmethod
