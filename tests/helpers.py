@@ -64,3 +64,24 @@ def wait_until_up(url: str, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"the server at {url} did not start")
+
+
+I16 = Path(__file__).resolve().parent / "data" / "i16"
+
+
+def replace_section(project: Path, procedure_id: str, key: str, yaml_text: str) -> Path:
+    """Replace a record's top-level ``key:`` (and everything indented under it) with ``yaml_text``."""
+    path = project / "content" / "procedures" / f"{procedure_id}.yaml"
+    text = path.read_text(encoding="utf-8")
+    section = re.compile(rf"^{key}:.*\n(?:[ #].*\n|\n)*", re.MULTILINE)
+    assert section.search(text), f"{key} is not in {path.name}"
+    path.write_text(section.sub(lambda _: yaml_text.rstrip("\n") + "\n", text, count=1), encoding="utf-8")
+    return path
+
+
+def with_numbered_risks(project: Path, fixture: str = "fistula-numbered-risks.yaml") -> Path:
+    """The fistula record of ``project`` with the risks and sources of tests/data/i16/``fixture``."""
+    parts = re.split(r"^(?=sources:)", (I16 / fixture).read_text(encoding="utf-8"), flags=re.MULTILINE)
+    risks = re.sub(r"^#.*\n", "", parts[0], flags=re.MULTILINE)
+    replace_section(project, "dialysis-fistula-creation", "risks", risks)
+    return replace_section(project, "dialysis-fistula-creation", "sources", parts[1])

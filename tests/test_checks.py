@@ -155,7 +155,7 @@ def test_hard_words_and_long_sentences_are_found(project):
         "management, fluoroscopic localization and subsequent dilatation of the established tract, which "
         "interventional radiologists and urologists undertake collaboratively. ", 1))
     found = findings_for(project)
-    assert any("kidney-tube-tract-widening [en]: section 'summary' reads at grade" in f for f in found)
+    assert any("kidney-tube-tract-widening [en]: section 'summary' reads at Flesch-Kincaid grade" in f for f in found)
     assert any("'percutaneous' (summary) is not explained in the glossary; plainer: 'through the skin'" in f for f in found)
 
 

@@ -23,7 +23,7 @@ from helpers import REPO, pdf_text
 PROCEDURES = sorted(p.stem for p in (REPO / "content" / "procedures").glob("*.yaml"))
 HEADINGS = [
     "The main message", "For you", "What it is and why it is done", "How to get ready", "What happens",
-    "How it feels", "Afterwards: your recovery", "Benefits", "Risks", "Common risks", "Rare risks",
+    "How it feels", "Afterwards: your recovery", "Benefits", "Risks", "Risks without a number",
     "Other options", "When to get help", "Call us if you have:", "Questions to ask", "Words to know",
 ]
 
@@ -46,7 +46,7 @@ def record_texts(procedure) -> list[str]:
     texts = [r.title, r.summary, r.purpose, *r.also_called, *r.indications]
     texts += [i.text for i in r.preparation] + [i.text for i in r.recovery]
     texts += r.what_to_expect.steps + r.what_to_expect.team + r.what_to_expect.sensations + [r.what_to_expect.setting]
-    texts += r.risks.common + r.risks.rare + r.benefits + r.questions_to_ask
+    texts += [risk.text for risk in r.risks] + r.benefits + r.questions_to_ask
     texts += [a.name for a in r.alternatives] + [a.description for a in r.alternatives]
     texts += [i.text for i in r.when_to_get_help.urgent] + [i.text for i in r.when_to_get_help.call_us]
     texts += [g.term for g in r.glossary] + [g.meaning for g in r.glossary]

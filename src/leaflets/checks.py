@@ -13,13 +13,13 @@ from typing import Any
 
 from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages, catalog_path
-from .content import Clinic, Procedure, Project, build_day
+from .content import Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
 from .errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
 from .characters import undrawable
 from .paths import display_path
 from .i18n import prose_strings, translate_record
 from .termbase import TERMBASE, catalog_problems, read_termbase
-from .yamlfile import dotted, read_yaml
+from .yamlfile import Location, YamlDocument, dotted, read_yaml
 
 
 def check_project(project: Project) -> tuple[str, list[LeafletError]]:
@@ -137,10 +137,29 @@ def _section_texts(record: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
     return [text for key in keys for _, text in prose_strings(record.get(key), (key,))]
 
 
+def whole_sentences(texts: list[str]) -> list[str]:
+    """The sentences of the texts that are written as sentences: a capital first and a full stop,
+    question or exclamation mark last. Fragments ("Bruising at the needle spot") are left out."""
+    return [sentence for text in texts for sentence in _SENTENCE_END.split(text.strip())
+            if sentence[:1].isupper() and sentence.rstrip()[-1:] in ".!?" and len(sentence.split()) >= 3]
+
+
+def smog_grade(texts: list[str]) -> float | None:
+    """SMOG grade (McLaughlin 1969) of the whole sentences only; None with fewer than 10 of them
+    (SMOG is meant for 30; textstat scales the count of long words to 30 sentences)."""
+    sentences = whole_sentences(texts)
+    if len(sentences) < 10:
+        return None
+    textstat = _textstat()
+    textstat.set_lang("en")
+    return float(textstat.smog_index(" ".join(sentences)))
+
+
 def readability(record: dict[str, Any], lang: str) -> Readability:
     """Reading level of a (translated) record's prose, with textstat's formulas for the language."""
     textstat = _textstat()
-    everything = _as_sentences([text for _, text in prose_strings(record)])
+    texts = [text for _, text in prose_strings(record)]
+    everything = _as_sentences(texts)
     if lang == "en":
         textstat.set_lang("en")
         sections = {
@@ -148,7 +167,7 @@ def readability(record: dict[str, Any], lang: str) -> Readability:
             for name, keys in SECTIONS.items()
             if _section_texts(record, keys)
         }
-        return Readability(textstat.flesch_kincaid_grade(everything), textstat.smog_index(everything), None, sections)
+        return Readability(textstat.flesch_kincaid_grade(everything), smog_grade(texts), None, sections)
     if lang == "es":
         textstat.set_lang("es")
         return Readability(None, None, textstat.fernandez_huerta(everything), {})
@@ -224,7 +243,7 @@ def load_plain_words(project: Project) -> dict[str, str]:
 
 
 def structure_findings(procedure: Procedure, clinic: Clinic) -> list[Finding]:
-    """PEMAT-style checks: the main message first, help with a phone number, a checklist, risks split."""
+    """PEMAT-style checks: the main message first, help with a phone number, a checklist, urgent signs."""
     subject, found = procedure.id, []
     if len(procedure.summary.split()) < 5:
         found.append(Finding(subject, "the main message (summary) is too short to stand on its own"))
@@ -232,8 +251,6 @@ def structure_findings(procedure: Procedure, clinic: Clinic) -> list[Finding]:
         found.append(Finding(subject, "'when to get help' needs the clinic's phone number and the emergency number"))
     if len(procedure.preparation) < 2:
         found.append(Finding(subject, "preparation should be a checklist of at least two steps"))
-    if not procedure.risks.common or not procedure.risks.rare:
-        found.append(Finding(subject, "risks must be split into common and rare"))
     if not procedure.when_to_get_help.urgent or not procedure.when_to_get_help.call_us:
         found.append(Finding(subject, "'when to get help' needs both urgent signs and reasons to call"))
     return found + conditional_prohibitions(procedure)
@@ -265,6 +282,120 @@ def governance_findings(procedure: Procedure, today: date, soon_days: int = 60) 
     return found
 
 
+# -- numbers, sources and risks ------------------------------------------------------------------
+
+NUMBER_WORDS = (
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million half halves quarter quarters third thirds dozen dozens twice double triple percent"
+).split()  # "one" is left out: "no one", "the right one", "one small hole" are rarely a claim to source
+_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+UNSOURCED_KEYS = frozenset({"id", "codes", "review", "sources", "source", "pictogram", "sign", "about"})
+
+
+def holds_number(text: str, clinic: Clinic) -> bool:
+    """Digits or an English number word, once the clinic's own numbers (phones, 911) are taken out."""
+    for number in (clinic.emergency, clinic.phones.daytime, clinic.phones.out_of_hours or ""):
+        if number.strip():
+            text = text.replace(number.strip(), "")
+    return bool(_NUMBER.search(text))
+
+
+def number_findings(document: YamlDocument, clinic: Clinic) -> list[Finding]:
+    """An error for each string holding a number with no source, and for a duration without one."""
+    subject, found = str(document.data.get("id")), []
+    for location, text, source in sourced_strings(document.data):
+        if source is None and not set(map(str, location)) & UNSOURCED_KEYS and holds_number(text, clinic):
+            found.append(Finding(subject, f"{dotted(location)}: \"{text[:50]}\" holds a number but names no source "
+                                          "(write it as {text, source})", Severity.ERROR, document.path, document.line_of(location)))
+    duration = (document.data.get("what_to_expect") or {}).get("duration")
+    if isinstance(duration, dict) and not duration.get("source"):
+        location: Location = ("what_to_expect", "duration")
+        found.append(Finding(subject, "what_to_expect.duration: a duration is a number the patient reads; give its source",
+                             Severity.ERROR, document.path, document.line_of(location)))
+    return found
+
+
+MAX_KEY_RISKS = 3  # icon arrays per leaflet: more and none of them stands out
+
+
+def risk_findings(document: YamlDocument) -> list[Finding]:
+    """A warning for each risk that says nothing of how often it happens, and for too many key risks."""
+    subject, found, risks = str(document.data.get("id")), [], document.data.get("risks") or []
+    if sum(1 for risk in risks if isinstance(risk, dict) and risk.get("key") is True) > MAX_KEY_RISKS:
+        found.append(Finding(subject, f"risks: more than {MAX_KEY_RISKS} key risks; keep the pictures for the few that "
+                                      "matter most", Severity.WARNING, document.path, document.line_of(("risks",))))
+    for index, risk in enumerate(risks):
+        if isinstance(risk, dict) and "about" not in risk:
+            found.append(Finding(subject, f"risks[{index + 1}]: no frequency (about); the leaflet will say there is no "
+                                          "reliable number for it", Severity.WARNING, document.path, document.line_of(("risks", index))))
+    return found
+
+
+# -- triage: one sign, one place -----------------------------------------------------------------
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word.rstrip("e") or word
+
+
+def _words(text: str) -> set[str]:
+    return {_stem(word) for word in re.findall(r"[a-z]+", text.lower())}
+
+
+def phrase_matches(phrase: str, text: str) -> bool:
+    """Whether every word of ``phrase`` (``a|b`` for either) is in ``text``: in any order, any case,
+    singular or plural."""
+    words = _words(text)
+    return all(any(_stem(choice) in words for choice in part.lower().split("|")) for part in phrase.split())
+
+
+def signs_of(item: dict[str, Any], red_flags: RedFlags | None) -> set[str]:
+    """The red-flag signs a "when to get help" item speaks of: the one its ``sign:`` names, or those its words match."""
+    if item.get("sign"):
+        return {item["sign"]}
+    text = item.get("text", "")
+    return {flag.id for flag in (red_flags.signs if red_flags else []) if any(phrase_matches(p, text) for p in flag.words)}
+
+
+def triage_findings(procedures: list[Procedure], documents: dict[str, YamlDocument], red_flags: RedFlags | None) -> list[Finding]:
+    """An error when a leaflet puts one sign both under "call 911" and "call us"; a warning when a sign
+    the red-flag list or another leaflet treats as urgent is only "call us"."""
+    urgent_elsewhere: dict[str, str] = {flag.id: "content/red_flags.yaml" for flag in (red_flags.signs if red_flags else []) if flag.urgent}
+    known = {flag.id for flag in (red_flags.signs if red_flags else [])}
+    placed = {}
+    for procedure in procedures:
+        help_ = procedure.when_to_get_help.model_dump(mode="json")
+        placed[procedure.id] = {group: [signs_of(item, red_flags) for item in help_[group]] for group in ("urgent", "call_us")}
+        for signs in placed[procedure.id]["urgent"]:
+            for sign in signs:
+                urgent_elsewhere.setdefault(sign, procedure.id)
+    found = []
+    for procedure in procedures:
+        document, groups = documents[procedure.id], placed[procedure.id]
+        urgent = set().union(*groups["urgent"])
+        for group in ("urgent", "call_us"):
+            for index, item in enumerate(getattr(procedure.when_to_get_help, group)):
+                if item.sign and item.sign not in known:
+                    found.append(Finding(procedure.id, f"when_to_get_help.{group}[{index + 1}].sign: '{item.sign}' is not in "
+                                         f"content/red_flags.yaml", Severity.ERROR, document.path,
+                                         document.line_of(("when_to_get_help", group, index, "sign"))))
+        for index, signs in enumerate(groups["call_us"]):
+            line = document.line_of(("when_to_get_help", "call_us", index))
+            for sign in sorted(signs & urgent):
+                found.append(Finding(procedure.id, f"when_to_get_help.call_us[{index + 1}]: the sign '{sign}' is also under "
+                                     "urgent in this leaflet; a patient cannot do both", Severity.ERROR, document.path, line))
+            for sign in sorted(signs - urgent):
+                if sign in urgent_elsewhere:
+                    found.append(Finding(procedure.id, f"when_to_get_help.call_us[{index + 1}]: the sign '{sign}' is urgent in "
+                                         f"{urgent_elsewhere[sign]}; here it is only 'call us'", Severity.WARNING, document.path, line))
+    return found
+
+
 # -- the whole check ---------------------------------------------------------------------------
 
 
@@ -283,10 +414,14 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     clinic = project.load_clinic(clinic_id)
     plain_words = load_plain_words(project)
     builder, reports, findings = Builder(project, today), [], []
-    for procedure in project.load_each_procedure()[0]:  # the others are reported by check_project
+    procedures = project.load_each_procedure()[0]  # the others are reported by check_project
+    documents = {procedure.id: read_yaml(project.record_path(procedure.id)) for procedure in procedures}
+    findings += triage_findings(procedures, documents, project.load_red_flags())
+    for procedure in procedures:
         english = procedure.model_dump(mode="json")
         record_path = project.record_path(procedure.id)
         findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)
+        findings += number_findings(documents[procedure.id], clinic) + risk_findings(documents[procedure.id])
         for word, plain, where in unexplained_words(english, plain_words):
             findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
                                     Severity.WARNING, record_path))
@@ -373,11 +508,12 @@ def _check_language(
     record = translate_record(english, language)
     score = readability(record, lang)
     limit = clinic.reading_grade_max
-    if score.grade is not None and score.grade > limit:
-        findings.append(Finding(subject, f"reading grade {score.grade:.1f} is above {limit:g}", Severity.WARNING))
+    if score.smog is not None and score.smog > limit:
+        findings.append(Finding(subject, f"SMOG grade {score.smog:.1f} (on whole sentences; Flesch-Kincaid "
+                                         f"{score.grade:.1f}) is above the clinic's reading_grade_max {limit:g}", Severity.WARNING))
     for name, grade in score.sections.items():
         if grade > limit:
-            findings.append(Finding(subject, f"section '{name}' reads at grade {grade:.1f}, above {limit:g}", Severity.WARNING))
+            findings.append(Finding(subject, f"section '{name}' reads at Flesch-Kincaid grade {grade:.1f}, above {limit:g}", Severity.WARNING))
     if score.reading_ease is not None and score.reading_ease < 60:
         findings.append(Finding(subject, f"Fernández-Huerta reading ease {score.reading_ease:.0f} is below 60", Severity.WARNING))
     pairs = [(text, language.gettext(text)) for _, text in prose_strings(english)]

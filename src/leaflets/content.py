@@ -12,7 +12,7 @@ import os
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -45,6 +45,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _sourced_to_text(value: Any) -> Any:
+    """``{text, source}`` is prose with its source: the leaflet prints the text; ``check`` reads the source
+    from the file itself (see ``sourced_strings``), so the model keeps only what is printed."""
+    if not isinstance(value, dict):
+        return value
+    unknown = sorted(set(value) - {"text", "source"})
+    if unknown or "text" not in value:
+        raise ValueError(f"expected text, or keys text and source (found {', '.join(map(str, unknown)) or 'no text'})")
+    return value["text"]
+
+
+Prose = Annotated[Text, BeforeValidator(_sourced_to_text)]
+
+
 class PluralText(Strict):
     """Block text whose words follow a clinic-policy number: ``{one: ..., other: ...}``.
 
@@ -70,18 +84,27 @@ class Item(Strict):
     source: Identifier | None = None
 
 
+class HelpItem(Item):
+    """A sign in "when to get help"; ``sign`` names it in content/red_flags.yaml when words cannot."""
+
+    sign: Identifier | None = None
+
+
 def _text_to_item(value: Any) -> Any:
     return {"text": value} if isinstance(value, str) else value
 
 
 PictogramItem = Annotated[Item, BeforeValidator(_text_to_item)]
-TextList = Annotated[list[Text], Field(min_length=1)]
+TextList = Annotated[list[Prose], Field(min_length=1)]
 ItemList = Annotated[list[PictogramItem], Field(min_length=1)]
+HelpEntry = Annotated[HelpItem, BeforeValidator(_text_to_item)]
+HelpList = Annotated[list[HelpEntry], Field(min_length=1)]
 
 
 class Duration(Strict):
     min_minutes: Annotated[int, Field(gt=0, le=24 * 60 * 14)]
     max_minutes: Annotated[int, Field(gt=0, le=24 * 60 * 14)]
+    source: Identifier | None = None  # a duration is a number a patient reads: `check` wants its source
 
     @model_validator(mode="after")
     def _ordered(self) -> Duration:
@@ -93,29 +116,91 @@ class Duration(Strict):
 class WhatToExpect(Strict):
     steps: TextList
     duration: Duration
-    setting: Text
+    setting: Prose
     team: TextList
     sensations: TextList
 
 
-class Risks(Strict):
-    common: TextList
-    rare: TextList
+DENOMINATORS = (100, 1000, 10000)  # the leaflet says every number "in" one of these (see risks.py)
+Amount = Annotated[float, Field(ge=0, le=10000)]
+
+
+class Frequency(Strict):
+    """How often a risk happens: ``{count, per}``, ``{low, high, per}`` or ``{less_than, per}``."""
+
+    count: Amount | None = None
+    low: Amount | None = None
+    high: Amount | None = None
+    less_than: Annotated[float, Field(gt=0, le=10000)] | None = None
+    per: Literal[10, 100, 1000, 10000]
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Frequency:
+        forms = [self.count is not None, self.low is not None or self.high is not None, self.less_than is not None]
+        if sum(forms) != 1:
+            raise ValueError("give one of: count; low and high; less_than (each with per)")
+        if forms[1] and (self.low is None or self.high is None or self.high <= self.low):
+            raise ValueError("a range needs low and high, with high above low")
+        if max(v for v in (self.count, self.high, self.less_than) if v is not None) > self.per:
+            raise ValueError(f"cannot be more than {self.per} in {self.per}")
+        return self
+
+    @property
+    def upper(self) -> float:
+        """The highest rate it may mean, as a fraction (for the band word and the order of risks)."""
+        return (self.high if self.high is not None else self.count if self.count is not None else self.less_than) / self.per
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return tuple(v for v in (self.count, self.low, self.high, self.less_than) if v is not None)
+
+
+class Risk(Strict):
+    text: Text
+    about: Frequency | None = None
+    source: Identifier | None = None
+    key: bool = False  # drawn as an icon array
+    serious: bool = False  # a serious outcome, said plainly
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Risk:
+        if self.about is not None and self.source is None:
+            raise ValueError("a risk with a number (about) needs its source")
+        if self.key and (self.about is None or self.about.less_than is not None):
+            raise ValueError("a key risk is drawn as a picture, so it needs about: {count, per} or {low, high, per}")
+        return self
+
+
+class Source(Strict):
+    """Where a number or fact comes from, cited as published (never translated)."""
+
+    id: Identifier
+    title: Text
+    publisher: Text
+    year: Annotated[int, Field(ge=1900, le=2100)] | None = None  # left out when the page shows no date
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = None
+    doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$", max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _traceable(self) -> Source:
+        if self.url is None and self.doi is None:
+            raise ValueError("a source needs its address: url, doi, or both")
+        return self
 
 
 class Alternative(Strict):
-    name: Text
-    description: Text
+    name: Prose
+    description: Prose
 
 
 class WhenToGetHelp(Strict):
-    urgent: ItemList
-    call_us: ItemList
+    urgent: HelpList
+    call_us: HelpList
 
 
 class GlossaryEntry(Strict):
-    term: Text
-    meaning: Text
+    term: Prose
+    meaning: Prose
 
 
 class HowTo(Strict):
@@ -138,26 +223,9 @@ class Diagram(Strict):
     labels: list[Text] = []
 
 
-class Source(Strict):
-    """Where a fact comes from: a page or paper someone can find again."""
-
-    id: Identifier
-    title: Text
-    publisher: Text
-    year: Annotated[int, Field(ge=1900, le=2100)] | None = None  # left out when the page shows no date
-    url: Text | None = None
-    doi: Text | None = None
-
-    @model_validator(mode="after")
-    def _findable(self) -> Source:
-        if self.url is None and self.doi is None:
-            raise ValueError("a source needs a url or a doi")
-        return self
-
-
 class BlockHelp(Strict):
-    urgent: list[PictogramItem] = []
-    call_us: list[PictogramItem] = []
+    urgent: list[HelpEntry] = []
+    call_us: list[HelpEntry] = []
 
 
 class Block(Strict):
@@ -192,23 +260,24 @@ class Procedure(Strict):
     """One procedure record: everything a leaflet says about it."""
 
     id: Identifier
-    title: Text
-    also_called: list[Text] = []
+    title: Prose
+    also_called: list[Prose] = []
     codes: dict[Literal["cpt", "hcpcs", "icd10pcs", "snomed"], Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,12}$")]] = {}
-    summary: Text
-    purpose: Text | None = None
-    indications: list[Text] = []
+    summary: Prose
+    purpose: Prose | None = None
+    indications: list[Prose] = []
     preparation: ItemList
     what_to_expect: WhatToExpect
     recovery: ItemList
-    risks: Risks
-    benefits: list[Text] = []
+    risks: Annotated[list[Annotated[Risk, BeforeValidator(_text_to_item)]], Field(min_length=1)]  # text, or {text, about, ...}
+    benefits: list[Prose] = []
     alternatives: Annotated[list[Alternative], Field(min_length=1)]
     when_to_get_help: WhenToGetHelp
-    questions_to_ask: list[Text] = []
+    questions_to_ask: list[Prose] = []
     glossary: list[GlossaryEntry] = []
     review: Review
-    sources: list[Text] = []
+    sources: list[Source] = []
+    search_terms: list[Text] = []  # the words people search for, besides the title and other names
     blocks: list[Identifier] = []
     how_to: list[HowTo] = []
     diagrams: list[Diagram] = []
@@ -220,6 +289,14 @@ class Procedure(Strict):
         if isinstance(data, dict) and "block_sources" in data:
             raise ValueError("block_sources is filled in from the blocks; list a record's own sources under sources")
         return data
+
+    @field_validator("risks")
+    @classmethod
+    def _one_denominator(cls, risks: list[Risk]) -> list[Risk]:
+        if leaflet_denominator(risks) is None:
+            raise ValueError("these numbers cannot all be said as whole numbers in 100, 1,000 or 10,000; "
+                             "round them as the source allows")
+        return risks
 
     @field_validator("id")
     @classmethod
@@ -241,6 +318,36 @@ class Procedure(Strict):
     def is_out_of_date(self, today: date | None = None) -> bool:
         """Past its review date on ``today`` (by default the build day, see ``build_day``)."""
         return self.review.review_due < (today or build_day())
+
+
+def leaflet_denominator(risks: list[Risk]) -> int | None:
+    """The one "in N" a leaflet uses for every risk: the smallest of 100, 1,000, 10,000 in which each
+    number is a whole number (so a risk below 1 in 100 moves the whole leaflet to "in 1,000")."""
+    values = [(value, risk.about.per) for risk in risks if risk.about for value in risk.about.values]
+    for denominator in DENOMINATORS:
+        if all(abs(v * denominator / per - round(v * denominator / per)) < 1e-9 for v, per in values):
+            return denominator
+    return None
+
+
+class RedFlag(Strict):
+    """A sign of content/red_flags.yaml: the words that identify it in any leaflet's "when to get help"."""
+
+    id: Identifier
+    description: Text
+    words: Annotated[list[Text], Field(min_length=1)]  # each: words all present, "a|b" for either
+    urgent: bool = True  # False: a sign to call the clinic about (the same day), not 911
+
+
+class RedFlags(Strict):
+    signs: Annotated[list[RedFlag], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> RedFlags:
+        ids = [sign.id for sign in self.signs]
+        if duplicate := next((i for i in ids if ids.count(i) > 1), None):
+            raise ValueError(f"the sign id '{duplicate}' is used twice")
+        return self
 
 
 class Phones(Strict):
@@ -334,7 +441,7 @@ def load_procedure(path: Path, root: Path | None = None) -> Procedure:
     root = root or path.resolve().parent.parent.parent
     errors = _record_placeholders(document) + _diagram_errors(procedure, document, root / "templates" / "diagrams")
     blocks, block_errors = _included_blocks(procedure, document, root / "content" / "blocks")
-    errors += block_errors
+    errors += block_errors + source_errors(document, [source.id for block in blocks for source in block.sources])
     if errors:
         raise LeafletErrors(errors)
     merged = _with_blocks(procedure, blocks)
@@ -498,6 +605,57 @@ def _close_hint(name: str, known: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else (f" (known: {', '.join(known)})" if known else "")
 
 
+def load_red_flags(path: Path) -> RedFlags:
+    return _validate(RedFlags, read_yaml(path), named_by_file=False)
+
+
+def sourced_strings(data: Any, location: Location = (), source: str | None = None) -> Iterator[tuple[Location, str, str | None]]:
+    """Every string of a record, where it is, and the source that covers it: its own ``{text, source}``,
+    or the ``source`` of the entry (a risk, an item, a duration) it belongs to."""
+    if isinstance(data, dict):
+        own = data.get("source") if isinstance(data.get("source"), str) else source
+        for key, value in data.items():
+            if key != "source":
+                yield from sourced_strings(value, location + (key,), own)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from sourced_strings(item, location + (index,), source)
+    elif isinstance(data, str):
+        yield location, data, source
+
+
+def source_ids(data: Any) -> list[tuple[Location, str]]:
+    """Each ``source:`` of a record, with where it is."""
+    found: list[tuple[Location, str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "source" and isinstance(value, str):
+                found.append(((), value))
+            elif key != "sources":
+                found += [((key,) + where, name) for where, name in source_ids(value)]
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found += [((index,) + where, name) for where, name in source_ids(item)]
+    return found
+
+
+def source_errors(document: YamlDocument, block_ids: list[str] = []) -> list[LeafletError]:
+    """A source id used twice, and a ``source:`` that names no source of the record or of a block it includes."""
+    sources = document.data.get("sources") or []
+    ids = [s.get("id") for s in sources if isinstance(s, dict)]
+    errors: list[LeafletError] = [
+        ContentError(f"sources[{i + 1}].id: '{name}' is used by an earlier source", document.path,
+                     document.line_of(("sources", i, "id")))
+        for i, name in enumerate(ids) if name in ids[:i]
+    ]
+    for where, name in source_ids({k: v for k, v in document.data.items() if k != "sources"}):
+        if name not in ids and name not in block_ids:
+            hint = f"; known: {', '.join(map(str, ids))}" if ids else "; this record lists no sources"
+            errors.append(ContentError(f"{dotted(where + ('source',))}: '{name}' names no source{hint}",
+                                       document.path, document.line_of(where + ("source",))))
+    return errors
+
+
 def load_clinic(path: Path) -> Clinic:
     """Read and validate one clinic file; its logo must exist beside it."""
     document = read_yaml(path)
@@ -518,12 +676,12 @@ def _raise_at(document: YamlDocument, location: Location, message: str) -> None:
     raise LeafletErrors([ContentError(message, document.path, document.line_of(location))])
 
 
-def _validate(model: type[ModelT], document: YamlDocument) -> ModelT:
+def _validate(model: type[ModelT], document: YamlDocument, named_by_file: bool = True) -> ModelT:
     if not isinstance(document.data, dict):
         raise LeafletErrors(
             [ContentError("expected keys and values (such as 'id: ...') at the top level", document.path, 1)]
         )
-    errors = _id_mismatch(document)
+    errors = _id_mismatch(document) if named_by_file else []
     try:
         validated = model.model_validate(document.data)
     except ValidationError as exc:
@@ -560,7 +718,7 @@ def _data_location(loc: tuple[Any, ...]) -> Location:
 
 
 def _is_branch_tag(part: str) -> bool:
-    return part.startswith("function-") or part in {"Item", "str", "constrained-str", "date", "int", "PluralText"}
+    return part.startswith("function-") or part in {"Item", "HelpItem", "str", "constrained-str", "date", "int", "float", "PluralText"}
 
 
 def _plain_message(error: Any, model: type[BaseModel], location: Location) -> str:
@@ -672,6 +830,11 @@ class Project:
     def record_path(self, procedure_id: str) -> Path:
         """Where the record of ``procedure_id`` is, or would be: ``content/procedures/<id>.yaml``."""
         return self.content / "procedures" / f"{procedure_id}.yaml"
+
+    def load_red_flags(self) -> RedFlags | None:
+        """The shared list of red-flag signs, ``content/red_flags.yaml``, if the project has one."""
+        path = self.content / "red_flags.yaml"
+        return load_red_flags(self._inside(path)) if path.is_file() else None
 
     def dist_for(self, clinic_id: str) -> Path:
         """Where a clinic's leaflets are built: ``dist/<clinic>/``."""

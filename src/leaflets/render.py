@@ -33,6 +33,7 @@ from .errors import TemplateProblem
 from .characters import isolated, scripts_of, undrawable, unprintable
 from .paths import is_inside
 from .i18n import SOURCE_LANGUAGE, Language, isolate_record, translate_record
+from .risks import risk_section
 
 TEMPLATE = "leaflet.html"
 STYLESHEET = "leaflet.css"
@@ -310,10 +311,12 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment) -> str:
     """The leaflet as HTML, in an environment made for its clinic and language (``make_environment``)."""
     language = leaflet.language
     record = translate_record(leaflet.procedure.model_dump(mode="json"), language, policies=leaflet.clinic.policies.model_dump())
+    printed = isolate_record(record)
     return render_template(
         environment,
         TEMPLATE,
-        record=isolate_record(record),
+        record=printed,
+        risks=risk_section(leaflet.procedure.risks, [risk["text"] for risk in printed["risks"]], language.direction == "rtl"),
         plain=record,  # for what is not laid out as text: the document's title and description
         procedure=leaflet.procedure,
         clinic=leaflet.clinic,

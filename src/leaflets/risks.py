@@ -1,0 +1,120 @@
+"""How a leaflet says its risks: natural frequencies in one denominator, a band word derived from
+each number, the most frequent first, and an icon array for each key risk.
+
+The band words are the frequency convention of EU/UK medicine information (the SmPC guideline,
+section 4.8, and the package leaflets written from it): very common (1 in 10 or more), common
+(1 in 100 to 1 in 10), uncommon (1 in 1,000 to 1 in 100), rare (1 in 10,000 to 1 in 1,000),
+very rare (below 1 in 10,000). A range takes the band of its upper end, so a risk is never made to
+sound rarer than its source says; "fewer than N" takes the band just below N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from .content import Risk, leaflet_denominator
+
+BANDS = ((1 / 10, "very-common"), (1 / 100, "common"), (1 / 1000, "uncommon"), (1 / 10000, "rare"), (0.0, "very-rare"))
+ICON_ARRAY_SIZES = {100: 10, 1000: 40}  # people in the picture: how many a row
+
+
+@dataclass(frozen=True)
+class RiskLine:
+    """One risk as the template words it; numbers are already in the leaflet's denominator."""
+
+    text: str
+    serious: bool
+    key: bool
+    band: str | None = None  # very-common ... very-rare; None: no reliable number
+    count: int | None = None
+    low: int | None = None
+    high: int | None = None
+    less_than: int | None = None
+    icons: IconArray | None = None
+
+
+@dataclass(frozen=True)
+class IconArray:
+    """An icon array's drawing; the template makes it an <svg> with its (translated) title as alt text."""
+
+    view_box: str
+    shapes: Markup
+
+
+@dataclass(frozen=True)
+class RiskSection:
+    denominator: int
+    numbered: list[RiskLine]
+    unnumbered: list[RiskLine]
+
+
+def band_of(risk: Risk) -> str:
+    """The band word's key for a risk's number (see the module's docstring)."""
+    about = risk.about
+    assert about is not None
+    rate = about.upper
+    for threshold, band in BANDS:
+        if rate > threshold or (rate >= threshold and about.less_than is None):
+            return band
+    return "very-rare"
+
+
+def risk_section(risks: list[Risk], printed: list[str], rtl: bool = False) -> RiskSection:
+    """The Risks section of a leaflet; ``printed`` are the risks' texts as the leaflet prints them."""
+    denominator = leaflet_denominator(risks) or 100
+    lines = [_line(risk, text, denominator, rtl) for risk, text in zip(risks, printed)]
+    numbered = sorted((line for line, risk in zip(lines, risks) if risk.about),
+                      key=lambda line: -max(v for v in (line.count, line.high, line.less_than) if v is not None))
+    return RiskSection(denominator, numbered, [line for line, risk in zip(lines, risks) if not risk.about])
+
+
+def _line(risk: Risk, text: str, denominator: int, rtl: bool) -> RiskLine:
+    about = risk.about
+    if about is None:
+        return RiskLine(text, risk.serious, risk.key)
+
+    def scaled(value: float | None) -> int | None:
+        return None if value is None else round(value * denominator / about.per)
+
+    count, low, high = scaled(about.count), scaled(about.low), scaled(about.high)
+    icons = None
+    if risk.key and denominator in ICON_ARRAY_SIZES:
+        icons = icon_array(denominator, count if count is not None else low or 0, 0 if count is not None else (high or 0) - (low or 0), rtl)
+    return RiskLine(text, risk.serious, risk.key, band_of(risk), count, low, high, scaled(about.less_than), icons)
+
+
+SHADED, MAYBE, OUTLINED = "shaded", "maybe", "outlined"
+
+
+def icon_array(total: int, shaded: int, maybe: int, rtl: bool = False) -> IconArray:
+    """``total`` small people in rows, the first ``shaded`` filled in, the next ``maybe`` grey with an
+    outline, the rest outlined only (shape, not colour alone). Filling starts where a line of text
+    starts: top left, or top right in a right-to-left leaflet."""
+    per_row = ICON_ARRAY_SIZES[total]
+    rows = -(-total // per_row)
+    shapes = []
+    for index in range(total):
+        row, column = divmod(index, per_row)
+        if rtl:
+            column = per_row - 1 - column
+        kind = SHADED if index < shaded else MAYBE if index < shaded + maybe else OUTLINED
+        shapes.append(person(column * 10, row * 12, kind) if total <= 100 else dot(column * 10, row * 10, kind))
+    height = rows * (12 if total <= 100 else 10)
+    return IconArray(f"0 0 {per_row * 10} {height}", Markup("".join(shapes)))
+
+
+_FILL = {SHADED: "#1a1a1a", MAYBE: "#9a9a9a", OUTLINED: "#ffffff"}
+
+
+def person(x: float, y: float, kind: str) -> str:
+    """A small figure (head and body) with its top left corner at x, y, in a 10 x 12 cell."""
+    style = f'fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="0.8"'
+    return (f'<circle cx="{x + 5}" cy="{y + 2.6}" r="2" {style}/>'
+            f'<path d="M{x + 1.6} {y + 11} v-4 a3.4 3.4 0 0 1 6.8 0 v4 z" {style}/>')
+
+
+def dot(x: float, y: float, kind: str) -> str:
+    """A person in a picture of 1,000: a round mark in a 10 x 10 cell."""
+    return f'<circle cx="{x + 5}" cy="{y + 5}" r="3.6" fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="0.9"/>'

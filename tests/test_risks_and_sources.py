@@ -1,0 +1,266 @@
+"""Issue 16: risks with numbers and icon arrays, traceable sources, triage that cannot contradict
+itself, and a reading level on whole sentences."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pikepdf
+import pytest
+
+from leaflets.build import Builder
+from leaflets.checks import check_leaflets, phrase_matches, smog_grade, whole_sentences
+from leaflets.content import Project, load_procedure
+from leaflets.errors import LeafletErrors
+from leaflets.i18n import extract_records
+from leaflets.risks import icon_array
+
+from helpers import I16, REPO, edit_record, pdf_text, replace_section, set_languages, with_numbered_risks
+
+FISTULA = "dialysis-fistula-creation"
+
+
+def leaflet_pdf(project, lang="en", procedure_id=FISTULA, large_print=False) -> bytes:
+    built = Project(project)
+    builder = Builder(built, today=date(2027, 1, 1))
+    leaflet = builder.leaflet(built.load_procedure(procedure_id), built.load_clinic("example"), lang, large_print=large_print)
+    return builder.pdf(leaflet)
+
+
+def figure_alts(data: bytes) -> list[str]:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        found, todo = [], [pdf.Root.StructTreeRoot.K]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, pikepdf.Array):
+                todo.extend(item)
+            elif isinstance(item, pikepdf.Dictionary) and "/S" in item:
+                if str(item.S) == "/Figure":
+                    found.append(str(item.get("/Alt", "")))
+                todo.append(item.get("/K", pikepdf.Array()))
+        return found
+
+
+def problems(project) -> list[str]:
+    return [str(f) for f in check_leaflets(set_languages(project, "en"), "example", date(2027, 1, 1))[1]]
+
+
+# -- risks -----------------------------------------------------------------------------------------
+
+def test_risks_are_said_as_natural_frequencies_with_band_words_most_frequent_first(project):
+    with_numbered_risks(project)
+    text = pdf_text(leaflet_pdf(project))
+    assert "Each number tells how many people out of 100 who have this procedure have that problem." in text
+    assert "Very common · about 13 in 100 people" in text
+    assert "Common · between 1 and 5 in 100 people" in text
+    assert "Serious: Steal syndrome" in text and "Common · about 2 in 100 people" in text
+    assert "Uncommon · fewer than 1 in 100 people" in text
+    order = [text.index(s) for s in ("about 13 in 100", "between 1 and 5", "about 2 in 100", "fewer than 1 in 100")]
+    assert order == sorted(order)
+    assert "We do not have a reliable number for how often these happen." in text
+    assert "Serious: Harm to a blood vessel or nerve in your arm" in text
+    assert "usually mild" not in text and "Few people have these" not in text
+
+
+def test_one_risk_below_1_in_100_puts_every_risk_in_1000(project):
+    replace_section(project, FISTULA, "risks", (I16 / "one-in-a-thousand.yaml").read_text().split("sources:")[0])
+    replace_section(project, FISTULA, "sources", "sources:" + (I16 / "one-in-a-thousand.yaml").read_text().split("sources:")[1])
+    data = leaflet_pdf(project)
+    text = pdf_text(data)
+    assert "about 130 in 1,000 people" in text and "Uncommon · about 5 in 1,000 people" in text
+    assert [alt for alt in figure_alts(data) if alt.startswith("Picture of")] == [
+        "Picture of 1,000 people. 130 of them are shaded: the people who have this problem."]
+
+
+def test_each_key_risk_is_a_figure_with_its_alt_text_in_the_pdf(project):
+    with_numbered_risks(project)
+    alts = figure_alts(leaflet_pdf(project))
+    assert "Picture of 100 people. 13 of them are shaded: the people who have this problem." in alts
+    assert ("Picture of 100 people. 1 to 5 of them may have this problem: 1 are shaded and the rest up to 5 are grey."
+            in alts)
+
+
+@pytest.mark.parametrize("lang, alt", [
+    ("ar", "صورة لـ 100 شخص. عدد المظلَّلين منهم 13"),
+    ("zh_Hans", "100 个人的图。其中 13 个人是深色的"),
+])
+def test_the_alt_text_is_translated(project, lang, alt):
+    with_numbered_risks(project)
+    assert any(a.startswith(alt) for a in figure_alts(leaflet_pdf(project, lang)))
+
+
+def test_shading_starts_where_a_line_starts_left_or_right():
+    def first_shaded_x(rtl: bool) -> float:
+        shapes = str(icon_array(100, 1, 0, rtl).shapes)
+        return float(re.search(r'<circle cx="([\d.]+)"[^>]*fill="#1a1a1a"', shapes)[1])
+
+    assert first_shaded_x(rtl=False) == 5 and first_shaded_x(rtl=True) == 95
+
+
+def test_shaded_outlined_and_grey_people_differ_in_fill_not_only_colour():
+    shapes = str(icon_array(100, 3, 2).shapes)
+    assert shapes.count('fill="#1a1a1a"') == 2 * 3 and shapes.count('fill="#9a9a9a"') == 2 * 2
+    assert shapes.count('fill="#ffffff"') == 2 * 95 and shapes.count('stroke="#1a1a1a"') == 2 * 100
+
+
+def test_a_number_without_its_source_is_refused_with_its_line(project):
+    path = with_numbered_risks(project)
+    path.write_text(path.read_text().replace("    source: neat-2017\n    key: true\n", "    key: true\n", 1))
+    with pytest.raises(LeafletErrors) as caught:
+        load_procedure(path)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "about: {count: 13" in text) - 1
+    assert [str(e) for e in caught.value.errors] == [f"{path}:{line}: risks[4]: a risk with a number (about) needs its source"]
+
+
+def test_a_source_that_names_no_source_is_refused_with_its_line(project):
+    path = with_numbered_risks(project)
+    path.write_text(path.read_text().replace("source: neat-2017\n    serious", "source: neat-2071\n    serious", 1))
+    with pytest.raises(LeafletErrors) as caught:
+        load_procedure(path)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "neat-2071" in text)
+    assert [str(e) for e in caught.value.errors] == [f"{path}:{line}: risks[7].source: 'neat-2071' names no source; known: neat-2017"]
+
+
+def test_sources_need_unique_ids_and_an_address(project):
+    path = with_numbered_risks(project)
+    text = path.read_text()
+    source = text[text.index("sources:\n") + len("sources:\n"):]
+    path.write_text(text + source.replace("    url: https://www.ajkd.org/article/S0272-6386(17)30692-3/fulltext\n", "")
+                    .replace("    doi: 10.1053/j.ajkd.2017.05.017\n", ""))
+    with pytest.raises(LeafletErrors) as caught:
+        load_procedure(path)
+    messages = [str(e).split(": ", 1)[1] for e in caught.value.errors]
+    assert messages == ["sources[2]: a source needs its address: url, doi, or both"]
+    path.write_text(text + source)
+    with pytest.raises(LeafletErrors) as caught:
+        load_procedure(path)
+    assert [str(e).split(": ", 1)[1] for e in caught.value.errors] == ["sources[2].id: 'neat-2017' is used by an earlier source"]
+
+
+def test_the_leaflet_ends_with_where_its_information_comes_from(project):
+    with_numbered_risks(project)
+    text = pdf_text(leaflet_pdf(project))
+    section = text[text.index("Where this information comes from"):]
+    assert ("A multicenter study of the safety and effectiveness of a new endovascular system for arteriovenous fistula "
+            "creation. American Journal of Kidney Diseases, 2017.") in section
+    assert "doi:10.1053/j.ajkd.2017.05.017" in section.replace(" ", "")
+
+
+def test_prose_may_carry_its_source_and_only_its_text_is_extracted(project):
+    path = with_numbered_risks(project)
+    edit_record(project, FISTULA, "  - Avoid heavy lifting with that arm until your care team says it is okay.",
+                "  - text: Do not lift anything heavy with that arm for 2 weeks.\n    source: neat-2017")
+    load_procedure(path)
+    with path.open("rb") as file:
+        messages = [message for _, _, message, _ in extract_records(file, None, None, {})]
+    assert "Do not lift anything heavy with that arm for 2 weeks." in messages
+    assert not {"neat-2017", "American Journal of Kidney Diseases", "13", "100"} & set(messages)
+
+
+# -- check: numbers, frequencies ------------------------------------------------------------------
+
+def test_check_errs_on_a_number_without_a_source_and_spares_the_clinics_numbers(project):
+    path = with_numbered_risks(project)
+    edit_record(project, FISTULA, "  - Most people go home a few hours after the procedure.",
+                "  - Most people go home two hours after the procedure.\n  - If you cannot reach us, call (555) 010-2000.")
+    found = problems(project)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "two hours" in text)
+    assert (f"{path}:{line}: error: {FISTULA}: recovery[1]: \"Most people go home two hours "
+            "after the procedure.\" holds a number but names no source (write it as {text, source})") in found
+    assert not any("(555) 010-2000" in f for f in found)
+    assert any(f"{FISTULA}: what_to_expect.duration: a duration is a number the patient reads; give its source" in f for f in found)
+
+
+def test_check_warns_about_a_risk_without_a_frequency(project):
+    path = with_numbered_risks(project)
+    found = problems(project)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "Bruising at the needle spot" in text)
+    assert (f"{path}:{line}: warning: {FISTULA}: risks[1]: no frequency (about); the leaflet "
+            "will say there is no reliable number for it") in found
+    assert not any(f"{FISTULA}: risks[4]: no frequency" in f for f in found)
+
+
+# -- triage ---------------------------------------------------------------------------------------
+
+def test_a_sign_is_found_whatever_its_case_plural_or_word_order():
+    phrase = "cold|pale|blue|numb hand|arm|leg|foot|finger|toe|limb"
+    assert phrase_matches(phrase, "Your hand turns cold, pale or blue")
+    assert phrase_matches(phrase, "COLD FINGERS")
+    assert phrase_matches(phrase, "A cold, pale, numb, or painful leg, hand, or arm")
+    assert not phrase_matches(phrase, "Swelling in your arm or hand that gets worse")
+    assert phrase_matches("lump|swelling grows|growing|bigger", "A lump at the access site that keeps getting bigger")
+    assert phrase_matches("tube|drain falls|fell|comes out", "Your tubes fall out")
+
+
+def test_the_fistula_cold_hand_both_911_and_call_us_is_an_error(project):
+    path = replace_section(project, FISTULA, "when_to_get_help", (I16 / "fis-triage.yaml").read_text().split("\n", 2)[2])
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "Your hand feels numb, tingly or cold" in text)
+    assert (f"{path}:{line}: error: {FISTULA}: when_to_get_help.call_us[4]: the sign "
+            "'cold-limb' is also under urgent in this leaflet; a patient cannot do both") in problems(project)
+
+
+def test_a_sign_key_settles_what_the_item_means(project):
+    replace_section(project, FISTULA, "when_to_get_help", (I16 / "fis-triage.yaml").read_text().split("\n", 2)[2])
+    edit_record(project, FISTULA, "    - Your hand feels numb, tingly or cold",
+                "    - text: Your hand feels a bit cold or tingly, without pain\n      sign: hand-slightly-cold")
+    assert not any(f"{FISTULA}: when_to_get_help" in f and "the sign" in f for f in problems(project))
+
+
+def test_the_heart_cold_limb_and_growing_lump_as_call_us_are_warned(project):
+    path = replace_section(project, "coronary-blockage-opening", "when_to_get_help",
+                           (I16 / "cto-triage.yaml").read_text().split("\n", 2)[2])
+    found = [f for f in problems(project) if "coronary-blockage-opening: when_to_get_help" in f and "the sign" in f]
+    lines = path.read_text().splitlines()
+    lump = next(i for i, text in enumerate(lines, 1) if "keeps getting bigger" in text)
+    limb = next(i for i, text in enumerate(lines, 1) if "A cold, pale, numb" in text)
+    assert found == [
+        f"{path}:{lump}: warning: coronary-blockage-opening: "
+        "when_to_get_help.call_us[3]: the sign 'growing-lump' is urgent in content/red_flags.yaml; here it is only 'call us'",
+        f"{path}:{limb}: warning: coronary-blockage-opening: "
+        "when_to_get_help.call_us[4]: the sign 'cold-limb' is urgent in content/red_flags.yaml; here it is only 'call us'",
+    ]
+
+
+def test_a_sign_urgent_in_another_leaflet_is_warned_without_the_shared_list(project):
+    (project / "content" / "red_flags.yaml").write_text(
+        "signs:\n  - id: no-thrill\n    description: No buzz\n    urgent: false\n    words: [buzz|thrill not|cannot feel]\n")
+    edit_record(project, "dialysis-access-clot-removal", "  urgent:\n", "  urgent:\n    - You cannot feel the buzz in your access\n")
+    edit_record(project, FISTULA, "    - text: You cannot feel the buzz", "    - text: You cannot feel the buzz")
+    assert any(f"{FISTULA}: when_to_get_help.call_us[1]: the sign 'no-thrill' is urgent in dialysis-access-clot-removal" in f
+               for f in problems(project))
+
+
+# -- reading level --------------------------------------------------------------------------------
+
+def test_smog_reads_whole_sentences_and_leaves_fragments_out():
+    texts = ["Bruising at the needle spot", "You lie on your back. The team cleans your arm.", "Chest pain or trouble breathing"]
+    assert whole_sentences(texts) == ["You lie on your back.", "The team cleans your arm."]
+    assert smog_grade(texts) is None  # too few sentences to mean anything
+
+
+def test_smog_above_the_clinics_target_is_a_warning_and_fails_strict(cli, project):
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(clinic.read_text() + "reading_grade_max: 5\n")
+    set_languages(project, "en")
+    found = problems(project)
+    assert any(re.search(rf"warning: {FISTULA} \[en\]: SMOG grade [\d.]+ \(on whole sentences; Flesch-Kincaid [\d.]+\) is "
+                         r"above the clinic's reading_grade_max 5", f) for f in found)
+
+
+def test_the_clinics_reading_target_is_validated(project):
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(clinic.read_text() + "reading_grade_max: 40\n")
+    with pytest.raises(LeafletErrors) as caught:
+        Project(project).load_clinic("example")
+    assert "reading_grade_max: 40 is out of range" in str(caught.value.errors[0])
+
+
+def test_numbers_that_cannot_share_one_denominator_are_refused(project):
+    path = with_numbered_risks(project)
+    path.write_text(path.read_text().replace("about: {count: 2, per: 100}", "about: {count: 0.25, per: 10000}", 1))
+    with pytest.raises(LeafletErrors) as caught:
+        load_procedure(path)
+    assert str(caught.value.errors[0]).split(": ", 1)[1] == (
+        "risks: these numbers cannot all be said as whole numbers in 100, 1,000 or 10,000; round them as the source allows")
