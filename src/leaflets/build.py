@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .content import LARGE_PRINT_SUFFIX, MAX_PAGES, Clinic, Procedure, Project, build_day
+from .content import LARGE_PRINT_SUFFIX, MAX_PAGES, UNPRINTED_FIELDS, Clinic, Procedure, Project, build_day
 from .errors import OutputError, TooLong, UsageError
 from .paths import display_path
 from .paths import is_inside
@@ -92,7 +92,8 @@ CHARACTERS_PER_PAGE = 1_000  # large print: 650 on the shipped leaflets, 1,800 i
 
 def _refuse_a_book(leaflet: Leaflet, record: Path) -> None:
     """Refuse, before the minutes a layout would take, a record that would print far too many pages."""
-    printed = sum(len(text) for _, text in prose_strings(leaflet.procedure.model_dump(mode="json")))
+    printed = sum(len(text) for location, text in prose_strings(leaflet.procedure.model_dump(mode="json"))
+                  if location[0] not in UNPRINTED_FIELDS)
     if printed > MAX_PRINTED_CHARACTERS:
         raise TooLong(f"this leaflet holds {printed:,} characters of text, about {printed // CHARACTERS_PER_PAGE} pages "
                       f"in large print; a leaflet may have at most {MAX_PAGES} pages: shorten the record or split it in two",

@@ -13,7 +13,7 @@ from typing import Any
 
 from .build import Builder
 from .catalogs import TranslationRefused, catalog_languages, catalog_path
-from .content import Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
+from .content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
 from .errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
 from .characters import undrawable
 from .paths import display_path
@@ -158,7 +158,7 @@ def smog_grade(texts: list[str]) -> float | None:
 def readability(record: dict[str, Any], lang: str) -> Readability:
     """Reading level of a (translated) record's prose, with textstat's formulas for the language."""
     textstat = _textstat()
-    texts = [text for _, text in prose_strings(record)]
+    texts = [text for location, text in prose_strings(record) if location[0] not in UNPRINTED_FIELDS]
     everything = _as_sentences(texts)
     if lang == "en":
         textstat.set_lang("en")
@@ -219,12 +219,13 @@ def long_sentences(texts: list[tuple[str, str]], lang: str) -> list[tuple[str, s
 def unexplained_words(record: dict[str, Any], plain_words: dict[str, str]) -> list[tuple[str, str, str]]:
     """(medical word, plainer words, where used) for each listed word the glossary does not explain."""
     explained = " ".join(entry["term"].lower() for entry in record.get("glossary", []))
-    used = " ".join(text.lower() for location, text in prose_strings(record) if location[0] != "glossary")
+    printed = [(location, text) for location, text in prose_strings(record) if location[0] not in UNPRINTED_FIELDS]
+    used = " ".join(text.lower() for location, text in printed if location[0] != "glossary")
     found = []
     for word, plain in plain_words.items():
         if re.search(rf"\b{re.escape(word)}", used) and word not in explained:
             found.append((word, plain, next(
-                dotted(loc) for loc, text in prose_strings(record) if loc[0] != "glossary" and re.search(rf"\b{re.escape(word)}", text.lower())
+                dotted(loc) for loc, text in printed if loc[0] != "glossary" and re.search(rf"\b{re.escape(word)}", text.lower())
             )))
     return found
 
@@ -256,6 +257,11 @@ def structure_findings(procedure: Procedure, clinic: Clinic) -> list[Finding]:
     return found + conditional_prohibitions(procedure)
 
 
+def _first_sentence(text: str) -> str:
+    """The instruction a pictogram stands for; later sentences may add conditions of their own."""
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+
+
 PROHIBITIONS = {"no-food-drink": "do not eat or drink", "no-driving": "do not drive"}
 _CONDITIONAL = re.compile(r"\b(if|unless|may|might|or as)\b", re.IGNORECASE)
 
@@ -266,7 +272,7 @@ def conditional_prohibitions(procedure: Procedure) -> list[Finding]:
     for section in ("preparation", "recovery"):
         for index, item in enumerate(getattr(procedure, section)):
             text = item.text if isinstance(item.text, str) else item.text.other
-            if item.pictogram in PROHIBITIONS and (word := _CONDITIONAL.search(text)):
+            if item.pictogram in PROHIBITIONS and (word := _CONDITIONAL.search(_first_sentence(text))):
                 found.append(Finding(procedure.id, f"{section}[{index + 1}]: the '{item.pictogram}' picture says "
                                      f"'{PROHIBITIONS[item.pictogram]}' without condition, but the text beside it is "
                                      f"conditional ('{word[0]}'); drop the picture or make the text a plain instruction"))
@@ -326,9 +332,10 @@ def risk_findings(document: YamlDocument) -> list[Finding]:
         found.append(Finding(subject, f"risks: more than {MAX_KEY_RISKS} key risks; keep the pictures for the few that "
                                       "matter most", Severity.WARNING, document.path, document.line_of(("risks",))))
     for index, risk in enumerate(risks):
-        if isinstance(risk, dict) and "about" not in risk:
-            found.append(Finding(subject, f"risks[{index + 1}]: no frequency (about); the leaflet will say there is no "
-                                          "reliable number for it", Severity.WARNING, document.path, document.line_of(("risks", index))))
+        if not isinstance(risk, dict) or "about" not in risk:
+            found.append(Finding(subject, f"risks[{index + 1}]: no frequency; give about: with its source, or write "
+                                          "about: unknown once you have looked and found no reliable number (the "
+                                          "leaflet then says so)", Severity.WARNING, document.path, document.line_of(("risks", index))))
     return found
 
 

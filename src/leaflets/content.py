@@ -34,6 +34,7 @@ from .yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
 MAX_TEXT = 2000
 MAX_PAGES = 40  # a patient leaflet; today's longest is 10 pages in large print
 LARGE_PRINT_SUFFIX = "-large-print"  # dist/<clinic>/<lang>/<id>-large-print.pdf
+UNPRINTED_FIELDS = frozenset({"search_terms"})  # translated, but never printed on the leaflet
 PICTOGRAMS = ("no-food-drink", "no-driving", "medicines", "wound-care", "phone-help")
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
@@ -162,6 +163,14 @@ class Risk(Strict):
     key: bool = False  # drawn as an icon array
     serious: bool = False  # a serious outcome, said plainly
 
+    @model_validator(mode="before")
+    @classmethod
+    def _looked_for_a_number(cls, data: Any) -> Any:
+        """``about: unknown`` says the author looked for a reliable number and found none (``check`` reads it)."""
+        if isinstance(data, dict) and data.get("about") == "unknown":
+            return {**data, "about": None}
+        return data
+
     @model_validator(mode="after")
     def _sourced(self) -> Risk:
         if self.about is not None and self.source is None:
@@ -277,7 +286,7 @@ class Procedure(Strict):
     glossary: list[GlossaryEntry] = []
     review: Review
     sources: list[Source] = []
-    search_terms: list[Text] = []  # the words people search for, besides the title and other names
+    search_terms: list[Text] = []  # the words people search for, besides the title and other names (not printed)
     blocks: list[Identifier] = []
     how_to: list[HowTo] = []
     diagrams: list[Diagram] = []
