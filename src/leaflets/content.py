@@ -116,7 +116,7 @@ class Duration(Strict):
 
 class WhatToExpect(Strict):
     steps: TextList
-    duration: Duration
+    duration: Duration | None = None  # left out when no source gives a time; the leaflet says to ask
     setting: Prose
     team: TextList
     sensations: TextList
@@ -324,6 +324,14 @@ class Procedure(Strict):
                     raise ValueError(f'write the {key} code in quotes, as "{code}"')
         return value
 
+    @property
+    def cited_sources(self) -> list[Source]:
+        """The record's sources, then those of the blocks it includes, each once."""
+        unique: dict[str, Source] = {}
+        for source in [*self.sources, *self.block_sources]:
+            unique.setdefault(source.id, source)
+        return list(unique.values())
+
     def is_out_of_date(self, today: date | None = None) -> bool:
         """Past its review date on ``today`` (by default the build day, see ``build_day``)."""
         return self.review.review_due < (today or build_day())
@@ -522,13 +530,15 @@ def _with_blocks(procedure: Procedure, blocks: list[Block]) -> Procedure:
 def _repeated_items(record: Procedure, merged: Procedure, document: YamlDocument) -> list[LeafletError]:
     """A record may not repeat what an included block already says."""
     errors: list[LeafletError] = []
-    for section in ("preparation", "recovery"):
-        own = getattr(record, section)
-        added = {_folded(item.text) for item in getattr(merged, section)[len(own):]}
+    lists = [((section,), getattr(record, section), getattr(merged, section)) for section in ("preparation", "recovery")]
+    lists += [(("when_to_get_help", kind), getattr(record.when_to_get_help, kind), getattr(merged.when_to_get_help, kind))
+              for kind in ("urgent", "call_us")]
+    for where, own, whole in lists:
+        added = {_folded(item.text) for item in whole[len(own):]}
         for index, item in enumerate(own):
             if _folded(item.text) in added:
-                errors.append(ContentError(f"{section}[{index + 1}]: an included block already says this; remove it here",
-                                           document.path, document.line_of((section, index))))
+                errors.append(ContentError(f"{dotted(where)}[{index + 1}]: an included block already says this; remove it here",
+                                           document.path, document.line_of(where + (index,))))
     return errors
 
 
