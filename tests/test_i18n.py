@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -139,6 +140,20 @@ def test_editing_one_english_sentence_refuses_exactly_the_leaflets_that_print_it
         write_po(handle, catalog)
     code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "es", "--output", tmp_path / "es.pdf")
     assert (code, err) == (0, "")
+
+
+def test_updating_catalogs_after_a_long_sentence_changes_keeps_the_old_english_for_the_translator(cli, project):
+    edit_record(project, "dialysis-fistula-creation", "through one small needle hole.", "through one small needle hole in the skin.")
+    assert cli("--root", project, "i18n", "extract")[0] == 0
+    assert cli("--root", project, "i18n", "update")[0] == 0
+
+    catalog_file = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(catalog_file)], check=True)
+    [changed] = [m for m in read_po(catalog_file.open("rb")) if m.id and "needle hole in the skin" in m.id]
+    assert changed.fuzzy
+    old_english = "".join(line.removeprefix("#| ").strip('"') for line in catalog_file.read_text().splitlines()
+                          if line.startswith("#| "))
+    assert "through one small needle hole. This makes" in old_english
 
 
 def test_editing_a_template_word_refuses_every_translated_leaflet(cli, project, tmp_path):

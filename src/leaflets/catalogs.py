@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from functools import lru_cache
@@ -242,7 +243,7 @@ def adopt_cldr_plural_forms(locales: Path, code: str) -> bool:
         (name, suggested.plural_forms if name.lower() == "plural-forms" else value) for name, value in catalog.mime_headers
     ]
     buffer = io.BytesIO()
-    write_po(buffer, catalog, include_previous=True)
+    write_po(buffer, catalog, include_previous=False)  # Babel writes a long old English wrongly; see merge_template
     _msgfmt_bytes(buffer.getvalue(), path)
     path.write_bytes(buffer.getvalue())
     return True
@@ -399,7 +400,6 @@ def babel_commands(root: Path, action: str, lang: str | None = None) -> list[str
         "extract": ["extract", "-F", "babel.cfg", "-o", pot, "--project", "leaflets", "--version", __version__,
                     "--msgid-bugs-address", "content-team@example.org", "--copyright-holder", "leaflets contributors",
                     "--header-comment", HEADER_COMMENT, "-c", "TRANSLATORS:", "--sort-by-file", "."],
-        "update": ["update", "-i", pot, "-d", "locales", "-D", DOMAIN, "--previous"],
         "init": ["init", "-i", pot, "-d", "locales", "-D", DOMAIN, "-l", lang or ""],
         "compile": ["compile", "-d", "locales", "-D", DOMAIN, "--statistics"],
     }
@@ -408,6 +408,8 @@ def babel_commands(root: Path, action: str, lang: str | None = None) -> list[str
 
 def run_babel(root: Path, action: str, lang: str | None = None) -> int:
     """Run one workflow step with Babel's own command line, as translators' tools expect."""
+    if action == "update":
+        return merge_template(root / "locales")
     if action == "init":
         parse_locale(lang or "")
         if catalog_path(root / "locales", lang or "").exists():
@@ -421,6 +423,25 @@ def run_babel(root: Path, action: str, lang: str | None = None) -> int:
         return int(exc.code or 0)
     finally:
         os.chdir(previous)
+    return 0
+
+
+def merge_template(locales: Path) -> int:
+    """Merge ``messages.pot`` into every catalog with GNU msgmerge: changed English comes back fuzzy,
+    with the old English kept as ``#| msgid`` for the translator. (Babel's own update writes that
+    old English wrongly for a long string, and msgfmt then refuses the catalog.)"""
+    msgmerge = shutil.which("msgmerge")
+    if msgmerge is None:
+        raise CatalogError("msgmerge (GNU gettext) is needed to update catalogs; run scripts/setup.sh", locales)
+    for lang in catalog_languages(locales):
+        path = catalog_path(locales, lang)
+        print(f"updating catalog {display_path(path)} based on {display_path(locales / 'messages.pot')}", file=sys.stderr)
+        command = [msgmerge, "--quiet", "--previous", "--update", "--backup=none", str(path), str(locales / "messages.pot")]
+        result = subprocess.run(command, capture_output=True, timeout=120, check=False)
+        if result.returncode != 0:
+            said = result.stderr.decode("utf-8", "replace").strip().splitlines() or ["failed"]
+            raise LeafletErrors([CatalogError(f"msgmerge could not update this catalog: {said[-1]}", path, 1)])
+        _msgfmt(path)
     return 0
 
 
