@@ -160,7 +160,7 @@ def test_a_hand_edited_archive_is_reported_never_overwritten(project, cli):
 
 def test_two_approvals_at_once_the_second_stops_in_one_line(project):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom leaflets.approvals import approvals_lock\n"
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom leaflets.review import approvals_lock\n"
          "from leaflets.content import Project\nwith approvals_lock(Project(Path(sys.argv[1]))):\n"
          "    print('held', flush=True)\n    time.sleep(30)\n", str(project)],
         stdout=subprocess.PIPE, text=True)

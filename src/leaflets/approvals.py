@@ -11,11 +11,6 @@ changed since.
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
@@ -25,12 +20,10 @@ from pydantic import Field, StringConstraints, field_validator
 
 from .characters import unprintable
 from .content import Project, Strict, Text, _validate
-from .errors import ContentError, LeafletErrors, OutputError, UsageError
-from .paths import display_path
-from .yamlfile import parse_yaml, read_yaml
+from .errors import UsageError
+from .yamlfile import read_yaml
 
 APPROVALS = "approvals"
-LOCK = ".approve.lock"
 Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Version = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
 MAX_NAME = 100
@@ -186,72 +179,6 @@ def check_signer(by: str | None, role: str | None, fonts: Path) -> tuple[str, st
         if unprintable(value) or undrawable(value, fonts):
             raise UsageError(f"{option} holds a character that cannot be printed as written in the leaflet's footer")
     return by.strip(), role.strip()  # type: ignore[union-attr]
-
-
-@contextmanager
-def approvals_lock(project: Project) -> Iterator[None]:
-    """One approval at a time: a second one, while the first is being recorded, stops with a clear line."""
-    folder = project.content / APPROVALS
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError as exc:
-        why = "it is a symbolic link; remove it" if exc.errno == errno.ELOOP else exc.strerror
-        raise OutputError(f"cannot use the approvals lock {display_path(folder / LOCK)}: {why}") from None
-    with os.fdopen(descriptor, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            raise UsageError(f"another approval is being recorded (pid {holder}); nothing was written: try again") from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        try:
-            yield
-        finally:
-            lock.truncate(0)
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-HEADER = ("# Approvals of content/procedures/{id}.yaml, written by `leaflets approve`.\n"
-          "# Append-only, newest last: an entry counts while it is its language's newest and its\n"
-          "# fingerprint is that of what the leaflet prints (see README: what invalidates an approval).\n"
-          "procedure: {id}\napprovals:\n")
-
-
-def entry_yaml(approval: Approval) -> str:
-    """One entry of the approvals file, as appended to it."""
-    import json
-
-    quoted = lambda text: json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML string
-    return (f"  - lang: {approval.lang}\n    version: \"{approval.version}\"\n    fingerprint: {approval.fingerprint}\n"
-            f"    by: {quoted(approval.by)}\n    role: {quoted(approval.role)}\n    date: {approval.date.isoformat()}\n"
-            + (f"    english: {approval.english}\n" if approval.english else ""))
-
-
-def append_approval(project: Project, procedure_id: str, approval: Approval, printed: str) -> Path:
-    """Add ``approval`` to the record's approvals file (and keep the text approved); call under ``approvals_lock``.
-
-    Both files are written to a temporary file and renamed, so a reader sees the old file or the
-    new one, never half of one; the earlier entries are kept byte for byte.
-    """
-    from .build import write_atomically
-
-    path = approvals_path(project, procedure_id)
-    before = path.read_text(encoding="utf-8") if path.exists() else HEADER.format(id=procedure_id)
-    if before and not before.endswith("\n"):
-        before += "\n"
-    after = before + entry_yaml(approval)
-    if _validate(ApprovalsFile, parse_yaml(after, path)).approvals[-1] != approval:  # reads back as written
-        raise LeafletErrors([ContentError("the approvals file would not read back as written; check it by hand", path, 1)])
-    text_path = approved_text_path(project, procedure_id, approval)
-    if not text_path.exists():
-        write_atomically(text_path, printed.encode("utf-8"))
-    write_atomically(path, after.encode("utf-8"))
-    return path
 
 
 def approved_text(project: Project, procedure_id: str, approval: Approval) -> str | None:

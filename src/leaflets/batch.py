@@ -16,14 +16,12 @@
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,8 +29,9 @@ from typing import Any
 
 from .build import Builder, pdf_name, write_atomically
 from .content import Clinic, Procedure, Project, build_day
-from .errors import LeafletError, OutputError, State, UsageError, refused_or_failed
+from .errors import LeafletError, State, refused_or_failed
 from .i18n import parse_locale
+from .locks import held
 from .paths import display_path, is_inside
 from .manifest import (
     OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, approvals_digest, asset_inputs, catalog_digest, digest,
@@ -135,33 +134,10 @@ def build_clinic(
 # -- locking and files -------------------------------------------------------------------------
 
 
-@contextmanager
-def exclusive(out: Path) -> Iterator[int]:
+def exclusive(out: Path) -> AbstractContextManager[int]:
     """Hold ``dist/<clinic>/.build.lock``; a second build stops with a clear message."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError as exc:
-        why = "it is a symbolic link; remove it" if exc.errno == errno.ELOOP else exc.strerror
-        raise OutputError(f"cannot use the build lock {display_path(out / LOCK)}: {why}") from None
-    with os.fdopen(descriptor, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            raise UsageError(
-                f"another build is writing {display_path(out)} (pid {holder}); wait for it to finish and try again"
-            ) from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        try:
-            yield lock.fileno()
-        finally:
-            lock.truncate(0)
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return held(out / LOCK, "the build lock", lambda holder: (
+        f"another build is writing {display_path(out)} (pid {holder}); wait for it to finish and try again"))
 
 
 def _remove_partial_files(out: Path) -> None:

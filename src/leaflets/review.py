@@ -9,19 +9,24 @@ text the approval's fingerprint is taken of, so what the reviewer reads is what 
 from __future__ import annotations
 
 import difflib
+import json
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from html import escape
 
 from .approvals import (
-    Approval, Standing, append_approval, approvals_lock, approved_text, check_signer, find_version, read_approvals,
+    APPROVALS, Approval, ApprovalsFile, Standing, approvals_path, approved_text, approved_text_path, check_signer,
+    find_version, read_approvals,
 )
-from .build import Builder
+from .build import Builder, write_atomically
 from .checks import leaflet_errors
-from .content import Project, build_day
-from .errors import NotFoundError, UsageError
+from .content import Project, _validate, build_day
+from .errors import ContentError, LeafletErrors, NotFoundError, UsageError
+from .locks import held
 from .i18n import SOURCE_LANGUAGE
 from .releases import check_archive
+from .yamlfile import parse_yaml
 
 # A word, a run of spaces, or one CJK character (Chinese has no spaces between words).
 _TOKENS = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
@@ -203,6 +208,50 @@ def _html_piece(piece: Piece) -> str:
 
 
 # -- approving ----------------------------------------------------------------------------------
+
+LOCK = ".approve.lock"
+
+
+def approvals_lock(project: Project) -> AbstractContextManager[int]:
+    """One approval at a time: a second one, while the first is being recorded, stops with a clear line."""
+    return held(project.content / APPROVALS / LOCK, "the approvals lock", lambda holder: (
+        f"another approval is being recorded (pid {holder}); nothing was written: try again"))
+
+
+HEADER = ("# Approvals of content/procedures/{id}.yaml, written by `leaflets approve`.\n"
+          "# Append-only, newest last: an entry counts while it is its language's newest and its\n"
+          "# fingerprint is that of what the leaflet prints (see README: what invalidates an approval).\n"
+          "procedure: {id}\napprovals:\n")
+
+
+def entry_yaml(approval: Approval) -> str:
+    """One entry of the approvals file, as appended to it."""
+    quoted = lambda text: json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML string
+    return (f"  - lang: {approval.lang}\n    version: \"{approval.version}\"\n    fingerprint: {approval.fingerprint}\n"
+            f"    by: {quoted(approval.by)}\n    role: {quoted(approval.role)}\n    date: {approval.date.isoformat()}\n"
+            + (f"    english: {approval.english}\n" if approval.english else ""))
+
+
+def append_approval(project: Project, procedure_id: str, approval: Approval, printed: str) -> Path:
+    """Add ``approval`` to the record's approvals file (and keep the text approved); call under ``approvals_lock``.
+
+    Both files are written to a temporary file and renamed, so a reader sees the old file or the
+    new one, never half of one; the earlier entries are kept byte for byte.
+    """
+    path = approvals_path(project, procedure_id)
+    before = path.read_text(encoding="utf-8") if path.exists() else HEADER.format(id=procedure_id)
+    if before and not before.endswith("\n"):
+        before += "\n"
+    after = before + entry_yaml(approval)
+    if _validate(ApprovalsFile, parse_yaml(after, path)).approvals[-1] != approval:  # reads back as written
+        raise LeafletErrors([ContentError("the approvals file would not read back as written; check it by hand", path, 1)])
+    text_path = approved_text_path(project, procedure_id, approval)
+    if not text_path.exists():
+        write_atomically(text_path, printed.encode("utf-8"))
+    write_atomically(path, after.encode("utf-8"))
+    return path
+
+
 
 
 def approve(project: Project, procedure_id: str, by: str | None, role: str | None, lang: str = SOURCE_LANGUAGE,
