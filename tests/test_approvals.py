@@ -86,7 +86,7 @@ def test_the_review_page_marks_changes_with_ins_and_del_and_prints(project, cli,
     page = tmp_path / "review.html"
     assert cli("--root", project, "review", FISTULA, "--since", "1.0", "--html", page)[0] == 0
     html = page.read_text()
-    assert "Wear a loose <del>top</del><ins>shirt</ins> with wide sleeves." in html
+    assert '<td lang="en" dir="auto">Wear a loose <del>top</del><ins>shirt</ins> with wide sleeves.</td>' in html
     assert "@media print" in html
 
 
@@ -111,8 +111,10 @@ def test_a_translation_edit_brings_back_only_that_languages_draft_mark(project, 
     spanish, french = pdf_text(build(cli, project, "--lang", "es")), pdf_text(build(cli, project, "--lang", "fr"))
     assert "borrador de traducción" in spanish and "BORRADOR" not in spanish  # the English is still approved
     assert "traduction vérifiée par : Medical translator" in french and "traduction provisoire" not in french
-    code, out, _ = cli("--root", project, "review", FISTULA, "--lang", "es")
+    page = project / "review-es.html"
+    code, out, _ = cli("--root", project, "review", FISTULA, "--lang", "es", "--html", page)
     assert "{+Lleve+}" in out and f"    en: {SENTENCE}" in out
+    assert f'<td lang="en">{SENTENCE}</td><td lang="es" dir="auto"><del>Use</del><ins>Lleve</ins> una blusa' in page.read_text()
 
 
 def test_an_english_change_ends_its_translations_sign_off(project, cli):

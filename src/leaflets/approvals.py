@@ -21,7 +21,7 @@ from pydantic import Field, StringConstraints, field_validator
 from .characters import unprintable
 from .content import Project, Strict, Text, _validate
 from .errors import UsageError
-from .yamlfile import read_yaml
+from .yamlfile import YamlDocument, read_yaml
 
 APPROVALS = "approvals"
 Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -71,7 +71,11 @@ def read_approvals(project: Project, procedure_id: str) -> list[Approval]:
     path = approvals_path(project, procedure_id)
     if not path.exists():
         return []
-    document = read_yaml(path)
+    return parse_approvals(read_yaml(path))
+
+
+def parse_approvals(document: YamlDocument) -> list[Approval]:
+    """The approvals of a parsed approvals file; every problem reported with its line."""
     if document.data is None:
         return []
     return list(_validate(ApprovalsFile, document).approvals)

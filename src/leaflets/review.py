@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from html import escape
 
 from .approvals import (
-    APPROVALS, Approval, ApprovalsFile, Standing, approvals_path, approved_text, approved_text_path, check_signer,
-    find_version, read_approvals,
+    APPROVALS, Approval, Standing, approvals_path, approved_text, approved_text_path, check_signer,
+    find_version, parse_approvals, read_approvals,
 )
 from .build import Builder, write_atomically
 from .checks import leaflet_errors
-from .content import Project, _validate, build_day
+from .content import Project, build_day
 from .errors import ContentError, LeafletErrors, NotFoundError, UsageError
 from .locks import held
 from .i18n import SOURCE_LANGUAGE
@@ -149,8 +149,9 @@ _PLAIN = {"-": ("[-", "-]"), "+": ("{+", "+}")}
 
 def heading(review: Review) -> str:
     standing, since = review.standing, review.since
-    compared = (f"changes since version {since.version}, approved by {since.by} ({since.role}) on {since.date.isoformat()}"
-                if since else "never approved: all of it is new")
+    verb = "approved" if since is None or since.lang == SOURCE_LANGUAGE else "signed off"
+    compared = (f"changes since version {since.version}, {verb} by {since.by} ({since.role}) on {since.date.isoformat()}"
+                if since else f"never {verb}: all of it is new")
     return f"{review.procedure_id} [{review.lang}]: {standing.state}, code {standing.code}; {compared}; {review.changed} line(s) changed"
 
 
@@ -176,13 +177,11 @@ def _mark(piece: Piece, colour: bool) -> str:
 
 def as_html(review: Review) -> str:
     """A page a reviewer can read and print: changes as <del> and <ins>, a translation's beside its English."""
-    rows = []
+    rows, language = [], escape(review.lang.replace("_", "-"))
     for line in review.lines:
         text = "".join(_html_piece(piece) for piece in line.pieces)
-        english = f'<td lang="en">{escape(line.english)}</td>' if review.standing.translated else ""
-        if review.standing.translated and line.english is None:
-            english = "<td></td>"
-        rows.append(f'<tr class="{line.kind}">{english}<td>{text}</td></tr>')
+        english = f'<td lang="en">{escape(line.english or "")}</td>' if review.standing.translated else ""
+        rows.append(f'<tr class="{line.kind}">{english}<td lang="{language}" dir="auto">{text}</td></tr>')
     head = "<tr><th scope=\"col\">English</th><th scope=\"col\">Translation</th></tr>" if review.standing.translated else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Review: {escape(review.procedure_id)} [{escape(review.lang)}]</title>
@@ -243,7 +242,7 @@ def append_approval(project: Project, procedure_id: str, approval: Approval, pri
     if before and not before.endswith("\n"):
         before += "\n"
     after = before + entry_yaml(approval)
-    if _validate(ApprovalsFile, parse_yaml(after, path)).approvals[-1] != approval:  # reads back as written
+    if parse_approvals(parse_yaml(after, path))[-1:] != [approval]:  # reads back as written
         raise LeafletErrors([ContentError("the approvals file would not read back as written; check it by hand", path, 1)])
     text_path = approved_text_path(project, procedure_id, approval)
     if not text_path.exists():
