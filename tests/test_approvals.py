@@ -62,8 +62,10 @@ def test_approve_build_edit_approve_again_and_find_each_release(project, cli):
     assert code == 0 and "~ Wear a loose [-top-]{+shirt+} with wide sleeves." in out
     assert "changes since version 1.0, approved by Dr Ana Reyes" in out and "1 line(s) changed" in out
 
+    assert re.search(rf"^{FISTULA} .* changed since v1.0 was approved +2027-11-23$", cli("--root", project, "list")[1], re.M)
     code, out, _ = cli("--root", project, "approve", FISTULA, *DOCTOR)
     assert code == 0 and "as version 1.1" in out
+    assert re.search(rf"^{FISTULA} .* approved v1.1 +2027-11-23$", cli("--root", project, "list")[1], re.M)
     second = build(cli, project)
     assert "DRAFT" not in pdf_text(second) and "version 1.1" in pdf_text(second)
     second_code = printed_code(second)

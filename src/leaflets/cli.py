@@ -26,7 +26,7 @@ from .errors import LeafletError, UsageError
 from .paths import display_path
 from .releases import which
 from .render import PatientDetails, PersonalError, parse_personal
-from .review import approve, as_html, as_terminal, make_review
+from .review import approval_state, approve, as_html, as_terminal, make_review
 
 
 
@@ -85,6 +85,7 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     listing = commands.add_parser("list", help="list every procedure: id, title, code, status, review due")
+    listing.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose templates decide what approved leaflets print")
     listing.set_defaults(command=run_list)
 
     build = commands.add_parser("build", help="build one leaflet, or all of a clinic's with --all")
@@ -167,7 +168,12 @@ def run_list(project: Project, args: argparse.Namespace) -> int:
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
         codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
-        status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date() else "")
+        try:
+            status = approval_state(project, procedure, args.clinic)
+        except LeafletError as exc:  # a broken approvals file or template: said below, the others listed
+            errors += exc.errors
+            status = "unknown"
+        status += " (out of date)" if procedure.is_out_of_date() else ""
         rows.append([procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()])
     _print_table(rows)
     return _print_errors(errors)

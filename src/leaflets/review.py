@@ -21,7 +21,7 @@ from .approvals import (
 )
 from .build import Builder, write_atomically
 from .checks import leaflet_errors
-from .content import Project, build_day
+from .content import Procedure, Project, build_day
 from .errors import ContentError, LeafletErrors, NotFoundError, UsageError
 from .locks import held
 from .i18n import SOURCE_LANGUAGE
@@ -134,6 +134,16 @@ def _beside_english(lines: list[Line], english: list[str], now: list[str]) -> li
         result.append(replace(line, english=english[position]) if line.kind != "same" else line)
         position += 1
     return result
+
+
+def approval_state(project: Project, procedure: Procedure, clinic_id: str = "example") -> str:
+    """The record's English state in words (``approved v1.1``, ``changed since v1.0 was approved``,
+    ``draft``) for ``list``; the record's own ``review.status`` when it has no approvals."""
+    if not read_approvals(project, procedure.id):
+        return procedure.review.status
+    builder = Builder(project)
+    leaflet = builder.leaflet(procedure, project.load_clinic(clinic_id), SOURCE_LANGUAGE)
+    return builder.standing(leaflet).state
 
 
 def _known_language(languages: list[str], lang: str, clinic_id: str) -> None:
