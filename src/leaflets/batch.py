@@ -16,14 +16,12 @@
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,13 +29,16 @@ from typing import Any
 
 from .build import Builder, pdf_name, write_atomically
 from .content import Clinic, Procedure, Project, build_day
-from .errors import LeafletError, OutputError, State, UsageError, refused_or_failed
+from .errors import LeafletError, State, refused_or_failed
 from .i18n import parse_locale
+from .locks import held
 from .paths import display_path, is_inside
 from .manifest import (
-    OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, asset_inputs, catalog_digest, digest, input_key, sha256_file,
-    shared_inputs,
+    OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, approvals_digest, asset_inputs, catalog_digest, digest,
+    input_key, sha256_file, shared_inputs,
 )
+from .approvals import Standing
+from .releases import archive_problems, archive_release
 from .render import make_environment, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
@@ -70,6 +71,7 @@ class Outcome:
     pdf: bytes | None = None
     errors: list[str] = field(default_factory=list)
     blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are
+    standing: Standing | None = None  # whether what it prints is approved
 
 
 @dataclass
@@ -113,9 +115,13 @@ def build_clinic(
             else:
                 report.unchanged.append(out / name)
         total = len(plan)
+        archive_edited = archive_problems(project, the_clinic.id)  # reported, never overwritten
+        report.failed += dict.fromkeys(str(problem) for problem in archive_edited)
+        releases = _Releases(project, the_clinic.id, {p.id: p for p in procedures}, {e.path for e in archive_edited})
         with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock)) as outcomes:  # workers stop on any exit
             for done, outcome in enumerate(outcomes, 1):
                 _record(outcome, before, after, report)
+                releases.keep(outcome, report)
                 if progress:
                     progress(outcome, done, total)
         _prune(before, after)
@@ -128,33 +134,10 @@ def build_clinic(
 # -- locking and files -------------------------------------------------------------------------
 
 
-@contextmanager
-def exclusive(out: Path) -> Iterator[int]:
+def exclusive(out: Path) -> AbstractContextManager[int]:
     """Hold ``dist/<clinic>/.build.lock``; a second build stops with a clear message."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError as exc:
-        why = "it is a symbolic link; remove it" if exc.errno == errno.ELOOP else exc.strerror
-        raise OutputError(f"cannot use the build lock {display_path(out / LOCK)}: {why}") from None
-    with os.fdopen(descriptor, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            raise UsageError(
-                f"another build is writing {display_path(out)} (pid {holder}); wait for it to finish and try again"
-            ) from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        try:
-            yield lock.fileno()
-        finally:
-            lock.truncate(0)
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return held(out / LOCK, "the build lock", lambda holder: (
+        f"another build is writing {display_path(out)} (pid {holder}); wait for it to finish and try again"))
 
 
 def _remove_partial_files(out: Path) -> None:
@@ -195,11 +178,12 @@ def _plan(
     jobs = []
     for procedure in procedures:
         record = procedure.model_dump(mode="json")
+        approvals = approvals_digest(project, procedure.id)
         for code in languages:
             for large_print in (False, True):
                 target = out / pdf_name(code, procedure.id, large_print)
                 out_of_date = procedure.is_out_of_date(today)
-                key = input_key(shared, record, catalogs[code], code, large_print, out_of_date)
+                key = input_key(shared, record, catalogs[code], code, large_print, out_of_date, approvals)
                 name = after.name_of(target)
                 intact = None if force else before.intact(name)
                 if intact is not None and intact.input_key == key:
@@ -274,12 +258,12 @@ def _render_job(job: Job) -> Outcome:
     builder: Builder = warm("builder")
     try:
         leaflet = builder.leaflet(_procedure(job.procedure_id), warm("clinic"), job.lang, job.large_print)
-        html = builder.html(leaflet)
+        html, standing = builder.rendered(leaflet)
         render_key = digest(html, warm("assets"))
         if render_key == job.render_key:
-            return Outcome(job, State.UNCHANGED, render_key)
+            return Outcome(job, State.UNCHANGED, render_key, standing=standing)
         pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
-        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields)
+        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing)
     except LeafletError as exc:
         return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])
 
@@ -291,11 +275,11 @@ def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchRe
     if outcome.state == State.BUILT:
         write_atomically(job.target, outcome.pdf or b"")
         report.built.append(job.target)
-        after.entries[name] = _entry(job, name, outcome.render_key, outcome.blank_fields)
+        after.entries[name] = _entry(job, name, outcome.render_key, outcome.blank_fields, standing=outcome.standing)
     elif outcome.state == State.UNCHANGED:
         report.unchanged.append(job.target)
         previous = before.entries[name]
-        after.entries[name] = _entry(job, name, outcome.render_key, previous.blank_fields)
+        after.entries[name] = _entry(job, name, outcome.render_key, previous.blank_fields, standing=outcome.standing)
     elif outcome.state == State.REFUSED:
         # A translation that lags its English source must not stay in dist/ looking current.
         job.target.unlink(missing_ok=True)
@@ -307,14 +291,40 @@ def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchRe
 
 
 def _entry(job: Job, name: str, render_key: str | None, blank_fields: dict[str, list[float]] | None,
-           status: str = "built", reason: str | None = None) -> ManifestEntry:
+           status: str = "built", reason: str | None = None, standing: Standing | None = None) -> ManifestEntry:
     made = status == "built"
     return ManifestEntry(
         file=name, procedure=job.procedure_id, lang=job.lang, large_print=job.large_print,
         status=OUT_OF_DATE if made and job.out_of_date else status,
-        sha256=sha256_file(job.target) if made else None, version=job.version, review_due=job.review_due,
-        input_key=job.input_key, render_key=render_key, blank_fields=blank_fields, reason=reason,
+        sha256=sha256_file(job.target) if made else None, version=standing.version if standing else job.version,
+        review_due=job.review_due, input_key=job.input_key, render_key=render_key, blank_fields=blank_fields,
+        reason=reason, approval=standing.approval_state if standing else None,
+        translation=standing.translation_state if standing else None,
     )
+
+
+@dataclass
+class _Releases:
+    """Keeps each approved leaflet the build makes in the clinic's archive (see releases.py)."""
+
+    project: Project
+    clinic_id: str
+    procedures: dict[str, Procedure]
+    edited: set[Path | None]  # archived files edited by hand: their procedures' releases wait until restored
+
+    def keep(self, outcome: Outcome, report: BatchReport) -> None:
+        standing, job = outcome.standing, outcome.job
+        if standing is None or not standing.released or outcome.state not in (State.BUILT, State.UNCHANGED):
+            return
+        if any(path is not None and job.procedure_id in path.parts for path in self.edited):
+            return
+        try:
+            archive_release(self.project, self.clinic_id, self.procedures[job.procedure_id], job.large_print, standing,
+                            job.target.read_bytes())
+        except LeafletError as exc:
+            report.failed += [str(e) for e in exc.errors if str(e) not in report.failed]
+        except OSError as exc:
+            report.failed.append(f"{display_path(job.target)}: cannot read it to archive it: {exc.strerror}")
 
 
 def _prune(before: Manifest, after: Manifest) -> None:

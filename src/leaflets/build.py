@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,8 +15,12 @@ from .errors import OutputError, TooLong, UsageError
 from .paths import display_path
 from .paths import is_inside
 from .catalogs import load_language, refusal
-from .i18n import Language, prose_strings, tracking_misses
-from .render import STYLESHEET, Leaflet, PatientDetails, make_environment, render_html, template_file
+from .approvals import Standing, read_approvals, standing
+from .i18n import SOURCE_LANGUAGE, Language, prose_strings, tracking_misses
+from .render import (
+    STYLESHEET, Leaflet, PatientDetails, content_fingerprint, content_leaflet, make_environment, printed_content, render_html,
+    template_file, translation_fingerprint,
+)
 
 if TYPE_CHECKING:
     from .pdf import PdfRenderer
@@ -47,6 +51,7 @@ class Builder:
         self._renderers: dict[str, PdfRenderer] = {}
         self._environments: dict[tuple[str, str], Any] = {}  # one per clinic and language
         self._languages: dict[str, Language] = {}
+        self._printed: dict[tuple[str, str, str], str] = {}  # printed content by clinic, language and record
 
     def renderer(self, clinic_id: str) -> PdfRenderer:
         if clinic_id not in self._renderers:
@@ -71,19 +76,52 @@ class Builder:
         return Leaflet(procedure, clinic, self.language(lang), large_print, personal, self.today)
 
     def html(self, leaflet: Leaflet) -> str:
+        return self.rendered(leaflet)[0]
+
+    def rendered(self, leaflet: Leaflet) -> tuple[str, Standing]:
+        """The leaflet's HTML, and whether what it prints is approved; a translation not ready is refused."""
         _refuse_a_book(leaflet, self.project.record_path(leaflet.procedure.id))
-        key = (leaflet.clinic.id, leaflet.language.code)
-        if key not in self._environments:
-            self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
         with tracking_misses() as untranslated:
-            html = render_html(leaflet, self._environments[key])
+            standing = self.standing(leaflet)
+            html = render_html(leaflet, self._environment(leaflet), standing)
         if untranslated:
             record = self.project.record_path(leaflet.procedure.id)
             raise refusal(leaflet.language, untranslated, self.project.root, record)
-        return html
+        return html, standing
+
+    def printed(self, leaflet: Leaflet) -> str:
+        """What the leaflet prints that an approval covers (``render.printed_content``), in its language."""
+        key = (leaflet.clinic.id, leaflet.language.code, leaflet.procedure.model_dump_json())
+        if key not in self._printed:
+            if len(self._printed) > 64:
+                self._printed.clear()
+            html = render_html(content_leaflet(leaflet), self._environment(leaflet))
+            self._printed[key] = printed_content(html)
+        return self._printed[key]
+
+    def standing(self, leaflet: Leaflet) -> Standing:
+        """Whether the leaflet's printed content is approved (and, for a translation, signed off)."""
+        text = self.printed(leaflet)
+        if leaflet.language.is_source:
+            english = fingerprint = content_fingerprint(text)
+        else:
+            english = content_fingerprint(self.printed(replace(leaflet, language=self.language(SOURCE_LANGUAGE))))
+            fingerprint = translation_fingerprint(english, text)
+        approvals = read_approvals(self.project, leaflet.procedure.id)
+        return standing(approvals, leaflet.language.code, english, fingerprint, leaflet.procedure.review.version)
+
+    def _environment(self, leaflet: Leaflet) -> Any:
+        key = (leaflet.clinic.id, leaflet.language.code)
+        if key not in self._environments:
+            self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
+        return self._environments[key]
 
     def pdf(self, leaflet: Leaflet) -> bytes:
         return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
+
+    def release_pdf(self, leaflet: Leaflet) -> tuple[bytes, Standing]:
+        html, standing = self.rendered(leaflet)
+        return self.renderer(leaflet.clinic.id).write_pdf(html), standing
 
 
 MAX_PRINTED_CHARACTERS = 40_000  # about 6 times today's longest record; far more would be a book, not a leaflet
@@ -194,9 +232,17 @@ def build_one(
     builder = builder or Builder(project)
     procedure = project.load_procedure(procedure_id)
     leaflet = builder.leaflet(procedure, project.load_clinic(clinic), lang, large_print, personal)
-    data = builder.pdf(leaflet)
-    if output == "-":
-        return None, data
-    target = Path(output) if output else dist_path(project, leaflet)
-    write_atomically(target, data)
-    return target, data
+    data, standing = builder.release_pdf(leaflet)
+    release = standing.released and not personal  # a personalised leaflet is never archived
+    if release:
+        from .releases import check_archive
+
+        check_archive(project, leaflet.clinic.id, procedure.id)  # a hand-edited archive: one line, nothing written
+    if output != "-":
+        target = Path(output) if output else dist_path(project, leaflet)
+        write_atomically(target, data)
+    if release:
+        from .releases import archive_release
+
+        archive_release(project, leaflet.clinic.id, procedure, large_print, standing, data)
+    return (None if output == "-" else target), data

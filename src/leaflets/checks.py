@@ -11,7 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .approvals import Standing, approvals_path
 from .build import Builder
+from .releases import archive_problems
 from .catalogs import TranslationRefused, catalog_languages, catalog_path
 from .content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
 from .errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
@@ -435,6 +437,7 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
         for lang in clinic.languages:
             reports.append(_check_language(builder, procedure, clinic, lang, english, findings))
     findings += catalog_warnings(builder, clinic.languages) + clinic_boxes(project, clinic)
+    findings += [Finding("archive", e.message, Severity.ERROR, e.path) for e in archive_problems(project, clinic.id)]
     return reports, findings
 
 
@@ -508,7 +511,7 @@ def _check_language(
     subject = f"{procedure.id} [{lang}]"
     try:
         language = builder.language(lang)
-        builder.html(builder.leaflet(procedure, clinic, lang))
+        _, standing = builder.rendered(builder.leaflet(procedure, clinic, lang))
     except LeafletError as exc:
         findings.append(Finding(subject, f"cannot be built: {exc.errors[0]}", Severity.ERROR))
         return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
@@ -530,8 +533,40 @@ def _check_language(
         line = language.catalog_lines.get(source) if language.catalog_path else None
         findings.append(Finding(subject, f"a sentence of {words} words (over {LONG_SENTENCE_WORDS}): \"{sentence[:60]}...\"",
                                 Severity.WARNING, language.catalog_path, line))
-    status = procedure.review.status + (", out of date" if procedure.is_out_of_date(builder.today) else "")
+    findings += approval_findings(builder.project, procedure, standing)
+    status = standing.state + (", out of date" if procedure.is_out_of_date(builder.today) else "")
     return LeafletReport(procedure.id, lang, score, len(long), status)
+
+
+def approval_findings(project: Project, procedure: Procedure, standing: Standing) -> list[Finding]:
+    """An approval or sign-off that no longer covers what the leaflet prints (it prints as a draft again)."""
+    subject, path = f"{procedure.id} [{standing.lang}]", approvals_path(project, procedure.id)
+    found = []
+    approval, signoff = standing.approval, standing.signoff
+    if not standing.translated and approval is not None and standing.changed:
+        found.append(Finding(subject, f"changed since approved by {approval.by} ({approval.role}) on {approval.date.isoformat()} "
+                             f"as version {approval.version}: it prints DRAFT until approved again "
+                             f"(see leaflets review {procedure.id})", Severity.WARNING, path))
+    if not standing.translated and approval is None and procedure.review.status == "approved":
+        found.append(Finding(subject, "review.status says approved, but no approval covers what it prints, so it prints "
+                             f"DRAFT: approve it with leaflets approve {procedure.id} --by NAME --role ROLE",
+                             Severity.WARNING, project.record_path(procedure.id)))
+    if signoff is not None and not standing.signed_off:
+        what = "its English" if signoff.english and signoff.english != standing.english else "the translation"
+        found.append(Finding(subject, f"{what} changed since the translation was signed off by {signoff.by} ({signoff.role}) "
+                             f"on {signoff.date.isoformat()}: it prints 'draft translation' until signed off again "
+                             f"(see leaflets review {procedure.id} --lang {standing.lang})", Severity.WARNING, path))
+    return found
+
+
+def leaflet_errors(project: Project, clinic: Clinic, procedure: Procedure, lang: str) -> list[Finding]:
+    """What makes ``check`` fail for one leaflet (and, for a translation, its English): nothing, or its errors."""
+    builder, findings = Builder(project), []
+    english = procedure.model_dump(mode="json")
+    for code in dict.fromkeys(["en", lang]):
+        _check_language(builder, procedure, clinic, code, english, findings)
+    findings += clinic_boxes(project, clinic)
+    return [finding for finding in findings if finding.severity == Severity.ERROR]
 
 
 

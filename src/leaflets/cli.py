@@ -18,13 +18,15 @@ from pathlib import Path
 
 from . import __version__
 from .batch import BatchReport, build_clinic, progress_printer
-from .build import BUILD_OPTIONS, build_one
+from .build import BUILD_OPTIONS, build_one, write_atomically
 from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
 from .checks import Severity, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project
 from .errors import LeafletError, UsageError
 from .paths import display_path
+from .releases import which
 from .render import PatientDetails, PersonalError, parse_personal
+from .review import approval_state, approve, as_html, as_terminal, make_review
 
 
 
@@ -83,6 +85,7 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     listing = commands.add_parser("list", help="list every procedure: id, title, code, status, review due")
+    listing.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose templates decide what approved leaflets print")
     listing.set_defaults(command=run_list)
 
     build = commands.add_parser("build", help="build one leaflet, or all of a clinic's with --all")
@@ -121,6 +124,26 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
     serve.set_defaults(command=run_serve)
 
+    review = commands.add_parser("review", help="a leaflet's printed text, with what changed since it was last approved")
+    review.add_argument("procedure", help="the procedure id (see 'leaflets list')")
+    review.add_argument("--lang", default="en", help="the language (default: en); a translation shows each change beside its English")
+    review.add_argument("--since", metavar="VERSION", help="compare with this approved version (default: the newest approval)")
+    review.add_argument("--html", metavar="FILE", help="also write the review as a page to read and print")
+    review.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose templates are used")
+    review.set_defaults(command=run_review)
+
+    approve = commands.add_parser("approve", help="approve what a leaflet prints now (a translator's sign-off with --lang)")
+    approve.add_argument("procedure", help="the procedure id")
+    approve.add_argument("--by", help="who approves, by name (printed in the leaflet's footer)")
+    approve.add_argument("--role", help="their role, such as 'Consultant nephrologist' or 'Medical translator'")
+    approve.add_argument("--lang", default="en", help="en (default) for the clinician's approval; another language for its translator's sign-off")
+    approve.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose leaflet is checked before approval")
+    approve.set_defaults(command=run_approve)
+
+    which = commands.add_parser("which", help="which approved release a patient's copy is, from the 8 characters on its pages")
+    which.add_argument("code", help="the 8 characters printed at the foot of every page")
+    which.set_defaults(command=run_which)
+
     i18n = commands.add_parser("i18n", help="the translation workflow: extract, update, init, compile, status")
     steps = i18n.add_subparsers(title="steps", required=True, metavar="STEP")
     for step, text in (
@@ -145,7 +168,12 @@ def run_list(project: Project, args: argparse.Namespace) -> int:
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
         codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
-        status = procedure.review.status + (" (out of date)" if procedure.is_out_of_date() else "")
+        try:
+            status = approval_state(project, procedure, args.clinic)
+        except LeafletError as exc:  # a broken approvals file or template: said below, the others listed
+            errors += exc.errors
+            status = "unknown"
+        status += " (out of date)" if procedure.is_out_of_date() else ""
         rows.append([procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()])
     _print_table(rows)
     return _print_errors(errors)
@@ -233,6 +261,39 @@ def _details_file(source: str, typed: dict[str, str | None]) -> dict[str, str | 
     if any(typed[name] is not None for name in data):
         raise UsageError("--details: a detail is given both there and as an option; give each once")
     return typed | data
+
+
+def run_review(project: Project, args: argparse.Namespace) -> int:
+    review = make_review(project, args.procedure, args.lang, args.clinic, args.since)
+    if args.html:
+        target = Path(args.html)
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise UsageError("--html must name a file to create or replace, not a link, folder or device")
+        write_atomically(target, as_html(review).encode("utf-8"))
+    sys.stdout.write(as_terminal(review, colour=sys.stdout.isatty()))
+    return 0
+
+
+def run_approve(project: Project, args: argparse.Namespace) -> int:
+    approval, before = approve(project, args.procedure, args.by, args.role, args.lang, args.clinic)
+    kind = "approved" if approval.lang == "en" else f"translation [{approval.lang}] signed off"
+    print(f"{args.procedure}: {kind} as version {approval.version} by {approval.by} ({approval.role}) on "
+          f"{approval.date.isoformat()}, code {approval.code}; build it to release it")
+    if approval.lang != "en" and not before.approved:
+        print(f"{args.procedure}: its English is not approved yet, so it still prints DRAFT until a clinician approves it",
+              file=sys.stderr)
+    return 0
+
+
+def run_which(project: Project, args: argparse.Namespace) -> int:
+    found = which(project, args.code)
+    for line in found.lines:
+        print(line)
+    if not found.lines and not found.problems:
+        print(f"leaflets: no approved release has the code {args.code.strip().lower()} (a draft, or another project?)",
+              file=sys.stderr)
+        return 1
+    return _print_errors(found.problems)
 
 
 def run_serve(project: Project, args: argparse.Namespace) -> int:

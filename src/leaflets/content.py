@@ -381,6 +381,7 @@ class Clinic(Strict):
     phones: Phones
     emergency: Annotated[str, StringConstraints(pattern=r"^[0-9+ ()-]{2,20}$")]
     website: Text | None = None
+    feedback: Text | None = None  # where patients tell the clinic about a leaflet: an e-mail address or a phone number
     logo: Text | None = None
     accent_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
     paper: Literal["letter", "A4"] = "letter"
@@ -394,6 +395,13 @@ class Clinic(Strict):
     def logo_uri(self) -> str | None:
         """The logo's address for templates, which may not touch paths themselves."""
         return self.logo_path.as_uri() if self.logo_path else None
+
+    @field_validator("feedback")
+    @classmethod
+    def _an_address_or_a_number(cls, value: str | None) -> str | None:
+        if value is not None and not (re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or re.fullmatch(r"[0-9+ ()./-]{3,30}", value)):
+            raise ValueError(f"'{value}' is neither an e-mail address (like leaflets@clinic.example) nor a phone number")
+        return value
 
     @field_validator("accent_colour")
     @classmethod

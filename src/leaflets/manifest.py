@@ -42,9 +42,12 @@ class ManifestEntry:
     render_key: str | None
     blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are, in pt
     reason: str | None = None  # why a translation was refused
+    approval: str | None = None  # approved, changed (since approval) or draft: see approvals.Standing
+    translation: str | None = None  # a translation's: signed off, changed (since sign-off) or not signed off
 
     def to_json(self) -> dict[str, Any]:
-        return {name: value for name, value in asdict(self).items() if value is not None or name != "reason"}
+        optional = ("reason", "approval", "translation")
+        return {name: value for name, value in asdict(self).items() if value is not None or name not in optional}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ManifestEntry:
@@ -93,9 +96,14 @@ class Manifest:
 
 
 def input_key(shared: str, record: dict[str, Any], catalog: str | None, lang: str, large_print: bool,
-              out_of_date: bool) -> str:
+              out_of_date: bool, approvals: str | None) -> str:
     """The key a leaflet's PDF is built under: equal keys, same PDF."""
-    return digest(shared, record, catalog, lang, large_print, out_of_date)
+    return digest(shared, record, catalog, lang, large_print, out_of_date, approvals)
+
+
+def approvals_digest(project: Project, procedure_id: str) -> str | None:
+    """Of the record's approvals file (see approvals.py), whose entries decide whether it is a draft."""
+    return sha256_file(project.content / "approvals" / f"{procedure_id}.yaml")
 
 
 def catalog_digest(project: Project, lang: str) -> str | None:
@@ -105,7 +113,8 @@ def catalog_digest(project: Project, lang: str) -> str | None:
 def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
     """``input_key`` of one leaflet, worked out alone (the web page asks for one at a time)."""
     record = procedure.model_dump(mode="json")
-    return input_key(shared, record, catalog_digest(project, lang), lang, large_print, procedure.is_out_of_date())
+    return input_key(shared, record, catalog_digest(project, lang), lang, large_print, procedure.is_out_of_date(),
+                     approvals_digest(project, procedure.id))
 
 
 def shared_inputs(project: Project, clinic: Clinic) -> str:

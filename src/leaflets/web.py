@@ -17,7 +17,8 @@ import signal
 from urllib.parse import urlsplit
 import sys
 import time
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
 from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
-from .manifest import Manifest, leaflet_input_key, shared_inputs
+from .approvals import Standing
+from .manifest import Manifest, approvals_digest, leaflet_input_key, shared_inputs
 from .characters import isolated
 from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
@@ -54,6 +56,9 @@ class Site:
     pages: dict[str, jinja2.Environment]  # one environment per page language: no shared mutable state
     search_index: dict[str, str]
     shared_key: str
+    builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
+    standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def make_site(project: Project, clinic_id: str) -> Site:
@@ -84,7 +89,19 @@ def make_site(project: Project, clinic_id: str) -> Site:
         ).casefold()
         for p in procedures.values()
     }
-    return Site(project, clinic, procedures, languages, broken, pages, index, shared_inputs(project, clinic))
+    return Site(project, clinic, procedures, languages, broken, pages, index, shared_inputs(project, clinic), builder)
+
+
+def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
+    """Whether the leaflet is approved (and its translation signed off) now; None if it cannot be made."""
+    key = (procedure.id, lang, approvals_digest(site.project, procedure.id))
+    with site.lock:
+        if key not in site.standings:
+            try:
+                site.standings[key] = site.builder.rendered(site.builder.leaflet(procedure, site.clinic, lang))[1]
+            except LeafletError:
+                site.standings[key] = None
+        return site.standings[key]
 
 
 # -- rendering in warm worker processes --------------------------------------------------------------
@@ -366,6 +383,7 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
     html = render_template(
         site.pages[ui], template, clinic=site.clinic, language=language, ui=ui, languages=site.languages,
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
+        standing=lambda procedure, lang="en": standing_of(site, procedure, lang),
         leaflet_languages={code: site.languages.get(code) or site.broken[code] for code in site.clinic.languages
                            if code in site.languages or code in site.broken},
         large_print=context.pop("large_print", False), **context,
