@@ -399,7 +399,8 @@ def babel_commands(root: Path, action: str, lang: str | None = None) -> list[str
         "extract": ["extract", "-F", "babel.cfg", "-o", pot, "--project", "leaflets", "--version", __version__,
                     "--msgid-bugs-address", "content-team@example.org", "--copyright-holder", "leaflets contributors",
                     "--header-comment", HEADER_COMMENT, "-c", "TRANSLATORS:", "--sort-by-file", "."],
-        "update": ["update", "-i", pot, "-d", "locales", "-D", DOMAIN, "--previous"],
+        # No --previous: Babel 2.19 re-wraps a long previous msgid into "#|" lines msgfmt cannot read.
+        "update": ["update", "-i", pot, "-d", "locales", "-D", DOMAIN],
         "init": ["init", "-i", pot, "-d", "locales", "-D", DOMAIN, "-l", lang or ""],
         "compile": ["compile", "-d", "locales", "-D", DOMAIN, "--statistics"],
     }
@@ -418,10 +419,30 @@ def run_babel(root: Path, action: str, lang: str | None = None) -> int:
     try:
         CommandLineInterface().run(babel_commands(root, action, lang))
     except SystemExit as exc:
-        return int(exc.code or 0)
+        if exc.code:
+            return int(exc.code)
     finally:
         os.chdir(previous)
+    if action == "update":
+        for code in catalog_languages(root / "locales"):
+            _drop_revived_obsolete(catalog_path(root / "locales", code))
     return 0
+
+
+def _drop_revived_obsolete(path: Path) -> None:
+    """Babel keeps an obsolete (``#~``) entry whose English has come back beside the live entry it
+    makes for it, and msgfmt refuses the pair as a duplicate: keep only the live entry."""
+    catalog = _read_catalog(path)
+    live = {(_message_key(message.id), message.context) for message in catalog if message.id}
+    revived = [key for key, message in catalog.obsolete.items() if (_message_key(message.id), message.context) in live]
+    if not revived:
+        return
+    for key in revived:
+        del catalog.obsolete[key]
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=76)  # as pybabel update writes it
+    _msgfmt_bytes(buffer.getvalue(), path)
+    path.write_bytes(buffer.getvalue())
 
 
 def catalog_languages(locales: Path) -> list[str]:
