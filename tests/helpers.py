@@ -80,8 +80,6 @@ def replace_section(project: Path, procedure_id: str, key: str, yaml_text: str) 
 
 
 def with_numbered_risks(project: Path, fixture: str = "fistula-numbered-risks.yaml") -> Path:
-    """The fistula record of ``project`` with the risks and sources of tests/data/i16/``fixture``."""
-    parts = re.split(r"^(?=sources:)", (I16 / fixture).read_text(encoding="utf-8"), flags=re.MULTILINE)
-    risks = re.sub(r"^#.*\n", "", parts[0], flags=re.MULTILINE)
-    replace_section(project, "dialysis-fistula-creation", "risks", risks)
-    return replace_section(project, "dialysis-fistula-creation", "sources", parts[1])
+    """The fistula record of ``project`` with the risks of tests/data/i16/``fixture`` (its own sources kept)."""
+    risks = re.sub(r"^#.*\n", "", (I16 / fixture).read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return replace_section(project, "dialysis-fistula-creation", "risks", risks)

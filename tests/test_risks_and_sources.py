@@ -60,13 +60,12 @@ def test_risks_are_said_as_natural_frequencies_with_band_words_most_frequent_fir
     order = [text.index(s) for s in ("about 13 in 100", "between 1 and 5", "about 2 in 100", "fewer than 1 in 100")]
     assert order == sorted(order)
     assert "We do not have a reliable number for how often these happen." in text
-    assert "Serious: Harm to a blood vessel or nerve in your arm" in text
+    assert "Serious: Harm to a nerve in your arm, which can leave your hand numb or weak" in text
     assert "usually mild" not in text and "Few people have these" not in text
 
 
 def test_one_risk_below_1_in_100_puts_every_risk_in_1000(project):
-    replace_section(project, FISTULA, "risks", (I16 / "one-in-a-thousand.yaml").read_text().split("sources:")[0])
-    replace_section(project, FISTULA, "sources", "sources:" + (I16 / "one-in-a-thousand.yaml").read_text().split("sources:")[1])
+    with_numbered_risks(project, "one-in-a-thousand.yaml")
     data = leaflet_pdf(project)
     text = pdf_text(data)
     assert "about 130 in 1,000 people" in text and "Uncommon · about 5 in 1,000 people" in text
@@ -120,51 +119,62 @@ def test_a_source_that_names_no_source_is_refused_with_its_line(project):
     with pytest.raises(LeafletErrors) as caught:
         load_procedure(path)
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "neat-2071" in text)
-    assert [str(e) for e in caught.value.errors] == [f"{path}:{line}: risks[7].source: 'neat-2071' names no source; known: neat-2017"]
+    known = ", ".join(re.findall(r"^  - id: (\S+)$", path.read_text(), re.MULTILINE))  # the record's own sources
+    assert known.startswith("neat-2017, ")
+    assert [str(e) for e in caught.value.errors] == [f"{path}:{line}: risks[7].source: 'neat-2071' names no source; known: {known}"]
 
 
 def test_sources_need_unique_ids_and_an_address(project):
-    path = with_numbered_risks(project)
+    path = project / "content" / "procedures" / f"{FISTULA}.yaml"
     text = path.read_text()
-    source = text[text.index("sources:\n") + len("sources:\n"):]
-    path.write_text(text + source.replace("    url: https://www.ajkd.org/article/S0272-6386(17)30692-3/fulltext\n", "")
-                    .replace("    doi: 10.1053/j.ajkd.2017.05.017\n", ""))
+    assert re.search(r"^sources:\n(  .*\n)+\Z", text, re.MULTILINE), "sources is the record's last key"
+    neat = re.search(r"^  - id: neat-2017\n(    .*\n)+", text, re.MULTILINE)[0]
+    added = f"sources[{text[text.index('sources:'):].count('  - id: ') + 1}]"
+    path.write_text(text + neat.replace("    url: https://www.ajkd.org/article/S0272-6386(17)30692-3/fulltext\n", "")
+                    .replace("    doi: 10.1053/j.ajkd.2017.03.026\n", ""))
     with pytest.raises(LeafletErrors) as caught:
         load_procedure(path)
     messages = [str(e).split(": ", 1)[1] for e in caught.value.errors]
-    assert messages == ["sources[2]: a source needs its address: url, doi, or both"]
-    path.write_text(text + source)
+    assert messages == [f"{added}: a source needs its address: url, doi, or both"]
+    path.write_text(text + neat)
     with pytest.raises(LeafletErrors) as caught:
         load_procedure(path)
-    assert [str(e).split(": ", 1)[1] for e in caught.value.errors] == ["sources[2].id: 'neat-2017' is used by an earlier source"]
+    assert [str(e).split(": ", 1)[1] for e in caught.value.errors] == [f"{added}.id: 'neat-2017' is used by an earlier source"]
 
 
 def test_the_leaflet_ends_with_where_its_information_comes_from(project):
     with_numbered_risks(project)
     text = pdf_text(leaflet_pdf(project))
     section = text[text.index("Where this information comes from"):]
-    assert ("A multicenter study of the safety and effectiveness of a new endovascular system for arteriovenous fistula "
-            "creation. American Journal of Kidney Diseases, 2017.") in section
-    assert "doi:10.1053/j.ajkd.2017.05.017" in section.replace(" ", "")
+    neat = ("Endovascular Proximal Forearm Arteriovenous Fistula for Hemodialysis Access: Results of the Prospective, "
+            "Multicenter Novel Endovascular Access Trial (NEAT). American Journal of Kidney Diseases, 2017.")
+    assert neat in section
+    assert "doi:10.1053/j.ajkd.2017.03.026" in section.replace(" ", "")
+    assert section.index(neat) < section.index("Moderate Sedation, Adult. Baylor Scott & White Health")  # then the blocks' sources
 
 
 def test_prose_may_carry_its_source_and_only_its_text_is_extracted(project):
-    path = with_numbered_risks(project)
-    edit_record(project, FISTULA, "  - Avoid heavy lifting with that arm until your care team says it is okay.",
-                "  - text: Do not lift anything heavy with that arm for 2 weeks.\n    source: neat-2017")
+    path = project / "content" / "procedures" / f"{FISTULA}.yaml"
+    assert "  - text: Do not lift anything heavy with that arm for 2 weeks.\n    source: cuh-avf\n" in path.read_text()
     load_procedure(path)
     with path.open("rb") as file:
         messages = [message for _, _, message, _ in extract_records(file, None, None, {})]
     assert "Do not lift anything heavy with that arm for 2 weeks." in messages
-    assert not {"neat-2017", "American Journal of Kidney Diseases", "13", "100"} & set(messages)
+    assert not {"cuh-avf", "neat-2017", "Cambridge University Hospitals NHS Foundation Trust", "American Journal of Kidney Diseases",
+                "13", "100", "unknown"} & set(messages)
 
 
 # -- check: numbers, frequencies ------------------------------------------------------------------
 
+NO_FREQUENCY = ("risks[{}]: no frequency; give about: with its source, or write about: unknown once you have looked "
+                "and found no reliable number (the leaflet then says so)")
+
+
 def test_check_errs_on_a_number_without_a_source_and_spares_the_clinics_numbers(project):
-    path = with_numbered_risks(project)
-    edit_record(project, FISTULA, "  - Most people go home a few hours after the procedure.",
-                "  - Most people go home two hours after the procedure.\n  - If you cannot reach us, call (555) 010-2000.")
+    path = edit_record(project, FISTULA, "  - Most people go home a few hours after the procedure.",
+                       "  - Most people go home two hours after the procedure.\n  - If you cannot reach us, call (555) 010-2000.")
+    edit_record(project, FISTULA, "  duration: {min_minutes: 15, max_minutes: 30, source: backtable-endoavf}",
+                "  duration: {min_minutes: 15, max_minutes: 30}")
     found = problems(project)
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "two hours" in text)
     assert (f"{path}:{line}: error: {FISTULA}: recovery[1]: \"Most people go home two hours "
@@ -176,10 +186,19 @@ def test_check_errs_on_a_number_without_a_source_and_spares_the_clinics_numbers(
 def test_check_warns_about_a_risk_without_a_frequency(project):
     path = with_numbered_risks(project)
     found = problems(project)
-    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "Bruising at the needle spot" in text)
-    assert (f"{path}:{line}: warning: {FISTULA}: risks[1]: no frequency (about); the leaflet "
-            "will say there is no reliable number for it") in found
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "Bruising, soreness" in text)
+    assert f"{path}:{line}: warning: {FISTULA}: {NO_FREQUENCY.format(1)}" in found
     assert not any(f"{FISTULA}: risks[4]: no frequency" in f for f in found)
+
+
+def test_about_unknown_silences_the_no_frequency_warning_that_a_plain_text_risk_keeps(project):
+    """Every unnumbered risk of the shipped fistula record says about: unknown; one written as plain text is warned."""
+    path = edit_record(project, FISTULA, "  - text: Infection where the needle went in\n    about: unknown\n",
+                       "  - Infection where the needle went in\n")
+    assert "about: unknown" in path.read_text()
+    found = [f for f in problems(project) if f"{FISTULA}: risks[" in f and "no frequency" in f]
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "Infection where the needle went in" in text)
+    assert found == [f"{path}:{line}: warning: {FISTULA}: {NO_FREQUENCY.format(5)}"]
 
 
 # -- triage ---------------------------------------------------------------------------------------
@@ -211,6 +230,9 @@ def test_a_sign_key_settles_what_the_item_means(project):
 def test_the_heart_cold_limb_and_growing_lump_as_call_us_are_warned(project):
     path = replace_section(project, "coronary-blockage-opening", "when_to_get_help",
                            (I16 / "cto-triage.yaml").read_text().split("\n", 2)[2])
+    # Without the wound-care block, whose urgent "swelling that grows fast" would make the lump an error here.
+    edit_record(project, "coronary-blockage-opening", "blocks: [sedation, contrast-dye, blood-thinners, wound-care, fasting]",
+                "blocks: [sedation, contrast-dye, blood-thinners, fasting]")
     found = [f for f in problems(project) if "coronary-blockage-opening: when_to_get_help" in f and "the sign" in f]
     lines = path.read_text().splitlines()
     lump = next(i for i, text in enumerate(lines, 1) if "keeps getting bigger" in text)
@@ -221,6 +243,14 @@ def test_the_heart_cold_limb_and_growing_lump_as_call_us_are_warned(project):
         f"{path}:{limb}: warning: coronary-blockage-opening: "
         "when_to_get_help.call_us[4]: the sign 'cold-limb' is urgent in content/red_flags.yaml; here it is only 'call us'",
     ]
+
+
+def test_a_blocks_urgent_sign_is_urgent_in_the_leaflet_so_the_same_sign_under_call_us_is_an_error(project):
+    path = replace_section(project, "coronary-blockage-opening", "when_to_get_help",
+                           (I16 / "cto-triage.yaml").read_text().split("\n", 2)[2])
+    lump = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "keeps getting bigger" in text)
+    assert (f"{path}:{lump}: error: coronary-blockage-opening: when_to_get_help.call_us[3]: the sign 'growing-lump' "
+            "is also under urgent in this leaflet; a patient cannot do both") in problems(project)  # wound-care: "grows fast"
 
 
 def test_a_sign_urgent_in_another_leaflet_is_warned_without_the_shared_list(project):

@@ -420,7 +420,8 @@ def run_babel(root: Path, action: str, lang: str | None = None) -> int:
     try:
         CommandLineInterface().run(babel_commands(root, action, lang))
     except SystemExit as exc:
-        return int(exc.code or 0)
+        if exc.code:
+            return int(exc.code)
     finally:
         os.chdir(previous)
     return 0
