@@ -122,6 +122,7 @@ class Procedure(Strict):
     id: Identifier
     title: Text
     also_called: list[Text] = []
+    search_terms: list[Text] = []  # words patients and clinicians search by; never printed
     codes: dict[Literal["cpt", "hcpcs", "icd10pcs", "snomed"], Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,12}$")]] = {}
     summary: Text
     purpose: Text | None = None
@@ -165,6 +166,13 @@ class Phones(Strict):
     out_of_hours: Text | None = None
 
 
+class Packet(Strict):
+    """Leaflets a clinic often gives together, printed as one PDF ("Fistula day")."""
+
+    title: Text
+    leaflets: Annotated[list[Identifier], Field(min_length=1, max_length=20)]
+
+
 class Clinic(Strict):
     """What belongs to the clinic, not the procedure: changing it changes every leaflet."""
 
@@ -179,6 +187,7 @@ class Clinic(Strict):
     paper: Literal["letter", "A4"] = "letter"
     reading_grade_max: Annotated[float, Field(ge=3, le=16)] = 8
     languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]], Field(min_length=1)] = ["en"]
+    packets: dict[Identifier, Packet] = {}
 
     logo_path: Path | None = Field(default=None, exclude=True)
 
@@ -244,10 +253,13 @@ def load_procedure(path: Path) -> Procedure:
     return _validate(Procedure, read_yaml(path))
 
 
-def load_clinic(path: Path) -> Clinic:
-    """Read and validate one clinic file; its logo must exist beside it."""
+def load_clinic(path: Path, procedure_ids: list[str] | None = None) -> Clinic:
+    """Read and validate one clinic file; its logo must exist beside it, and its packets name
+    only ``procedure_ids`` (when given)."""
     document = read_yaml(path)
     clinic = _validate(Clinic, document)
+    if procedure_ids is not None:
+        _check_packets(clinic, document, procedure_ids)
     if clinic.logo is None:
         return clinic
     logo = (path.parent / clinic.logo).resolve()
@@ -258,6 +270,20 @@ def load_clinic(path: Path) -> Clinic:
     if logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
         _raise_at(document, ("logo",), "logo: use an .svg, .png or .jpg file")
     return clinic.model_copy(update={"logo_path": logo})
+
+
+def _check_packets(clinic: Clinic, document: YamlDocument, procedure_ids: list[str]) -> None:
+    errors = []
+    for name, packet in clinic.packets.items():
+        for index, leaflet in enumerate(packet.leaflets):
+            if leaflet not in procedure_ids:
+                close = difflib.get_close_matches(leaflet, procedure_ids, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                location = ("packets", name, "leaflets", index)
+                errors.append(ContentError(f"{dotted(location)}: no procedure '{leaflet}'{hint}", document.path,
+                                           document.line_of(location)))
+    if errors:
+        raise LeafletErrors(errors)
 
 
 def _raise_at(document: YamlDocument, location: Location, message: str) -> None:
@@ -473,7 +499,7 @@ class Project:
         return load_procedure(self._inside(path))
 
     def _load_clinic(self, path: Path) -> Clinic:
-        return load_clinic(self._inside(path))
+        return load_clinic(self._inside(path), self.procedure_ids())
 
     def _inside(self, path: Path) -> Path:
         """``path``, if the file really lies in the project: a link to a file elsewhere is refused."""
