@@ -107,18 +107,32 @@ def make_site(project: Project, clinic_id: str) -> Site:
                           for text in (p.title, *p.also_called, *p.search_terms)], p.codes.values())
         for p in procedures.values()
     ]
-    cut_of = {code: page_characters(language, languages, procedures.values(), clinic) for code, language in languages.items()}
+    messages = web_messages(project.templates)
+    cut_of = {code: page_characters(language, languages, procedures.values(), clinic, messages)
+              for code, language in languages.items()}
     cuts = {hashlib.sha256("".join(sorted(chars)).encode()).hexdigest()[:12]: chars for chars in cut_of.values()}
     by_chars = {chars: name for name, chars in cuts.items()}
     return Site(project, clinic, procedures, languages, broken, pages, entries, shared_inputs(project, clinic), stamp,
                 cuts, {code: by_chars[chars] for code, chars in cut_of.items()})
 
 
-def page_characters(language: Language, languages: dict[str, Language], procedures: Any, clinic: Clinic) -> frozenset[str]:
+def web_messages(templates: Path) -> list[str]:
+    """The words of the page's own templates (templates/web/), as Babel extracts them."""
+    from babel.messages.extract import extract_from_file
+
+    options = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "newstyle_gettext": "true"}
+    messages: list[str] = []
+    for path in sorted((templates / "web").glob("*.html")):
+        for _, message, _, _ in extract_from_file("jinja2.ext.babel_extract", str(path), options=options):
+            messages.append(message if isinstance(message, str) else message[1])  # a plural: its "many" form
+    return messages
+
+
+def page_characters(language: Language, languages: dict[str, Language], procedures: Any, clinic: Clinic,
+                    messages: list[str]) -> frozenset[str]:
     """Every character a page in ``language`` may show: its catalog, every language's name, the
     leaflets' titles, other names and summaries, the clinic's words, and the Latin letters names are typed in."""
-    catalog = getattr(language.translations, "_catalog", {})
-    texts = [str(text) for text in catalog.values()]
+    texts = [language.gettext(message) for message in messages]
     texts += [language_label(other, language) for other in languages.values()]
     texts += [language.gettext(text) for p in procedures for text in (p.title, p.summary, *p.also_called, *p.search_terms)]
     texts += [clinic.name, *(packet.title for packet in clinic.packets.values())]
@@ -430,7 +444,7 @@ def web_font(cut: str, stem: str) -> Response:
     name = webfonts.file_for(stem)
     if cut not in site.font_cuts or name is None:
         abort(404)
-    response = Response(webfonts.cut(site.project.fonts / name, site.font_cuts[cut]), mimetype="font/woff2")
+    response = Response(webfonts.cut(site.project.fonts, name, site.font_cuts[cut]), mimetype="font/woff2")
     response.cache_control.max_age = 86400 * 30  # the cut's name changes when its characters do
     response.cache_control.public = True
     return response
