@@ -16,12 +16,20 @@ def page_numbers(path) -> list[str]:
 
 
 def part_languages(path) -> list[str]:
-    """The /Lang of the top-level structure elements, in reading order, with repeats collapsed."""
+    """The /Lang of each /Part of the structure tree, in reading order."""
     with pikepdf.open(path) as pdf:
         document = pdf.Root.StructTreeRoot.K
         document = document if isinstance(document, pikepdf.Dictionary) else document[0]
-        langs = [str(element.get("/Lang", "")) for element in document.K]
-    return [lang for i, lang in enumerate(langs) if i == 0 or lang != langs[i - 1]]
+        assert all(str(part.S) == "/Part" for part in document.K)
+        return [str(part.Lang) for part in document.K]
+
+
+def is_accessible(path) -> bool:
+    """Our own PDF/UA checks (one H1 per leaflet, no skipped heading levels, ...) and pdfua's."""
+    import pdfua
+    from leaflets.checks import check_pdf
+
+    return check_pdf(path) == [] and not pdfua.validate(str(path)).findings
 
 
 def test_a_packet_is_one_pdf_each_leaflet_from_a_new_page_with_its_own_numbers(project, cli, tmp_path):
@@ -36,6 +44,7 @@ def test_a_packet_is_one_pdf_each_leaflet_from_a_new_page_with_its_own_numbers(p
     text = pdf_text(out.read_bytes())
     assert text.index("Making a fistula") < text.index("Clearing a clot") < text.index("Making the path for your kidney tube")
     assert text.count("Ada Lovelace") == 3  # typed once, in each leaflet's "For you" box
+    assert is_accessible(out)
 
 
 def test_a_bilingual_leaflet_has_both_languages_each_tagged_as_itself(project, cli, tmp_path):
@@ -46,6 +55,7 @@ def test_a_bilingual_leaflet_has_both_languages_each_tagged_as_itself(project, c
     text = pdf_text(out.read_bytes())
     assert text.index("Hacer una fístula en el brazo") < text.index("Making a fistula in your arm")
     assert part_languages(out) == ["es", "en"]
+    assert is_accessible(out)
     with pikepdf.open(out) as pdf:
         assert str(pdf.Root.Lang) == "es"
 

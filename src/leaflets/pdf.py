@@ -302,17 +302,28 @@ def mark_running_content_as_artifacts(data: bytes) -> bytes:
 
 
 def tag_parts_with_language(data: bytes, first_pages: list[int], languages: list[str]) -> bytes:
-    """Set /Lang on each top-level structure element to the language of the part its page is in."""
+    """Group the top-level structure elements of each joined leaflet into a /Part carrying its
+    language (/Lang), so each half of a bilingual PDF is read in its own language, and each
+    leaflet keeps its own heading outline."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         page_part = {}
         for number, page in enumerate(pdf.pages):
             page_part[page.obj.objgen] = max(i for i, first in enumerate(first_pages) if first <= number)
         tree = pdf.Root.StructTreeRoot
         document = tree.K if _is_element(tree.K) else tree.K[0]
-        for element in document.K if isinstance(document.K, pikepdf.Array) else [document.K]:
+        kids = list(document.K) if isinstance(document.K, pikepdf.Array) else [document.K]
+        parts = [pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Part, P=document,
+                                                      Lang=pikepdf.String(lang), K=pikepdf.Array()))
+                 for lang in languages]
+        current = 0
+        for element in kids:
             page = _first_page_of(element)
             if page is not None and page.objgen in page_part:
-                element.Lang = pikepdf.String(languages[page_part[page.objgen]])
+                current = page_part[page.objgen]
+            if _is_element(element):
+                element.P = parts[current]
+            parts[current].K.append(element)
+        document.K = pikepdf.Array([part for part in parts if len(part.K)])
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()

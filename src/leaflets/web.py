@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import sys
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,8 @@ def page_characters(language: Language, languages: dict[str, Language], procedur
     texts += [language_label(other, language) for other in languages.values()]
     texts += [language.gettext(text) for p in procedures for text in (p.title, p.summary, *p.also_called, *p.search_terms)]
     texts += [clinic.name, *(packet.title for packet in clinic.packets.values())]
+    months = language.locale.months["format"]["wide"].values()
+    texts += [*months, *(language.date(p.review.review_due) for p in procedures), language.date(date(2027, 1, 1))]
     return webfonts.TYPED | frozenset("".join(texts))
 
 
