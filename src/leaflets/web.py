@@ -233,12 +233,14 @@ def the_site() -> Site:
     """The site as the files are now: made again after a record, catalog, template or clinic file changed."""
     state = current_app.extensions["leaflets"]
     site: Site = state["site"]
-    if content_stamp(site.project) != site.stamp:
+    stamp = content_stamp(site.project)
+    if stamp not in (site.stamp, state.get("unusable")):
         with state["lock"]:
-            if content_stamp(site.project) != state["site"].stamp:
+            if stamp != state["site"].stamp:
                 try:
                     state["site"] = make_site(site.project, state["clinic_id"])
                 except LeafletError as exc:  # a clinic file half-edited: keep serving what we had
+                    state["unusable"] = stamp  # said once, not on every request
                     LOGGER.error("content changed but cannot be served: %s", exc.errors[0])
         site = state["site"]
     return site
