@@ -110,3 +110,17 @@ def test_several_criteria_and_other_code_systems(client, tmp_path):
                    {"snomed": "428119001"})
     assert matches(parse_request({"mainSearchCriteria.v.c": "C1884", "mainSearchCriteria.v.cs": "2.16.840.1.113883.6.285"}),
                    {"hcpcs": "C1884"})
+
+
+def test_a_request_with_the_full_context_the_guide_defines(client):
+    """Task, performer, patient and encounter context as the URL-based guide names them: accepted,
+    echoed as categories, and the display name (.v.dn) does not change what is found."""
+    context = {"taskContext.c.c": "OE", "mainSearchCriteria.v.c": "36904", "mainSearchCriteria.v.cs": CPT,
+               "mainSearchCriteria.v.dn": "Thrombectomy of dialysis circuit", "patientPerson.administrativeGenderCode.c": "F",
+               "age.v.v": "67", "age.v.u": "a", "informationRecipient": "PAT", "performer": "PROV",
+               "encounter.c.c": "AMB", "informationRecipient.languageCode.c": "fr"}
+    root = feed(client.get("/infobutton", query_string=context))
+    categories = {c.get("scheme"): c.get("term") for c in root.findall(f"{ATOM}category")}
+    assert categories == context
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").text == "Enlever un caillot de votre abord de dialyse"
