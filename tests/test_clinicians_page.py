@@ -182,7 +182,7 @@ def test_an_infobutton_link_opens_the_form_in_the_patients_language(browser, ser
 # -- small screens, slow links, axe --------------------------------------------------------------
 
 
-def page_states(browser, server: str, ui: str):
+def page_states(browser, server: str, root: Path, ui: str):
     """Every state of the page in ``ui``: (name, page). POSTed states are opened as the form opens them."""
     page = browser.new_page()
     for name, path in (("search", "/"), ("results", "/?q=kidney"), ("nothing-found", "/?q=kidnney+tubbbbe+draaain"),
@@ -199,6 +199,21 @@ def page_states(browser, server: str, ui: str):
     errors = opened.value
     errors.wait_for_load_state()
     yield "errors", errors
+    record = root / "content" / "procedures" / "foot-vein-arterialization.yaml"
+    original = record.read_text()
+    record.write_text(original.replace("summary: >-\n", "summary: >-\n  Edited today.\n", 1))  # now every translation is stale
+    try:
+        page.goto(f"{server}/leaflet/foot-vein-arterialization?ui={ui}")
+        page.locator("#lang").select_option("vi")
+        page.locator("#patient_name").fill("Ada")
+        with page.context.expect_page() as opened:
+            page.locator("button[type=submit]").first.click()
+        refused = opened.value
+        refused.wait_for_load_state()
+        assert refused.locator("[name=instead]").count() == 1
+        yield "refused", refused
+    finally:
+        record.write_text(original)
 
 
 def visible_overflow(page) -> list[str]:
@@ -210,12 +225,12 @@ def visible_overflow(page) -> list[str]:
 
 
 @pytest.mark.parametrize("ui", LANGUAGES)
-def test_axe_finds_nothing_on_any_page_state(browser, server, ui):
+def test_axe_finds_nothing_on_any_page_state(browser, server, root, ui):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
     found = {}
-    for name, page in page_states(browser, server, ui):
+    for name, page in page_states(browser, server, root, ui):
         results = axe.run(page)
         if results.violations_count:
             found[name] = [v["id"] for v in results.response["violations"]]
@@ -224,11 +239,11 @@ def test_axe_finds_nothing_on_any_page_state(browser, server, ui):
 
 @pytest.mark.parametrize("width, scale", [(320, 4), (375, 2), (1280, 1)], ids=["400%-zoom", "phone", "desktop"])
 @pytest.mark.parametrize("ui", LANGUAGES)
-def test_no_page_state_scrolls_sideways(browser, server, ui, width, scale):
+def test_no_page_state_scrolls_sideways(browser, server, root, ui, width, scale):
     """WCAG 1.4.10 reflow: 1280 px at 400 % zoom is 320 CSS px; a phone is 375."""
     context = browser.new_context(viewport={"width": width, "height": 800}, device_scale_factor=scale)
     wide = {}
-    for name, page in page_states(context, server, ui):
+    for name, page in page_states(context, server, root, ui):
         screenshot(page, f"{name}-{ui}-{width}")
         if page.evaluate("document.documentElement.scrollWidth") > width or visible_overflow(page):
             wide[name] = (page.evaluate("document.documentElement.scrollWidth"), visible_overflow(page)[:3])
