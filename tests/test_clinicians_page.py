@@ -25,7 +25,6 @@ from leaflets.web import create_app, make_pool
 from conftest import REPO, copy_project
 from helpers import free_port, pdf_text, wait_until_up
 
-sync = pytest.importorskip("playwright.sync_api")
 LANGUAGES = ("en", "ar", "zh_Hans")
 PAGE_WEIGHT_LIMIT = 300 * 1024
 
@@ -46,16 +45,6 @@ def server(root):
     yield f"http://127.0.0.1:{httpd.effective_port}"
     httpd.close()
     pool.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield chromium
-        chromium.close()
 
 
 def keep_pdfs(context) -> list[dict]:

@@ -100,7 +100,7 @@ def test_a_malformed_request_is_a_400(client, query):
     assert response.status_code == 400 and response.mimetype == "text/plain"
 
 
-def test_several_criteria_and_other_code_systems(client, tmp_path):
+def test_several_criteria_and_other_code_systems():
     """mainSearchCriteria0/1 (numbered, as the guide allows) and HCPCS, ICD-10-PCS and SNOMED CT codes."""
     from leaflets.infobutton import matches, parse_request
     asked = parse_request({"mainSearchCriteria0.v.c": "36836", "mainSearchCriteria0.v.cs": CPT,

@@ -119,7 +119,7 @@ def test_did_you_mean_when_nothing_matches(entries):
     assert did_you_mean("xylophone", entries) == []
 
 
-def test_the_page_says_did_you_mean(tmp_path):
+def test_the_page_says_did_you_mean():
     from leaflets.web import create_app, make_pool
     project = Project(REPO)
     pool = make_pool(project, "example", workers=1)

@@ -127,17 +127,6 @@ def server(served):
     httpd.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync = pytest.importorskip("playwright.sync_api")
-    with sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield chromium
-        chromium.close()
-
-
 def capture_posts(page) -> dict[str, object]:
     """Let the browser show the PDF as it would (in the new tab the form opens), and keep the bytes
     the server sent."""
