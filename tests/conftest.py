@@ -36,6 +36,18 @@ def sample(tmp_path: Path) -> Path:
     return copy_project(SAMPLE, tmp_path / "sample")
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, driven by Playwright: one per test module."""
+    sync = pytest.importorskip("playwright.sync_api")
+    with sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def cli(capsys):
     """Run the command line in-process; returns (exit code, stdout, stderr)."""

@@ -73,9 +73,12 @@ def test_serve_starts_with_a_broken_catalog_and_says_so_for_that_language(projec
         assert "The translation file for this language has a mistake." in refused.text
         assert 'href="/pdf/en/dialysis-fistula-creation.pdf"' in refused.text
         form = client.get("/leaflet/dialysis-fistula-creation").text
-        assert '<option value="fr" lang="fr">français</option>' in form  # still offered, and explained when chosen
+        assert '<option value="fr">français (French)</option>' in form  # still offered, and explained when chosen
         answer = client.post("/leaflet/dialysis-fistula-creation", data={"lang": "fr", "patient_name": "A B"})
-        assert answer.status_code == 503 and "A B" not in answer.text
+        assert answer.status_code == 503 and "The translation file for this language has a mistake." in answer.text
+        # what was typed is kept (in an answer no one stores), with the English leaflet one click away
+        assert 'value="A B"' in answer.text and answer.headers["Cache-Control"] == "no-store"
+        assert 'name="instead" value="en"' in answer.text
     finally:
         pool.close()
 

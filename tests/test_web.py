@@ -94,17 +94,20 @@ def test_a_request_that_is_too_large_is_refused(client):
     assert response.status_code == 413
 
 
-def test_a_stale_translation_offers_the_english_leaflet(served, client):
+def test_a_refused_translation_keeps_what_was_typed_and_offers_english(served, client):
     root, _ = served
     record = root / "content" / "procedures" / "foot-vein-arterialization.yaml"
     original = record.read_text()
     record.write_text(original.replace("summary: ", "summary: Edited today. ", 1))
+    typed = {"lang": "vi", "print": "regular", "patient_name": "Ada Byron", "date": "", "time": "", "note": "Bring socks"}
     try:
-        response = client.post("/leaflet/foot-vein-arterialization?ui=en", data={
-            "lang": "vi", "print": "regular", "patient_name": "Ada", "date": "", "time": ""})
-        assert response.status_code == 409
+        response = client.post("/leaflet/foot-vein-arterialization?ui=en", data=typed)
+        assert response.status_code == 409 and response.headers["Cache-Control"] == "no-store"
         assert "This translation is not ready" in response.text
-        assert 'href="/pdf/en/foot-vein-arterialization.pdf"' in response.text
+        assert 'value="Ada Byron"' in response.text and ">Bring socks</textarea>" in response.text
+        assert 'name="instead" value="en"' in response.text and 'name="with_english"' in response.text
+        english = client.post("/leaflet/foot-vein-arterialization?ui=en", data=typed | {"instead": "en"})
+        assert english.status_code == 200 and "Ada Byron" in pdf_text(english.data)
     finally:
         record.write_text(original)
 
@@ -124,19 +127,9 @@ def server(served):
     httpd.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync = pytest.importorskip("playwright.sync_api")
-    with sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield chromium
-        chromium.close()
-
-
 def capture_posts(page) -> dict[str, object]:
-    """Let the browser show the PDF as it would, and keep the bytes the server sent."""
+    """Let the browser show the PDF as it would (in the new tab the form opens), and keep the bytes
+    the server sent."""
     captured: dict[str, object] = {}
 
     def keep(route) -> None:
@@ -148,7 +141,8 @@ def capture_posts(page) -> dict[str, object]:
                         cache=response.headers.get("cache-control"), url=route.request.url)
         route.fulfill(response=response)
 
-    page.route("**/leaflet/**", keep)
+    page.context.route("**/leaflet/**", keep)
+    page.context.route("**/packet?**", keep)
     return captured
 
 

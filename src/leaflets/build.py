@@ -122,6 +122,17 @@ class Builder:
     def release_pdf(self, leaflet: Leaflet) -> tuple[bytes, Standing]:
         html, standing = self.rendered(leaflet)
         return self.renderer(leaflet.clinic.id).write_pdf(html), standing
+    def combined_pdf(self, leaflets: list[Leaflet]) -> bytes:
+        """Several leaflets in one PDF, each from a new page with its own footer and page numbers."""
+        if len(leaflets) == 1:
+            return self.pdf(leaflets[0])
+        parts = [(self.html(leaflet), leaflet.language.html_lang) for leaflet in leaflets]
+        return self.renderer(leaflets[0].clinic.id).write_combined(parts)
+
+    def forget_languages(self) -> None:
+        """Read catalogs and templates again on next use: they changed on disk."""
+        self._languages.clear()
+        self._environments.clear()
 
 
 MAX_PRINTED_CHARACTERS = 40_000  # about 6 times today's longest record; far more would be a book, not a leaflet
@@ -214,6 +225,44 @@ def _publishes(project: Project, target: Path) -> bool:
     except OSError:
         return False
     return any(is_inside(target, folder) for folder in clinics)
+
+
+def packet_leaflets(
+    builder: Builder, procedures: list[Procedure], clinic: Clinic, lang: str, large_print: bool = False,
+    personal: PatientDetails = PatientDetails(), with_english: bool = False,
+) -> list[Leaflet]:
+    """The leaflets of a packet, in order; with English, each followed by its English leaflet.
+    The patient's details, given once, go into every leaflet's "For you" box."""
+    languages = [lang, SOURCE_LANGUAGE] if with_english and lang != SOURCE_LANGUAGE else [lang]
+    return [builder.leaflet(procedure, clinic, code, large_print, personal)
+            for procedure in procedures for code in languages]
+
+
+def build_packet(
+    project: Project,
+    procedure_ids: list[str],
+    output: str,
+    clinic: str = BUILD_OPTIONS["clinic"].default,
+    lang: str = BUILD_OPTIONS["lang"].default,
+    large_print: bool = BUILD_OPTIONS["large_print"].default,
+    personal: PatientDetails = PatientDetails(),
+    with_english: bool = False,
+    builder: Builder | None = None,
+) -> tuple[Path | None, bytes]:
+    """Several leaflets (or one with its English leaflet) in one PDF, written only to ``output``."""
+    if output is None:
+        raise UsageError("a packet or a bilingual leaflet is written only where --output says (a file, or - for "
+                         "standard output)")
+    check_output(project, personal, output)
+    check_target(output)
+    builder = builder or Builder(project)
+    procedures = [project.load_procedure(procedure_id) for procedure_id in procedure_ids]
+    leaflets = packet_leaflets(builder, procedures, project.load_clinic(clinic), lang, large_print, personal, with_english)
+    data = builder.combined_pdf(leaflets)
+    if output == "-":
+        return None, data
+    write_atomically(Path(output), data)
+    return Path(output), data
 
 
 def build_one(

@@ -660,10 +660,26 @@ def _headings(pdf: Any) -> list[str]:
     # ISO 14289-1 7.4.2: numbered headings do not skip levels; a leaflet has exactly one H1.
     if "/StructTreeRoot" not in pdf.Root:
         return []
-    levels = [int(str(e.S)[2:]) for e in _elements(pdf) if re.fullmatch(r"/H[1-6]", str(e.S))]
-    problems = [] if levels.count(1) == 1 and levels[:1] == [1] else [f"7.4.2: expected one H1 first, found levels {levels[:5]}..."]
-    skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
-    return problems + [f"7.4.2: heading level jumps from H{a} to H{b}" for a, b in skips]
+    # A packet or bilingual PDF holds one leaflet in each /Part: each is checked as a leaflet.
+    elements = _elements(pdf)
+    parts = [e for e in elements if str(e.S) == "/Part"] or [None]
+    problems = []
+    for part in parts:
+        inside = elements if part is None else [e for e in elements if _is_within(e, part)]
+        levels = [int(str(e.S)[2:]) for e in inside if re.fullmatch(r"/H[1-6]", str(e.S))]
+        if not (levels.count(1) == 1 and levels[:1] == [1]):
+            problems.append(f"7.4.2: expected one H1 first, found levels {levels[:5]}...")
+        skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+        problems += [f"7.4.2: heading level jumps from H{a} to H{b}" for a, b in skips]
+    return problems
+
+
+def _is_within(element: Any, ancestor: Any) -> bool:
+    while element is not None and "/P" in element:
+        if element.objgen == ancestor.objgen:
+            return True
+        element = element.P
+    return False
 
 
 def _lists(pdf: Any) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .batch import BatchReport, build_clinic, progress_printer
-from .build import BUILD_OPTIONS, build_one, write_atomically
+from .build import BUILD_OPTIONS, build_one, build_packet, write_atomically
 from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
 from .checks import Severity, check_leaflets, check_pdf, check_project, translation_status
 from .content import Project
@@ -89,7 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
     listing.set_defaults(command=run_list)
 
     build = commands.add_parser("build", help="build one leaflet, or all of a clinic's with --all")
-    build.add_argument("procedure", nargs="?", help="the procedure id (see 'leaflets list')")
+    build.add_argument("procedure", nargs="*", help="the procedure id (see 'leaflets list'); several with --packet")
     build.add_argument("--all", action="store_true", help="build every procedure in every language of the clinic")
     build.add_argument("--jobs", type=int, default=None, help="with --all: worker processes (default: all cores)")
     build.add_argument("--force", action="store_true", help="with --all: rebuild even unchanged leaflets")
@@ -99,6 +99,10 @@ def make_parser() -> argparse.ArgumentParser:
             build.add_argument(flag, action="store_true", help=option.help)
         else:
             build.add_argument(flag, default=option.default, help=f"{option.help} (default: {option.default})")
+    build.add_argument("--packet", action="store_true",
+                       help="several procedures in one PDF, each from a new page with its own page numbers; needs --output")
+    build.add_argument("--with-english", action="store_true",
+                       help="each leaflet followed by its English leaflet, in one PDF; needs --output")
     build.add_argument("--output", help="where to write the PDF; - for standard output (default: dist/CLINIC/LANG/ID.pdf)")
     personal = build.add_argument_group("patient details (printed in the 'For you' box; needs --output)")
     for name, text in PatientDetails.helps().items():
@@ -188,17 +192,25 @@ def _print_errors(errors: list[LeafletError]) -> int:
 
 def run_build(project: Project, args: argparse.Namespace) -> int:
     if args.all:
-        if args.procedure or args.output or _personal(project, args) or args.lang != BUILD_OPTIONS["lang"].default:
+        if args.procedure or args.packet or args.with_english or args.output or _personal(project, args) or args.lang != BUILD_OPTIONS["lang"].default:
             raise UsageError("--all builds every leaflet of the clinic into dist/; it takes no procedure, --lang, --output or patient details")
         if args.jobs is not None and args.jobs < 1:
             raise UsageError("--jobs must be 1 or more")
         return _report(build_clinic(project, args.clinic, jobs=args.jobs, force=args.force, progress=progress_printer()))
     if not args.procedure:
         raise UsageError("name a procedure to build (see 'leaflets list'), or use --all")
-    target, data = build_one(
-        project, args.procedure, clinic=args.clinic, lang=args.lang, large_print=args.large_print,
-        personal=_personal(project, args), output=args.output,
-    )
+    if len(args.procedure) > 1 and not args.packet:
+        raise UsageError("to put several procedures in one PDF, add --packet (and --output)")
+    if args.packet or args.with_english:
+        target, data = build_packet(
+            project, args.procedure, args.output, clinic=args.clinic, lang=args.lang, large_print=args.large_print,
+            personal=_personal(project, args), with_english=args.with_english,
+        )
+    else:
+        target, data = build_one(
+            project, args.procedure[0], clinic=args.clinic, lang=args.lang, large_print=args.large_print,
+            personal=_personal(project, args), output=args.output,
+        )
     if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -372,6 +372,13 @@ class Phones(Strict):
     out_of_hours: Text | None = None
 
 
+class Packet(Strict):
+    """Leaflets a clinic often gives together, printed as one PDF ("Fistula day")."""
+
+    title: Text
+    leaflets: Annotated[list[Identifier], Field(min_length=1, max_length=20)]
+
+
 class Clinic(Strict):
     """What belongs to the clinic, not the procedure: changing it changes every leaflet."""
 
@@ -388,6 +395,7 @@ class Clinic(Strict):
     reading_grade_max: Annotated[float, Field(ge=3, le=16)] = 8
     languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]], Field(min_length=1)] = ["en"]
     policies: Policies = Policies()
+    packets: dict[Identifier, Packet] = {}
 
     logo_path: Path | None = Field(default=None, exclude=True)
 
@@ -683,10 +691,13 @@ def source_errors(document: YamlDocument, block_ids: list[str] = []) -> list[Lea
     return errors
 
 
-def load_clinic(path: Path) -> Clinic:
-    """Read and validate one clinic file; its logo must exist beside it."""
+def load_clinic(path: Path, procedure_ids: list[str] | None = None) -> Clinic:
+    """Read and validate one clinic file; its logo must exist beside it, and its packets name
+    only ``procedure_ids`` (when given)."""
     document = read_yaml(path)
     clinic = _validate(Clinic, document)
+    if procedure_ids is not None:
+        _check_packets(clinic, document, procedure_ids)
     if clinic.logo is None:
         return clinic
     logo = (path.parent / clinic.logo).resolve()
@@ -697,6 +708,20 @@ def load_clinic(path: Path) -> Clinic:
     if logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
         _raise_at(document, ("logo",), "logo: use an .svg, .png or .jpg file")
     return clinic.model_copy(update={"logo_path": logo})
+
+
+def _check_packets(clinic: Clinic, document: YamlDocument, procedure_ids: list[str]) -> None:
+    errors = []
+    for name, packet in clinic.packets.items():
+        for index, leaflet in enumerate(packet.leaflets):
+            if leaflet not in procedure_ids:
+                close = difflib.get_close_matches(leaflet, procedure_ids, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                location = ("packets", name, "leaflets", index)
+                errors.append(ContentError(f"{dotted(location)}: no procedure '{leaflet}'{hint}", document.path,
+                                           document.line_of(location)))
+    if errors:
+        raise LeafletErrors(errors)
 
 
 def _raise_at(document: YamlDocument, location: Location, message: str) -> None:
@@ -919,7 +944,7 @@ class Project:
         return load_procedure(self._inside(path), self.root)
 
     def _load_clinic(self, path: Path) -> Clinic:
-        return load_clinic(self._inside(path))
+        return load_clinic(self._inside(path), self.procedure_ids())
 
     def _inside(self, path: Path) -> Path:
         """``path``, if the file really lies in the project: a link to a file elsewhere is refused."""

@@ -105,18 +105,41 @@ class PdfRenderer:
 
     def render(self, html: str) -> tuple[bytes, dict[str, list[float]]]:
         """The PDF, and where on page 1 the blank "For you" lines are (left, top, width, height in pt)."""
-        document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
         try:
-            rendered = document.render(
-                stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache, **PDF_OPTIONS
-            )
-            if len(rendered.pages) > MAX_PAGES:
-                raise TooLong(f"this leaflet would print {len(rendered.pages)} pages; a leaflet may have at most "
-                              f"{MAX_PAGES}: shorten the record or split it in two")
+            rendered = self._layout(html)
             data = rendered.write_pdf(**PDF_OPTIONS)
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None
         return mark_running_content_as_artifacts(data), _blank_fields(rendered)
+
+    def write_combined(self, parts: list[tuple[str, str]]) -> bytes:
+        """Several leaflets in one PDF: ``parts`` is (html, language tag) for each, in order.
+
+        Each is laid out on its own, so it starts on a new page and keeps its own footer and
+        "page X of Y"; their pages are then joined. Every part's structure elements carry its
+        language (/Lang), so a screen reader speaks each half of a bilingual leaflet in its own.
+        """
+        try:
+            documents = [self._layout(html) for html, _ in parts]
+            pages = [page for document in documents for page in document.pages]
+            data = documents[0].copy(pages).write_pdf(**PDF_OPTIONS)
+        except RefusedURL as exc:
+            raise UnsafeResourceError(str(exc)) from None
+        first_pages, start = [], 0
+        for document in documents:
+            first_pages.append(start)
+            start += len(document.pages)
+        return tag_parts_with_language(mark_running_content_as_artifacts(data), first_pages, [lang for _, lang in parts])
+
+    def _layout(self, html: str) -> Any:
+        document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+        rendered = document.render(
+            stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache, **PDF_OPTIONS
+        )
+        if len(rendered.pages) > MAX_PAGES:
+            raise TooLong(f"this leaflet would print {len(rendered.pages)} pages; a leaflet may have at most "
+                          f"{MAX_PAGES}: shorten the record or split it in two")
+        return rendered
 
     def personalise(
         self, prebuilt: bytes, fields: dict[str, list[float]], values: dict[str, str], lang: str, direction: str,
@@ -276,6 +299,47 @@ def mark_running_content_as_artifacts(data: bytes) -> bytes:
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
+
+
+def tag_parts_with_language(data: bytes, first_pages: list[int], languages: list[str]) -> bytes:
+    """Group the top-level structure elements of each joined leaflet into a /Part carrying its
+    language (/Lang), so each half of a bilingual PDF is read in its own language, and each
+    leaflet keeps its own heading outline."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page_part = {}
+        for number, page in enumerate(pdf.pages):
+            page_part[page.obj.objgen] = max(i for i, first in enumerate(first_pages) if first <= number)
+        tree = pdf.Root.StructTreeRoot
+        document = tree.K if _is_element(tree.K) else tree.K[0]
+        kids = list(document.K) if isinstance(document.K, pikepdf.Array) else [document.K]
+        parts = [pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Part, P=document,
+                                                      Lang=pikepdf.String(lang), K=pikepdf.Array()))
+                 for lang in languages]
+        current = 0
+        for element in kids:
+            page = _first_page_of(element)
+            if page is not None and page.objgen in page_part:
+                current = page_part[page.objgen]
+            if _is_element(element):
+                element.P = parts[current]
+            parts[current].K.append(element)
+        document.K = pikepdf.Array([part for part in parts if len(part.K)])
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+        return out.getvalue()
+
+
+def _first_page_of(element: Any) -> Any:
+    todo = [element]
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, pikepdf.Array):
+            todo[0:0] = list(item)
+        elif _is_element(item):
+            if "/Pg" in item:
+                return item.Pg
+            todo.insert(0, item.get("/K", pikepdf.Array()))
+    return None
 
 
 def _is_element(item: Any) -> bool:

@@ -11,14 +11,16 @@ travel only in a POST body: never in a URL, a log line or a file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
-from urllib.parse import urlsplit
+import threading
+from urllib.parse import urlencode, urlsplit
 import sys
 import time
-import threading
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ import jinja2
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, send_file, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
+from .build import LARGE_PRINT_SUFFIX, Builder, packet_leaflets, pdf_name
 from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
@@ -34,6 +36,8 @@ from .approvals import Standing
 from .manifest import Manifest, approvals_digest, leaflet_input_key, shared_inputs
 from .characters import isolated
 from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
+from .search import Entry, did_you_mean, find, fold, make_entry
+from . import infobutton, webfonts
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 LOGGER = logging.getLogger("leaflets.web")
@@ -54,15 +58,34 @@ class Site:
     languages: dict[str, Language]
     broken: dict[str, Language]  # the clinic's languages whose catalogs cannot be used: named, never built
     pages: dict[str, jinja2.Environment]  # one environment per page language: no shared mutable state
-    search_index: dict[str, str]
+    search_entries: list[Entry]
     shared_key: str
+    stamp: tuple[int, int]  # of the files it was made from: when it changes, the site is made again
+    font_cuts: dict[str, frozenset[str]]  # the page fonts' cuts by name: the characters each keeps
+    font_cut_of: dict[str, str]  # the cut a page in each language uses
     builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
     standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def content_stamp(project: Project) -> tuple[int, int]:
+    """The newest change time and the number of the files the page is made from: records, clinic
+    files, catalogs and templates. A few dozen stat calls: cheap enough for every request."""
+    newest, count = 0, 0
+    for folder, pattern in ((project.content, "*.yaml"), (project.locales, "*.po"), (project.templates, "*.html"),
+                            (project.templates, "*.css")):
+        for path in folder.rglob(pattern):
+            try:
+                newest = max(newest, path.stat().st_mtime_ns)
+            except OSError:
+                continue  # removed while we looked: the next request sees the folder as it is
+            count += 1
+    return newest, count
+
+
 def make_site(project: Project, clinic_id: str) -> Site:
     """Everything the page serves. A broken catalog or record is logged and stops only its own leaflets."""
+    stamp = content_stamp(project)
     clinic = project.load_clinic(clinic_id)
     builder = Builder(project)
     languages, broken = {}, {}
@@ -81,15 +104,21 @@ def make_site(project: Project, clinic_id: str) -> Site:
     for code, language in languages.items():
         environment = make_environment(project.templates, clinic.id, language)
         environment.filters["translate"] = language.gettext
+        environment.filters["title_of"] = lambda leaflet_id, language=language: (
+            language.gettext(procedures[leaflet_id].title) if leaflet_id in procedures else leaflet_id)
         pages[code] = environment
-    index = {
-        p.id: " ".join(
-            [p.id, *(f"{k} {v}" for k, v in p.codes.items()), *p.codes.values()]
-            + [language.gettext(text) for language in languages.values() for text in (p.title, *p.also_called)]
-        ).casefold()
+    entries = [
+        make_entry(p.id, [language.gettext(text) for language in languages.values()
+                          for text in (p.title, *p.also_called, *p.search_terms)], p.codes.values())
         for p in procedures.values()
-    }
-    return Site(project, clinic, procedures, languages, broken, pages, index, shared_inputs(project, clinic), builder)
+    ]
+    messages = web_messages(project.templates)
+    cut_of = {code: page_characters(language, languages, procedures.values(), clinic, messages)
+              for code, language in languages.items()}
+    cuts = {hashlib.sha256("".join(sorted(chars)).encode()).hexdigest()[:12]: chars for chars in cut_of.values()}
+    by_chars = {chars: name for name, chars in cuts.items()}
+    return Site(project, clinic, procedures, languages, broken, pages, entries, shared_inputs(project, clinic), stamp,
+                cuts, {code: by_chars[chars] for code, chars in cut_of.items()}, builder)
 
 
 def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
@@ -104,13 +133,38 @@ def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
         return site.standings[key]
 
 
+def web_messages(templates: Path) -> list[str]:
+    """The words of the page's own templates (templates/web/), as Babel extracts them."""
+    from babel.messages.extract import extract_from_file
+
+    options = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "newstyle_gettext": "true"}
+    messages: list[str] = []
+    for path in sorted((templates / "web").glob("*.html")):
+        for _, message, _, _ in extract_from_file("jinja2.ext.babel_extract", str(path), options=options):
+            messages.append(message if isinstance(message, str) else message[1])  # a plural: its "many" form
+    return messages
+
+
+def page_characters(language: Language, languages: dict[str, Language], procedures: Any, clinic: Clinic,
+                    messages: list[str]) -> frozenset[str]:
+    """Every character a page in ``language`` may show: its catalog, every language's name, the
+    leaflets' titles, other names and summaries, the clinic's words, and the Latin letters names are typed in."""
+    texts = [language.gettext(message) for message in messages]
+    texts += [language_label(other, language) for other in languages.values()]
+    texts += [language.gettext(text) for p in procedures for text in (p.title, p.summary, *p.also_called, *p.search_terms)]
+    texts += [clinic.name, *(packet.title for packet in clinic.packets.values())]
+    months = language.locale.months["format"]["wide"].values()
+    texts += [*months, *(language.date(p.review.review_due) for p in procedures), language.date(date(2027, 1, 1))]
+    return webfonts.TYPED | frozenset("".join(texts))
+
+
 # -- rendering in warm worker processes --------------------------------------------------------------
 
 
 def _start_renderer(builder: Builder, clinic_id: str) -> None:
     project = builder.project
     clinic = project.load_clinic(clinic_id)
-    keep_warm(builder=builder, clinic=clinic)
+    keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project))
     for procedure_id in project.procedure_ids()[:3]:  # one render warms the fonts and the text shaper
         try:
             builder.pdf(builder.leaflet(project.load_procedure(procedure_id), clinic, "en"))
@@ -119,21 +173,33 @@ def _start_renderer(builder: Builder, clinic_id: str) -> None:
             continue  # a broken record: logged when the server started
 
 
-def _render(procedure_id: str, lang: str, large_print: bool, fields: dict[str, str | None]) -> tuple[str, Any]:
-    """In a worker: ("pdf", bytes), ("refused", lines) or ("failed", lines). Never raises to the pool."""
+def _fresh_builder(stamp: tuple[int, int]) -> Builder:
+    """The worker's builder, its catalogs and clinic read again if the files changed since its last job."""
     builder: Builder = warm("builder")
+    if warm("stamp") != stamp:
+        builder.forget_languages()
+        keep_warm(builder=builder, clinic=builder.project.load_clinic(warm("clinic").id), stamp=stamp)
+    return builder
+
+
+def _render(procedure_ids: list[str], lang: str, large_print: bool, fields: dict[str, str | None],
+            with_english: bool = False, stamp: tuple[int, int] = (0, 0)) -> tuple[str, Any]:
+    """In a worker: ("pdf", bytes), ("refused", lines) or ("failed", lines). Never raises to the pool.
+    Several procedures, or ``with_english``, make one PDF of several leaflets."""
+    builder = _fresh_builder(stamp)
     try:
-        procedure = builder.project.load_procedure(procedure_id)
-        leaflet = builder.leaflet(procedure, warm("clinic"), lang, large_print, parse_personal(fields, builder.project.fonts))
-        return "pdf", builder.pdf(leaflet)
+        procedures = [builder.project.load_procedure(procedure_id) for procedure_id in procedure_ids]
+        personal = parse_personal(fields, builder.project.fonts)
+        leaflets = packet_leaflets(builder, procedures, warm("clinic"), lang, large_print, personal, with_english)
+        return "pdf", builder.combined_pdf(leaflets)
     except LeafletError as exc:
         return refused_or_failed(exc), [str(e) for e in exc.errors]
 
 
 def _personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str, large_print: bool,
-                 fields: dict[str, str | None]) -> bytes | None:
+                 fields: dict[str, str | None], stamp: tuple[int, int] = (0, 0)) -> bytes | None:
     """In a worker: the patient's details written onto a prebuilt leaflet, or None if they do not fit."""
-    builder: Builder = warm("builder")
+    builder = _fresh_builder(stamp)
     language = builder.language(lang)
     personal = parse_personal(fields, builder.project.fonts)
     values = {name: isolated(text) for name, text in personal.texts().items()}
@@ -167,7 +233,8 @@ def create_app(
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.config["LEAFLETS_HOSTS"] = hosts
-    app.extensions["leaflets"] = {"site": make_site(project, clinic_id), "pool": pool or make_pool(project, clinic_id)}
+    app.extensions["leaflets"] = {"site": make_site(project, clinic_id), "pool": pool or make_pool(project, clinic_id),
+                                  "lock": threading.Lock(), "clinic_id": clinic_id}
     app.register_blueprint(pages)
     return app
 
@@ -179,7 +246,20 @@ def _loggable(path: str) -> str:
 
 
 def the_site() -> Site:
-    return current_app.extensions["leaflets"]["site"]
+    """The site as the files are now: made again after a record, catalog, template or clinic file changed."""
+    state = current_app.extensions["leaflets"]
+    site: Site = state["site"]
+    stamp = content_stamp(site.project)
+    if stamp not in (site.stamp, state.get("unusable")):
+        with state["lock"]:
+            if stamp != state["site"].stamp:
+                try:
+                    state["site"] = make_site(site.project, state["clinic_id"])
+                except LeafletError as exc:  # a clinic file half-edited: keep serving what we had
+                    state["unusable"] = stamp  # said once, not on every request
+                    LOGGER.error("content changed but cannot be served: %s", exc.errors[0])
+        site = state["site"]
+    return site
 
 
 def the_pool() -> WorkerPool:
@@ -218,7 +298,9 @@ def headers_and_log(response: Response) -> Response:
     # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" even on our own
     # form posts, and the cross-site check could no longer tell them from a stranger's
     response.headers["Referrer-Policy"] = "same-origin"
-    if request.method == "POST":  # what answers a POST may show what was typed
+    if request.method == "POST" or request.path.startswith(("/leaflet/", "/packet")):
+        # what answers a POST may show what was typed; a form is never kept (nor in the back-forward
+        # cache) with what was typed into it
         response.headers["Cache-Control"] = "no-store"
     started = request.environ.get("leaflets.started", time.perf_counter())
     # The path only: never the query string or the body, where patient details could be.
@@ -236,43 +318,117 @@ def http_error(error: HTTPException) -> Response:
 def search() -> Response:
     site = the_site()
     query = request.args.get("q", "").strip()[:100]
-    words = query.casefold().split()
-    found = [p for p in site.procedures.values() if all(w in site.search_index[p.id] for w in words)]
-    return page(site, "web/search.html", 200, query=query, found=sorted(found, key=lambda p: p.id))
+    found = [site.procedures[leaflet_id] for leaflet_id in find(query, site.search_entries)]
+    if not query:
+        found.sort(key=lambda p: p.id)
+    suggestions = did_you_mean(query, site.search_entries) if query and not found else []
+    return page(site, "web/search.html", 200, query=query, found=found, suggestions=suggestions)
 
 
 @pages.get("/leaflet/<procedure_id>")
 def leaflet_form(procedure_id: str) -> Response:
     site = the_site()
-    return page(site, "web/leaflet.html", 200, procedure=procedure_or_404(site, procedure_id), values={}, errors={})
+    procedure = procedure_or_404(site, procedure_id)
+    chosen = request.args.get("lang")  # an EHR's link (the Infobutton) may choose the leaflet's language
+    return page(site, "web/leaflet.html", 200, procedures=[procedure], values={}, errors={},
+                **({"chosen_lang": chosen} if chosen in site.languages else {}))
 
 
 @pages.post("/leaflet/<procedure_id>")
 def create_leaflet(procedure_id: str) -> Response:
-    site, pool = the_site(), the_pool()
-    procedure = procedure_or_404(site, procedure_id)
-    lang = request.form.get("lang", "en")
+    site = the_site()
+    return create(site, [procedure_or_404(site, procedure_id)])
+
+
+@pages.get("/packet")
+def packet_form() -> Response:
+    site = the_site()
+    procedures, title = packet_or_404(site)
+    return page(site, "web/leaflet.html", 200, procedures=procedures, packet_title=title, values={}, errors={})
+
+
+@pages.post("/packet")
+def create_packet() -> Response:
+    site = the_site()
+    procedures, title = packet_or_404(site)
+    return create(site, procedures, title)
+
+
+def packet_or_404(site: Site) -> tuple[list[Procedure], str | None]:
+    """The leaflets a packet address names: ``?name=`` a clinic's packet, or ``?leaflet=`` several times."""
+    name = request.args.get("name")
+    if name is not None:
+        packet = site.clinic.packets.get(name)
+        if packet is None:
+            abort(404)
+        ids, title = packet.leaflets, packet.title
+    else:
+        ids, title = list(dict.fromkeys(request.args.getlist("leaflet")))[:20], None
+    if not ids:
+        abort(404)
+    return [procedure_or_404(site, procedure_id) for procedure_id in ids], title
+
+
+def create(site: Site, procedures: list[Procedure], packet_title: str | None = None) -> Response:
+    """The PDF the form asks for: one leaflet, a packet, either with the English leaflets, with or
+    without the patient's details. What was typed is shown again if it cannot be made."""
+    pool = the_pool()
+    instead = request.form.get("instead")  # a refused translation's form offers English instead
+    lang = "en" if instead == "en" else request.form.get("lang", "en")
     large_print = request.form.get("print") == "large"
+    with_english = request.form.get("with_english") == "yes" and lang != "en" and instead != "en"
+    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    again = {"procedures": procedures, "packet_title": packet_title, "values": values, "chosen_lang": lang,
+             "large_print": large_print, "with_english": with_english}
     if lang in site.broken:
-        return not_available(site, procedure, lang, "broken", [])
+        return page(site, "web/leaflet.html", 503, errors={}, refused_lang=lang, broken=True, **again)
     if lang not in site.languages:
         abort(404)
-    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
     errors, fields = personal_fields(values, site.project.fonts)
     if errors:
-        return page(site, "web/leaflet.html", 400, procedure=procedure, values=values, errors=errors,
-                    chosen_lang=lang, large_print=large_print)
-    if not any(fields.values()):
-        return redirect(pdf_url(procedure.id, lang, large_print), code=303)
-    prebuilt = current_pdf(site, procedure, lang, large_print)
-    if prebuilt is not None and prebuilt[1]:
-        quick = in_worker(pool, _personalise, str(prebuilt[0]), prebuilt[1], lang, large_print, fields)
-        if isinstance(quick, bytes):
-            return pdf_response(quick, procedure.id, lang, personal=True, made="prebuilt-with-details")
-    state, result = in_worker(pool, _render, procedure.id, lang, large_print, fields)
+        return page(site, "web/leaflet.html", 400, errors=errors, **again)
+    ids = [procedure.id for procedure in procedures]
+    if len(procedures) == 1 and not with_english:
+        procedure = procedures[0]
+        if not any(fields.values()):
+            return redirect(pdf_url(procedure.id, lang, large_print), code=303)
+        prebuilt = current_pdf(site, procedure, lang, large_print)
+        if prebuilt is not None and prebuilt[1]:
+            quick = in_worker(pool, _personalise, str(prebuilt[0]), prebuilt[1], lang, large_print, fields, site.stamp)
+            if isinstance(quick, bytes):
+                return pdf_response(quick, procedure.id, lang, personal=True, made="prebuilt-with-details")
+    state, result = in_worker(pool, _render, ids, lang, large_print, fields, with_english, site.stamp)
+    name = ids[0] if len(ids) == 1 else "packet"
     if state == "pdf":
-        return pdf_response(result, procedure.id, lang, personal=True, made="rendered")
-    return not_available(site, procedure, lang, state, result)
+        return pdf_response(result, name + ("-with-english" if with_english else ""), lang,
+                            personal=any(fields.values()), made="rendered")
+    if state == "refused":
+        LOGGER.warning("translation refused: %s [%s]", " ".join(ids), lang)
+        return page(site, "web/leaflet.html", 409, errors={}, refused_lang=lang, **again)
+    LOGGER.error("could not build %s [%s]: %s", " ".join(ids), lang, result[0] if result else "?")
+    return page(site, "web/error.html", 500, status_code=500)
+
+
+@pages.get("/infobutton")
+def knowledge_request() -> Response:
+    """HL7 Infobutton (URL-based knowledge request): an EHR links from an order to the leaflet."""
+    site = the_site()
+    try:
+        asked = infobutton.parse_request(request.args)
+    except infobutton.BadRequest as problem:
+        return Response(f"{problem}\n", status=400, mimetype="text/plain")
+    entries = []
+    lang = infobutton.served_language(asked, site.languages)
+    for procedure in site.procedures.values() if lang else ():
+        if infobutton.matches(asked, procedure.codes):
+            language = site.languages[lang]
+            entries.append(infobutton.FeedEntry(
+                id=procedure.id, title=language.gettext(procedure.title), summary=language.gettext(procedure.summary),
+                lang=language.html_lang, updated=procedure.review.written_on,
+                form=f"{request.host_url}leaflet/{procedure.id}?lang={lang}",
+                pdf=f"{request.host_url}pdf/{pdf_name(lang, procedure.id, False)}"))
+    body, mimetype = infobutton.respond(asked, entries, site.clinic.name, request.url)
+    return Response(body, mimetype=mimetype)
 
 
 @pages.get("/pdf/<lang>/<name>.pdf")
@@ -287,15 +443,32 @@ def prebuilt(lang: str, name: str) -> Response:
     current = current_pdf(site, procedure, lang, large_print)
     if current is not None:
         return send_file(current[0], mimetype="application/pdf", max_age=60, etag=True, conditional=True)
-    state, result = in_worker(the_pool(), _render, procedure.id, lang, large_print, {})
+    state, result = in_worker(the_pool(), _render, [procedure.id], lang, large_print, {}, False, site.stamp)
     if state == "pdf":
         return pdf_response(result, procedure.id, lang, personal=False)
     return not_available(site, procedure, lang, state, result)
 
 
-@pages.get("/fonts/<name>")
-def font(name: str) -> Response:
-    return send_from_directory(the_site().project.templates / "fonts", name, max_age=86400)
+@pages.get("/fonts/web/<cut>/faces.css")
+def font_faces(cut: str) -> Response:
+    if cut not in the_site().font_cuts:
+        abort(404)
+    response = Response(webfonts.font_faces(the_site().font_cuts[cut], cut), mimetype="text/css")
+    response.cache_control.max_age = 86400
+    return response
+
+
+@pages.get("/fonts/web/<cut>/<stem>.woff2")
+def web_font(cut: str, stem: str) -> Response:
+    """A page font cut to the characters of the pages that use it (see ``webfonts.py``)."""
+    site = the_site()
+    name = webfonts.file_for(stem)
+    if cut not in site.font_cuts or name is None:
+        abort(404)
+    response = Response(webfonts.cut(site.project.fonts, name, site.font_cuts[cut]), mimetype="font/woff2")
+    response.cache_control.max_age = 86400 * 30  # the cut's name changes when its characters do
+    response.cache_control.public = True
+    return response
 
 
 @pages.get("/page.css")
@@ -377,16 +550,32 @@ def page_language(site: Site) -> str:
     return best.replace("-", "_") if best else "en"
 
 
+def language_label(language: Language, page: Language) -> str:
+    """A language as a clinician reading ``page`` knows it: "español (Spanish)" on an English page."""
+    own = language.own_name
+    known = language.locale.get_display_name(page.locale) or own
+    return own if fold(own) == fold(known) else f"{own} ({known})"
+
+
+def form_action(ui: str) -> str:
+    """Where the form posts: this address, with the page language, and nothing typed in it."""
+    kept = [(key, value) for key, value in request.args.items(multi=True) if key in ("leaflet", "name")]
+    return f"{request.path}?{urlencode(kept + [('ui', ui)])}"
+
+
 def page(site: Site, template: str, status: int, **context: Any) -> Response:
     ui = page_language(site)
     language = site.languages[ui]
     html = render_template(
         site.pages[ui], template, clinic=site.clinic, language=language, ui=ui, languages=site.languages,
+        label=lambda other: language_label(other, language), action=form_action(ui), packets=site.clinic.packets,
+        font_cut=site.font_cut_of[ui],
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
         standing=lambda procedure, lang="en": standing_of(site, procedure, lang),
         leaflet_languages={code: site.languages.get(code) or site.broken[code] for code in site.clinic.languages
                            if code in site.languages or code in site.broken},
-        large_print=context.pop("large_print", False), **context,
+        large_print=context.pop("large_print", False), with_english=context.pop("with_english", False),
+        packet_title=context.pop("packet_title", None), **context,
     )
     return Response(html, status=status, mimetype="text/html")
 

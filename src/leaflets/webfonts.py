@@ -1,0 +1,83 @@
+"""The clinicians' page's fonts, cut to the characters a page in one language shows.
+
+The shipped fonts are for PDFs: whole scripts, 13 MB together (3.5 MB of it Chinese). A page
+needs a few hundred characters: its own language's words, every language's own name (the
+language menus) and the Latin letters clinicians type names in. Each font is cut to those
+(fontTools), as WOFF2, once per page language and state of the catalogs, and kept in memory.
+Characters outside the cut are drawn by the browser's own fonts.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
+# The page's families in the stylesheet's order, each a regular and (optionally) a bold file in
+# templates/fonts. Chinese has no bold here: a Chinese page's characters would weigh twice as much,
+# and the browser draws bold from the regular font.
+FAMILIES = {
+    "Leaflet Sans": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    "Leaflet Arabic": ("NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
+    "Leaflet Chinese": ("NotoSansSC-Regular-subset.otf",),
+}
+# Printable ASCII, Latin-1, Latin Extended-A and B, Vietnamese, general punctuation.
+TYPED = frozenset(chr(c) for ranges in ((0x20, 0x7F), (0xA0, 0x250), (0x1EA0, 0x1F00), (0x2010, 0x2070))
+                  for c in range(*ranges))
+
+
+def font_faces(characters: frozenset[str], version: str) -> str:
+    """The @font-face rules of a page showing ``characters``; ``version`` names its cut fonts."""
+    rules = []
+    for family, files in FAMILIES.items():
+        for weight, name in zip(("normal", "bold"), files):  # one file: the browser makes the bold
+            rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-display: swap; '
+                         f'src: url(/fonts/web/{version}/{Path(name).stem}.woff2) format("woff2"); }}')
+    return "\n".join(rules) + "\n"
+
+
+def cut(fonts: Path, name: str, characters: frozenset[str]) -> bytes:
+    """The font file ``name`` cut to the ``characters`` that no family before it in the stack draws."""
+    earlier = []
+    for files in FAMILIES.values():
+        if name in files:
+            break
+        earlier.append(files[0])
+    drawn_before = set().union(*(covered(fonts / font) for font in earlier)) if earlier else set()
+    return _cut(fonts / name, frozenset(ch for ch in characters if ord(ch) not in drawn_before))
+
+
+@lru_cache(maxsize=16)
+def covered(font: Path) -> frozenset[int]:
+    with TTFont(font, lazy=True) as loaded:
+        return frozenset(loaded.getBestCmap())
+
+
+@lru_cache(maxsize=64)
+def _cut(font: Path, characters: frozenset[str]) -> bytes:
+    """``font`` with only the glyphs of ``characters`` (and what shaping them needs), as WOFF2."""
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["*"]  # Arabic joining forms, ligatures and marks
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    with TTFont(font, lazy=False) as loaded:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes={ord(ch) for ch in characters})
+        subsetter.subset(loaded)
+        out = io.BytesIO()
+        loaded.flavor = "woff2"
+        loaded.save(out)
+    return out.getvalue()
+
+
+def file_for(stem: str) -> str | None:
+    """The shipped font file a cut font's name stands for, or None."""
+    for files in FAMILIES.values():
+        for name in files:
+            if Path(name).stem == stem:
+                return name
+    return None

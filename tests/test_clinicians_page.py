@@ -1,0 +1,287 @@
+"""The clinicians' page in a real browser (Chromium, through Playwright): packets, bilingual
+leaflets, the same patient in another language, Back, the Infobutton's links, small screens, slow
+links, axe-core on every page state, and fresh content without a restart.
+
+To look at the pages too, set LEAFLETS_SCREENSHOTS to a folder: each state is saved there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from leaflets.content import Project
+from leaflets.web import create_app, make_pool
+
+from conftest import REPO, copy_project
+from helpers import free_port, pdf_text, wait_until_up
+
+LANGUAGES = ("en", "ar", "zh_Hans")
+PAGE_WEIGHT_LIMIT = 300 * 1024
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return copy_project(REPO, tmp_path_factory.mktemp("page") / "project")
+
+
+@pytest.fixture(scope="module")
+def server(root):
+    from waitress import create_server
+
+    project = Project(root)
+    pool = make_pool(project, "example", workers=1)
+    httpd = create_server(create_app(project, "example", pool), host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=httpd.run, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.effective_port}"
+    httpd.close()
+    pool.close()
+
+
+def keep_pdfs(context) -> list[dict]:
+    """Every PDF the server answers a form with (in the tab the form opens), as it was sent."""
+    answers: list[dict] = []
+
+    def keep(route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        response = route.fetch()
+        answers.append({"status": response.status, "type": response.headers.get("content-type"),
+                        "body": response.body(), "url": route.request.url})
+        route.fulfill(response=response)
+
+    context.route(re.compile(r".*/(leaflet/|packet).*"), keep)
+    return answers
+
+
+def wait_for(page, answers: list, count: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while len(answers) < count and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(answers) >= count, "the server did not answer the form"
+
+
+def screenshot(page, name: str) -> None:
+    if os.environ.get("LEAFLETS_SCREENSHOTS"):
+        page.screenshot(path=str(Path(os.environ["LEAFLETS_SCREENSHOTS"]) / f"{name}.png"), full_page=True)
+
+
+# -- flows ---------------------------------------------------------------------------------------
+
+
+def test_choose_leaflets_from_the_search_and_get_one_packet(browser, server):
+    page = browser.new_page()
+    answers = keep_pdfs(page.context)
+    page.goto(server + "/?ui=en&q=dialysis")
+    page.get_by_role("checkbox", name="Add to a packet").first.check()
+    page.get_by_role("checkbox", name="Add to a packet").nth(1).check()
+    page.get_by_role("button", name="Make one PDF of the chosen leaflets").click()
+    assert page.locator("h1").inner_text() == "Packet of leaflets"
+    page.get_by_label("Patient's name").fill("Ada Lovelace")
+    with page.context.expect_page():
+        page.get_by_role("button", name="Create leaflet").click()
+    wait_for(page, answers, 1)
+    text = pdf_text(answers[0]["body"])
+    assert answers[0]["type"] == "application/pdf"
+    assert "Making a fistula in your arm" in text and "Clearing a clot" in text
+    assert text.count("Ada Lovelace") == 2 and text.count("Page 1 of") == 2
+    assert "Ada" not in answers[0]["url"]
+
+
+def test_the_clinics_named_packet(browser, server):
+    page = browser.new_page()
+    answers = keep_pdfs(page.context)
+    page.goto(server + "/?ui=en")
+    page.get_by_role("link", name="Fistula day").click()
+    assert page.locator("h1").inner_text() == "Fistula day"
+    assert page.get_by_text("CPT 36836").is_visible() and page.get_by_text("CPT 36904").is_visible()
+    with page.context.expect_page():
+        page.get_by_role("button", name="Create leaflet").click()
+    wait_for(page, answers, 1)
+    assert pdf_text(answers[0]["body"]).count("Page 1 of") == 2
+
+
+def test_the_same_patient_in_another_language_and_with_english_without_retyping(browser, server):
+    page = browser.new_page()
+    answers = keep_pdfs(page.context)
+    page.goto(server + "/leaflet/kidney-tube-tract-widening?ui=en")
+    assert page.get_by_label("Language of the leaflet").locator("option[value=es]").inner_text() == "español (Spanish)"
+    page.get_by_label("Language of the leaflet").select_option("es")
+    page.get_by_label("Patient's name").fill("Grace Hopper")
+    page.get_by_label("Where to go").fill("Sala 4")
+    with page.context.expect_page():
+        page.get_by_role("button", name="Create leaflet").click()
+    wait_for(page, answers, 1)
+    assert "Grace Hopper" in pdf_text(answers[0]["body"])
+    # the form is still filled in: another language, then the bilingual leaflet
+    assert page.get_by_label("Patient's name").input_value() == "Grace Hopper"
+    page.get_by_label("Language of the leaflet").select_option("vi")
+    with page.context.expect_page():
+        page.get_by_role("button", name="Create leaflet").click()
+    wait_for(page, answers, 2)
+    vietnamese = pdf_text(answers[1]["body"])
+    assert "Grace Hopper" in vietnamese and "Sala 4" in vietnamese and "thận" in vietnamese
+    page.get_by_label("Language of the leaflet").select_option("es")
+    page.get_by_label("Add the English leaflet after it").check()
+    with page.context.expect_page():
+        page.get_by_role("button", name="Create leaflet").click()
+    wait_for(page, answers, 3)
+    both = pdf_text(answers[2]["body"])
+    assert both.index("riñón") < both.index("Making the path for your kidney tube wider")
+    assert both.count("Grace Hopper") == 2
+
+
+def test_every_personal_field_is_empty_after_back(browser, server):
+    """No field keeps a patient's details in the browser's history: all behave alike."""
+    page = browser.new_page()
+    page.goto(server + "/leaflet/dialysis-fistula-creation?ui=en")
+    typed = {"Patient's name": "Ada Lovelace", "Date of the appointment": "2026-12-01", "Time": "09:30",
+             "Where to go": "Room 4", "What to bring": "Glasses", "Notes": "Fasting"}
+    for label, value in typed.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("link", name="Back to all leaflets").click()
+    page.wait_for_url("**/?ui=en")
+    page.go_back()
+    page.wait_for_load_state()
+    assert {label: page.get_by_label(label, exact=True).input_value() for label in typed} == dict.fromkeys(typed, "")
+    assert all(page.locator(f"#{field}").get_attribute("autocomplete") == "off"
+               for field in ("patient_name", "date", "time", "location", "bring", "note"))
+
+
+def test_an_infobutton_link_opens_the_form_in_the_patients_language(browser, server):
+    page = browser.new_page()
+    feed = urllib.request.urlopen(server + "/infobutton?mainSearchCriteria.v.c=36904&mainSearchCriteria.v.cs="
+                                  "2.16.840.1.113883.6.12&informationRecipient.languageCode.c=ar").read().decode()
+    form_link = re.search(r'type="text/html"[^>]*href="([^"]+)"', feed).group(1)
+    page.goto(form_link.replace("&amp;", "&") + "&ui=en")
+    assert page.get_by_label("Language of the leaflet").input_value() == "ar"
+    assert page.locator("h1").inner_text() == "Clearing a clot from your dialysis access"
+
+
+# -- small screens, slow links, axe --------------------------------------------------------------
+
+
+def page_states(browser, server: str, root: Path, ui: str):
+    """Every state of the page in ``ui``: (name, page). POSTed states are opened as the form opens them."""
+    page = browser.new_page()
+    for name, path in (("search", "/"), ("results", "/?q=kidney"), ("nothing-found", "/?q=kidnney+tubbbbe+draaain"),
+                       ("form", "/leaflet/foot-vein-arterialization"), ("packet", "/packet?name=fistula-day"),
+                       ("chosen", "/packet?leaflet=kidney-tube-tract-widening&leaflet=coronary-blockage-opening"),
+                       ("not-found", "/leaflet/nope"), ("pdf-refused", "/pdf/de/nope.pdf")):
+        page.goto(f"{server}{path}{'&' if '?' in path else '?'}ui={ui}")
+        yield name, page
+    page.goto(f"{server}/leaflet/foot-vein-arterialization?ui={ui}")
+    page.locator("#patient_name").fill("A" * 120)
+    page.locator("#date").fill("2026-12-01")
+    with page.context.expect_page() as opened:
+        page.locator("button[type=submit]").first.click()
+    errors = opened.value
+    errors.wait_for_load_state()
+    yield "errors", errors
+    record = root / "content" / "procedures" / "foot-vein-arterialization.yaml"
+    original = record.read_text()
+    record.write_text(original.replace("summary: >-\n", "summary: >-\n  Edited today.\n", 1))  # now every translation is stale
+    try:
+        page.goto(f"{server}/leaflet/foot-vein-arterialization?ui={ui}")
+        page.locator("#lang").select_option("vi")
+        page.locator("#patient_name").fill("Ada")
+        with page.context.expect_page() as opened:
+            page.locator("button[type=submit]").first.click()
+        refused = opened.value
+        refused.wait_for_load_state()
+        assert refused.locator("[name=instead]").count() == 1
+        yield "refused", refused
+    finally:
+        record.write_text(original)
+
+
+def visible_overflow(page) -> list[str]:
+    """Elements that reach past the screen's edges."""
+    return page.evaluate("""() => { const w = document.documentElement.clientWidth; const out = [];
+        for (const el of document.querySelectorAll('body *')) { const r = el.getBoundingClientRect();
+          if (r.width && (r.right > w + 0.5 || r.left < -0.5)) out.push(el.tagName + '#' + el.id + '.' + el.className); }
+        return out; }""")
+
+
+@pytest.mark.parametrize("ui", LANGUAGES)
+def test_axe_finds_nothing_on_any_page_state(browser, server, root, ui):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    found = {}
+    for name, page in page_states(browser, server, root, ui):
+        results = axe.run(page)
+        if results.violations_count:
+            found[name] = [v["id"] for v in results.response["violations"]]
+    assert found == {}
+
+
+@pytest.mark.parametrize("width, scale", [(320, 4), (375, 2), (1280, 1)], ids=["400%-zoom", "phone", "desktop"])
+@pytest.mark.parametrize("ui", LANGUAGES)
+def test_no_page_state_scrolls_sideways(browser, server, root, ui, width, scale):
+    """WCAG 1.4.10 reflow: 1280 px at 400 % zoom is 320 CSS px; a phone is 375."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, device_scale_factor=scale)
+    wide = {}
+    for name, page in page_states(context, server, root, ui):
+        screenshot(page, f"{name}-{ui}-{width}")
+        if page.evaluate("document.documentElement.scrollWidth") > width or visible_overflow(page):
+            wide[name] = (page.evaluate("document.documentElement.scrollWidth"), visible_overflow(page)[:3])
+    context.close()
+    assert wide == {}
+
+
+@pytest.mark.parametrize("ui", LANGUAGES)
+def test_a_first_visit_weighs_under_300_kb(browser, server, ui):
+    context = browser.new_context()
+    page = context.new_page()
+    session = context.new_cdp_session(page)
+    session.send("Network.enable")
+    session.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    sizes: dict[str, float] = {}
+    session.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
+    page.goto(f"{server}/leaflet/dialysis-access-clot-removal?ui={ui}", wait_until="networkidle")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    fonts = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    context.close()
+    assert 0 < sum(sizes.values()) < PAGE_WEIGHT_LIMIT
+    assert '"Leaflet Sans"' in fonts or "Leaflet Sans" in fonts  # the page still draws in its own fonts
+
+
+# -- fresh content without a restart -------------------------------------------------------------
+
+
+def test_a_running_server_shows_edited_records_and_new_prebuilt_pdfs(tmp_path):
+    root = copy_project(REPO, tmp_path / "project")
+    build = [sys.executable, "-m", "leaflets", "--root", str(root), "build", "--all"]
+    subprocess.run(build, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(root), "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base, prebuilt = f"http://127.0.0.1:{port}", root / "dist" / "example" / "en" / "dialysis-fistula-creation.pdf"
+    try:
+        wait_until_up(base + "/")
+        assert urllib.request.urlopen(base + "/pdf/en/dialysis-fistula-creation.pdf").read() == prebuilt.read_bytes()
+        record = root / "content" / "procedures" / "dialysis-fistula-creation.yaml"
+        record.write_text(record.read_text().replace("title: Making a fistula in your arm for dialysis",
+                                                     "title: Making a fistula in your arm for your dialysis"))
+        assert "Making a fistula in your arm for your dialysis" in urllib.request.urlopen(base + "/?ui=en").read().decode()
+        with urllib.request.urlopen(base + "/pdf/en/dialysis-fistula-creation.pdf") as answer:
+            assert answer.headers["X-Leaflets-Made"] == "rendered"  # the old prebuilt PDF is out of date
+            assert "for your dialysis" in pdf_text(answer.read())
+        subprocess.run(build, capture_output=True)  # the translations now refuse; English builds
+        with urllib.request.urlopen(base + "/pdf/en/dialysis-fistula-creation.pdf") as answer:
+            assert answer.headers.get("X-Leaflets-Made") is None and answer.read() == prebuilt.read_bytes()
+        assert "for your dialysis" in pdf_text(prebuilt.read_bytes())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

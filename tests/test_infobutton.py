@@ -1,0 +1,126 @@
+"""The HL7 Infobutton knowledge request (URL-based), answered as the specification's examples are."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from leaflets.content import Project
+from leaflets.web import create_app, make_pool
+
+from helpers import REPO
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+CPT, SNOMED, ICD10PCS = "2.16.840.1.113883.6.12", "2.16.840.1.113883.6.96", "2.16.840.1.113883.6.4"
+
+
+@pytest.fixture(scope="module")
+def client():
+    project = Project(REPO)
+    pool = make_pool(project, "example", workers=1)
+    yield create_app(project, "example", pool).test_client()
+    pool.close()
+
+
+def feed(response) -> ElementTree.Element:
+    assert response.status_code == 200
+    return ElementTree.fromstring(response.data)
+
+
+def test_the_issue_example_answers_with_an_atom_feed_linking_the_spanish_form_and_pdf(client):
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={CPT}"
+                           "&informationRecipient.languageCode.c=es"))
+    assert root.tag == f"{ATOM}feed"
+    for required in ("title", "updated", "id", "author"):
+        assert root.find(f"{ATOM}{required}") is not None
+    categories = {c.get("scheme"): c.get("term") for c in root.findall(f"{ATOM}category")}
+    assert categories == {"mainSearchCriteria.v.c": "36836", "mainSearchCriteria.v.cs": CPT,
+                          "informationRecipient.languageCode.c": "es"}
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").text == "Hacer una fístula en el brazo para la diálisis"
+    links = {link.get("type"): link for link in entry.findall(f"{ATOM}link")}
+    assert links["text/html"].get("href").endswith("/leaflet/dialysis-fistula-creation?lang=es")
+    assert links["application/pdf"].get("href").endswith("/pdf/es/dialysis-fistula-creation.pdf")
+    assert {link.get("hreflang") for link in links.values()} == {"es"}
+    assert entry.find(f"{ATOM}summary").text.startswith("Su médico")
+
+
+def test_the_links_lead_to_the_prefilled_form_and_the_pdf(client):
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={CPT}"
+                           "&informationRecipient.languageCode.c=es"))
+    links = [link.get("href").removeprefix("http://localhost") for link in root.iter(f"{ATOM}link")]
+    form = client.get(links[0] + "&ui=en").text
+    assert '<option value="es" selected>español (Spanish)</option>' in form
+    assert client.get(links[1]).data.startswith(b"%PDF-")
+
+
+def test_json_as_medlineplus_connect_answers_it(client):
+    response = client.get(f"/infobutton?mainSearchCriteria.v.c=50436&mainSearchCriteria.v.cs={CPT}"
+                          "&informationRecipient.languageCode.c=en&knowledgeResponseType=application/json")
+    assert response.mimetype == "application/json"
+    [entry] = json.loads(response.data)["feed"]["entry"]
+    assert entry["title"]["_value"] == "Making the path for your kidney tube wider"
+    assert [link["type"] for link in entry["link"]] == ["text/html", "application/pdf"]
+
+
+@pytest.mark.parametrize("language, title", [
+    ("languageCode.c=zh-Hans", "把肾造瘘管的通道扩宽"), ("languageCode.v.c=vi", None), ("languageCode.c=ar", None), ("", None)])
+def test_languages_in_the_forms_the_specification_allows(client, language, title):
+    parameter = f"&informationRecipient.{language}" if language else ""
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=50436&mainSearchCriteria.v.cs={CPT}{parameter}"))
+    [entry] = root.findall(f"{ATOM}entry")
+    expected = {"": "en", "languageCode.v.c=vi": "vi", "languageCode.c=ar": "ar"}.get(language, "zh-Hans")
+    assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") == expected
+    if title:
+        assert entry.find(f"{ATOM}title").text == title
+
+
+@pytest.mark.parametrize("query", [
+    f"mainSearchCriteria.v.c=99999&mainSearchCriteria.v.cs={CPT}",  # a code no record carries
+    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={SNOMED}",  # the right number in another system
+    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={ICD10PCS}",
+    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs=1.2.3.4",  # a system we do not know
+    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={CPT}&informationRecipient.languageCode.c=de",  # no German
+])
+def test_nothing_known_is_an_empty_feed(client, query):
+    root = feed(client.get(f"/infobutton?{query}"))
+    assert root.findall(f"{ATOM}entry") == [] and root.find(f"{ATOM}title") is not None
+
+
+@pytest.mark.parametrize("query", [
+    "", "mainSearchCriteria.v.c=36836", f"mainSearchCriteria.v.cs={CPT}",
+    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={CPT}&knowledgeResponseType=text/csv",
+    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.c=36904&mainSearchCriteria.v.cs={CPT}",
+    f"mainSearchCriteria.v.c={'9' * 300}&mainSearchCriteria.v.cs={CPT}",
+])
+def test_a_malformed_request_is_a_400(client, query):
+    response = client.get(f"/infobutton?{query}")
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+
+
+def test_several_criteria_and_other_code_systems():
+    """mainSearchCriteria0/1 (numbered, as the guide allows) and HCPCS, ICD-10-PCS and SNOMED CT codes."""
+    from leaflets.infobutton import matches, parse_request
+    asked = parse_request({"mainSearchCriteria0.v.c": "36836", "mainSearchCriteria0.v.cs": CPT,
+                           "mainSearchCriteria1.v.c": "031C3ZF", "mainSearchCriteria1.v.cs": ICD10PCS})
+    assert matches(asked, {"cpt": "36836"}) and matches(asked, {"icd10pcs": "031c3zf"})
+    assert matches(parse_request({"mainSearchCriteria.v.c": "428119001", "mainSearchCriteria.v.cs": SNOMED}),
+                   {"snomed": "428119001"})
+    assert matches(parse_request({"mainSearchCriteria.v.c": "C1884", "mainSearchCriteria.v.cs": "2.16.840.1.113883.6.285"}),
+                   {"hcpcs": "C1884"})
+
+
+def test_a_request_with_the_full_context_the_guide_defines(client):
+    """Task, performer, patient and encounter context as the URL-based guide names them: accepted,
+    echoed as categories, and the display name (.v.dn) does not change what is found."""
+    context = {"taskContext.c.c": "OE", "mainSearchCriteria.v.c": "36904", "mainSearchCriteria.v.cs": CPT,
+               "mainSearchCriteria.v.dn": "Thrombectomy of dialysis circuit", "patientPerson.administrativeGenderCode.c": "F",
+               "age.v.v": "67", "age.v.u": "a", "informationRecipient": "PAT", "performer": "PROV",
+               "encounter.c.c": "AMB", "informationRecipient.languageCode.c": "fr"}
+    root = feed(client.get("/infobutton", query_string=context))
+    categories = {c.get("scheme"): c.get("term") for c in root.findall(f"{ATOM}category")}
+    assert categories == context
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").text == "Enlever un caillot de votre abord de dialyse"
