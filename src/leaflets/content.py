@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from .cache import Identity, RecordCache, identity
 from .errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from .paths import is_inside
 from .yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
@@ -239,9 +240,25 @@ def build_day() -> date:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def load_procedure(path: Path) -> Procedure:
-    """Read and validate one record; raise ``LeafletErrors`` listing every problem."""
+def load_procedure(path: Path, inputs: list[Identity | None] | None = None) -> Procedure:
+    """Read and validate one record; raise ``LeafletErrors`` listing every problem.
+
+    ``inputs`` receives the identity of every file the record is read from, each taken before
+    the file is read (see ``cache.py``): a file the record includes belongs there too.
+    """
+    if inputs is not None:
+        inputs.append(identity(path))
     return _validate(Procedure, read_yaml(path))
+
+
+def _from_cache(data: Any, path: Path) -> Procedure | None:
+    """A cached record, validated again: an entry is never trusted as it stands."""
+    if not isinstance(data, dict) or data.get("id") != path.stem:
+        return None
+    try:
+        return Procedure.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def load_clinic(path: Path) -> Clinic:
@@ -412,6 +429,7 @@ class Project:
         self.locales = self.root / "locales"
         self.dist = self.root / "dist"
         self.fonts = self.templates / "fonts"
+        self._records = RecordCache(self.root)
 
     def record_path(self, procedure_id: str) -> Path:
         """Where the record of ``procedure_id`` is, or would be: ``content/procedures/<id>.yaml``."""
@@ -470,7 +488,14 @@ class Project:
         return paths, errors
 
     def _load_procedure(self, path: Path) -> Procedure:
-        return load_procedure(self._inside(path))
+        """A record, from the cache when none of its files changed since it was last read."""
+        path = self._inside(path)
+        procedure = _from_cache(self._records.get(path), path)
+        if procedure is None:
+            inputs: list[Identity | None] = []
+            procedure = load_procedure(path, inputs)
+            self._records.put(path, inputs, procedure.model_dump(mode="json"))
+        return procedure
 
     def _load_clinic(self, path: Path) -> Clinic:
         return load_clinic(self._inside(path))
