@@ -35,8 +35,8 @@ from .errors import LeafletError, OutputError, State, UsageError, refused_or_fai
 from .i18n import parse_locale
 from .paths import display_path, is_inside
 from .manifest import (
-    OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, asset_inputs, catalog_digest, digest, input_key, sha256_file,
-    shared_inputs,
+    MANIFEST, OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, asset_inputs, catalog_digest, digest, file_stat, input_key,
+    record_digest, sha256_file, shared_inputs,
 )
 from .render import make_environment, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
@@ -93,13 +93,18 @@ def build_clinic(
     jobs: int | None = None,
     force: bool = False,
     progress: Callable[[Outcome, int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> BatchReport:
-    """Build every leaflet of the clinic into ``dist/<clinic_id>/``; see the module's docstring."""
+    """Build every leaflet of the clinic into ``dist/<clinic_id>/``; see the module's docstring.
+
+    ``scheduler``: the address of a Dask scheduler whose workers render instead of local
+    processes (``cluster.py``); everything else happens here, as in a local build.
+    """
     started = time.perf_counter()
     the_clinic = project.load_clinic(clinic_id)
     out = project.dist_for(the_clinic.id)
     report = BatchReport()
-    with exclusive(out) as lock:
+    with _cluster(scheduler) as client, exclusive(out) as lock:
         _remove_partial_files(out)
         before = Manifest.read(out)
         procedures, report.failed = _load_procedures(project)
@@ -113,13 +118,14 @@ def build_clinic(
             else:
                 report.unchanged.append(out / name)
         total = len(plan)
-        with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock)) as outcomes:  # workers stop on any exit
+        with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock, client)) as outcomes:  # workers stop on any exit
             for done, outcome in enumerate(outcomes, 1):
                 _record(outcome, before, after, report)
                 if progress:
                     progress(outcome, done, total)
         _prune(before, after)
-        after.write()
+        if after.entries != before.entries or not (out / MANIFEST).is_file():  # a no-op build writes nothing
+            after.write()
         write_index(project, the_clinic, procedures, languages, after, report)
     report.seconds = time.perf_counter() - started
     return report
@@ -194,11 +200,11 @@ def _plan(
     after = Manifest(out)
     jobs = []
     for procedure in procedures:
-        record = procedure.model_dump(mode="json")
+        record = record_digest(procedure)
+        out_of_date = procedure.is_out_of_date(today)
         for code in languages:
             for large_print in (False, True):
                 target = out / pdf_name(code, procedure.id, large_print)
-                out_of_date = procedure.is_out_of_date(today)
                 key = input_key(shared, record, catalogs[code], code, large_print, out_of_date)
                 name = after.name_of(target)
                 intact = None if force else before.intact(name)
@@ -215,15 +221,39 @@ def _plan(
 WORKER_TASKS = 150
 
 
-def _run(
-    builder: Builder, clinic_id: str, plan: list[Job], jobs: int | None, assets: str, lock: int
-) -> Iterator[Outcome]:
-    """Render the plan: the longest leaflets first, in warm workers (see ``workers.py``).
+@contextmanager
+def _cluster(scheduler: str | None) -> Iterator[Any]:
+    """A client of the Dask scheduler at ``scheduler`` for the build's length; None for a local build."""
+    if scheduler is None:
+        yield None
+        return
+    try:
+        from . import cluster
+    except ImportError:
+        raise UsageError("--scheduler needs Dask's distributed package: pip install 'leaflets[dask]'") from None
+    client = cluster.connect(scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
 
-    Each worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache
+
+def _run(
+    builder: Builder, clinic_id: str, plan: list[Job], jobs: int | None, assets: str, lock: int, client: Any = None
+) -> Iterator[Outcome]:
+    """Render the plan: the longest leaflets first, in warm workers (see ``workers.py``), or on
+    the Dask cluster of ``client`` (see ``cluster.py``).
+
+    Each local worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache
     cannot grow without bound; the lock file stays the parent's alone.
     """
     plan = sorted(plan, key=_expected_cost, reverse=True)
+    if client is not None and plan:
+        from . import cluster
+
+        cluster.prepare(client, builder.project, clinic_id, sorted({job.lang for job in plan}))
+        yield from cluster.render(client, builder.project, plan)
+        return
     _start_worker(builder, clinic_id, assets)
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     if workers <= 1:
@@ -309,11 +339,12 @@ def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchRe
 def _entry(job: Job, name: str, render_key: str | None, blank_fields: dict[str, list[float]] | None,
            status: str = "built", reason: str | None = None) -> ManifestEntry:
     made = status == "built"
+    stat = file_stat(job.target) if made else None  # taken before hashing: a later change shows
     return ManifestEntry(
         file=name, procedure=job.procedure_id, lang=job.lang, large_print=job.large_print,
         status=OUT_OF_DATE if made and job.out_of_date else status,
         sha256=sha256_file(job.target) if made else None, version=job.version, review_due=job.review_due,
-        input_key=job.input_key, render_key=render_key, blank_fields=blank_fields, reason=reason,
+        input_key=job.input_key, render_key=render_key, blank_fields=blank_fields, reason=reason, stat=stat,
     )
 
 

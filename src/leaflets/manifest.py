@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,10 @@ class ManifestEntry:
     render_key: str | None
     blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are, in pt
     reason: str | None = None  # why a translation was refused
+    stat: list[int] | None = None  # the PDF's size, time of change (ns) and inode when its sha256 was taken
 
     def to_json(self) -> dict[str, Any]:
-        return {name: value for name, value in asdict(self).items() if value is not None or name != "reason"}
+        return {name: value for name, value in asdict(self).items() if value is not None or name not in ("reason", "stat")}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ManifestEntry:
@@ -77,11 +79,17 @@ class Manifest:
         return target.relative_to(self.out).as_posix()
 
     def intact(self, name: str) -> ManifestEntry | None:
-        """The entry of a PDF that is on disk exactly as it was written."""
+        """The entry of a PDF that is on disk exactly as it was written.
+
+        A PDF whose size, time of change and inode are those recorded when its sha256 was taken
+        is not read again (as ``make`` and git trust a file's metadata); any other is hashed.
+        """
         entry = self.entries.get(name)
-        if entry is None or entry.sha256 is None or sha256_file(self.out / name) != entry.sha256:
+        if entry is None or entry.sha256 is None:
             return None
-        return entry
+        if entry.stat is not None and entry.stat == file_stat(self.out / name):
+            return entry
+        return entry if sha256_file(self.out / name) == entry.sha256 else None
 
     def current(self, name: str, input_key: str) -> ManifestEntry | None:
         """The entry of a PDF that is intact and was made from exactly these inputs."""
@@ -89,23 +97,60 @@ class Manifest:
         return entry if entry is not None and entry.input_key == input_key else None
 
 
+class ManifestReader:
+    """The manifest of one output folder, read once and again only when the file changes.
+
+    For a long-running process (the web page): a request asks ``current()``, which costs a
+    ``stat`` of the file, not a read of a manifest that holds thousands of entries.
+    """
+
+    def __init__(self, out: Path):
+        self.out = out
+        self._lock = threading.Lock()
+        self._stat: list[int] | None = None
+        self._manifest = Manifest(out)
+
+    def current(self) -> Manifest:
+        stat = file_stat(self.out / MANIFEST)
+        with self._lock:
+            if stat != self._stat:
+                self._manifest, self._stat = Manifest.read(self.out), stat  # a stat taken before reading
+            return self._manifest
+
+
 # -- keys --------------------------------------------------------------------------------------
 
 
-def input_key(shared: str, record: dict[str, Any], catalog: str | None, lang: str, large_print: bool,
-              out_of_date: bool) -> str:
-    """The key a leaflet's PDF is built under: equal keys, same PDF."""
+def input_key(shared: str, record: str, catalog: str | None, lang: str, large_print: bool, out_of_date: bool) -> str:
+    """The key a leaflet's PDF is built under: equal keys, same PDF. ``record``: ``record_digest``."""
     return digest(shared, record, catalog, lang, large_print, out_of_date)
 
 
+def record_digest(procedure: Procedure) -> str:
+    """A digest of a record's parsed content: worked out once for all its leaflets."""
+    return digest(procedure.model_dump(mode="json"))
+
+
 def catalog_digest(project: Project, lang: str) -> str | None:
-    return None if lang == SOURCE_LANGUAGE else file_digest(catalog_path(project.locales, lang))
+    return None if lang == SOURCE_LANGUAGE else _digest_while_unchanged(catalog_path(project.locales, lang))
+
+
+_DIGESTS: dict[Path, tuple[list[int] | None, str]] = {}
+
+
+def _digest_while_unchanged(path: Path) -> str:
+    """``file_digest``, worked out again only when the file's size, time of change or inode changes."""
+    stat = file_stat(path)
+    known = _DIGESTS.get(path)
+    if stat is None or known is None or known[0] != stat:
+        known = _DIGESTS[path] = (stat, file_digest(path))
+    return known[1]
 
 
 def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
     """``input_key`` of one leaflet, worked out alone (the web page asks for one at a time)."""
-    record = procedure.model_dump(mode="json")
-    return input_key(shared, record, catalog_digest(project, lang), lang, large_print, procedure.is_out_of_date())
+    return input_key(shared, record_digest(procedure), catalog_digest(project, lang), lang, large_print,
+                     procedure.is_out_of_date())
 
 
 def shared_inputs(project: Project, clinic: Clinic) -> str:
@@ -131,6 +176,15 @@ def _web_page(project: Project, path: Path) -> bool:
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_stat(path: Path) -> list[int] | None:
+    """A file's size, time of change in nanoseconds and inode; None if it is gone."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
 def sha256_file(path: Path) -> str | None:

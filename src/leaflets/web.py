@@ -29,7 +29,7 @@ from .build import LARGE_PRINT_SUFFIX, Builder, pdf_name
 from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
-from .manifest import Manifest, leaflet_input_key, shared_inputs
+from .manifest import ManifestReader, leaflet_input_key, shared_inputs
 from .characters import isolated
 from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
@@ -54,6 +54,7 @@ class Site:
     pages: dict[str, jinja2.Environment]  # one environment per page language: no shared mutable state
     search_index: dict[str, str]
     shared_key: str
+    manifest: ManifestReader  # the batch build's manifest, read again only when it changes
 
 
 def make_site(project: Project, clinic_id: str) -> Site:
@@ -84,7 +85,8 @@ def make_site(project: Project, clinic_id: str) -> Site:
         ).casefold()
         for p in procedures.values()
     }
-    return Site(project, clinic, procedures, languages, broken, pages, index, shared_inputs(project, clinic))
+    return Site(project, clinic, procedures, languages, broken, pages, index, shared_inputs(project, clinic),
+                ManifestReader(project.dist_for(clinic.id)))
 
 
 # -- rendering in warm worker processes --------------------------------------------------------------
@@ -325,7 +327,7 @@ def current_pdf(
     site: Site, procedure: Procedure, lang: str, large_print: bool
 ) -> tuple[Path, dict[str, list[float]]] | None:
     """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
-    manifest = Manifest.read(site.project.dist_for(site.clinic.id))
+    manifest = site.manifest.current()
     name = pdf_name(lang, procedure.id, large_print)
     entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, procedure, lang, large_print))
     if entry is None:
