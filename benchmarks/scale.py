@@ -10,7 +10,7 @@ For each size it generates a library (benchmarks/library.py: N records x the exa
 the code under test (this checkout's src/, or --code DIR):
 
   list warm     `leaflets list`, median of 3, after one run that filled the cache
-  check warm    `leaflets check`, median of 3 (of 1 when it takes over 20 s), after one run
+  check warm    `leaflets check`, median of 3, after one run
   no-op build   `leaflets build --all` with every PDF current, median of 3
   server start  from starting `leaflets serve` to its first answer (the search page)
   PDF p50/p95   GET of a prebuilt PDF, one client, --requests requests over random leaflets
@@ -28,7 +28,7 @@ every one of the N x 12 PDFs current (the script checks it says "built 0"). The 
 serves those files as it would any batch build's.
 
 --before DIR runs the same figures with an older checkout's src/ (for example
-`git archive 6ce0fbf | tar -x -C /tmp/old`), each measured once, since nothing is cached there.
+`git archive 6ce0fbf | tar -x -C /tmp/old`), each measured once, since it caches nothing.
 """
 
 from __future__ import annotations
@@ -93,11 +93,10 @@ def timed(command: list[str], cwd: Path, expect: str | None = None) -> float:
     return seconds
 
 
-def warm(command: list[str], cwd: Path, runs: int, expect: str | None = None) -> float:
-    """The median of ``runs`` timed runs after one untimed run (fewer when one run is slow)."""
-    first = timed(command, cwd, expect)
-    if runs <= 1 or first > 20:
-        return timed(command, cwd, expect) if runs > 1 else first
+def warm(command: list[str], cwd: Path, runs: int, expect: str | None = None, fill: bool = True) -> float:
+    """The median of ``runs`` timed runs, after one untimed run that fills the caches (when ``fill``)."""
+    if fill:
+        timed(command, cwd, expect)
     return statistics.median(timed(command, cwd, expect) for _ in range(runs))
 
 
@@ -154,15 +153,15 @@ def serve(code: Path, project: Path, requests: int) -> tuple[float, float, float
         server.wait(timeout=30)
 
 
-def measure(code: Path, size: int, base: Path, runs: int, requests: int) -> dict[str, float]:
+def measure(code: Path, size: int, base: Path, runs: int, requests: int, fill: bool = True) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix=f"leaflets-scale-{size}-") as temporary:
         project = generate_library(Path(temporary), size)
         prewrite(code, project, base)
         time.sleep(2.1)  # files changed in the last 2 s are not cached (see cache.py)
         figures = {
-            "list": warm(leaflets(code, "list"), project, runs),
-            "check": warm(leaflets(code, "check"), project, runs),
-            "build": warm(leaflets(code, "build", "--all"), project, runs, expect=r"built 0, unchanged \d+"),
+            "list": warm(leaflets(code, "list"), project, runs, fill=fill),
+            "check": warm(leaflets(code, "check"), project, runs, fill=fill),
+            "build": warm(leaflets(code, "build", "--all"), project, runs, expect=r"built 0, unchanged \d+", fill=fill),
         }
         figures["start"], figures["p50"], figures["p95"] = serve(code, project, requests)
         return figures
@@ -195,7 +194,7 @@ def main() -> int:
         base = base_build(Path(temporary))
         for size in sizes:
             if args.before:
-                results["before"][size] = measure(args.before, size, base, 1, args.requests)
+                results["before"][size] = measure(args.before, size, base, 1, args.requests, fill=False)
                 print(f"before, {size}: {results['before'][size]}", flush=True)
             results["after"][size] = measure(args.code, size, base, args.runs, args.requests)
             print(f"after, {size}: {results['after'][size]}", flush=True)

@@ -38,10 +38,11 @@ from .manifest import (
     MANIFEST, OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, asset_inputs, catalog_digest, digest, file_stat, input_key,
     record_digest, sha256_file, shared_inputs,
 )
-from .render import make_environment, render_template
+from .render import MAX_HTML_CHARS, make_environment, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 INDEX = "index.html"
+INDEX_CHARS_PER_LEAFLET = 2_000  # a cell of the catalog page (two links) is about 500
 LOCK = ".build.lock"
 
 
@@ -109,9 +110,13 @@ def build_clinic(
         before = Manifest.read(out)
         procedures, report.failed = _load_procedures(project)
         builder = Builder(project)
-        languages = _usable_languages(builder, the_clinic, report)
         shared, assets = shared_inputs(project, the_clinic), asset_inputs(project, the_clinic)
-        plan, after = _plan(project, the_clinic, procedures, languages, before, force, shared)
+        plan, after, records = _plan(project, the_clinic, procedures, the_clinic.languages, before, force, shared)
+        # Only the catalogs of leaflets to make are loaded: a catalog whose leaflets are all current
+        # (their keys hold its digest) was usable when they were made, and is the same file now.
+        languages = _usable_languages(builder, the_clinic, report, needed={job.lang for job in plan})
+        plan = [job for job in plan if job.lang in languages]
+        after.entries = {name: entry for name, entry in after.entries.items() if entry.lang in languages}
         for name, entry in after.entries.items():
             if entry.status == TRANSLATION_REFUSED:
                 report.refused.append(f"refused {display_path(out / name)}: {entry.reason or 'translation incomplete'}")
@@ -124,9 +129,12 @@ def build_clinic(
                 if progress:
                     progress(outcome, done, total)
         _prune(before, after)
-        if after.entries != before.entries or not (out / MANIFEST).is_file():  # a no-op build writes nothing
+        after.index_key = digest(shared, records, languages, build_day().isoformat(),
+                                 [(name, entry.status, entry.sha256) for name, entry in sorted(after.entries.items())])
+        if after != before or not (out / MANIFEST).is_file():  # a no-op build writes nothing
             after.write()
-        write_index(project, the_clinic, procedures, languages, after, report)
+        if after.index_key != before.index_key or not (out / INDEX).is_file():
+            write_index(project, the_clinic, procedures, languages, after, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -177,12 +185,14 @@ def _load_procedures(project: Project) -> tuple[list[Procedure], list[str]]:
     return procedures, [str(e) for e in errors]
 
 
-def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport) -> list[str]:
-    """The clinic's languages whose catalogs can be used; each problem reported once, the rest built."""
+def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport, needed: set[str]) -> list[str]:
+    """The clinic's languages whose catalogs can be used, of those ``needed`` loaded and checked;
+    each problem reported once, the rest built."""
     usable = []
     for code in clinic.languages:
         try:
-            builder.language(code)
+            if code in needed:
+                builder.language(code)
             usable.append(code)
         except LeafletError as exc:
             report.failed.extend(str(e) for e in exc.errors)
@@ -192,28 +202,36 @@ def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport) -> 
 def _plan(
     project: Project, clinic: Clinic, procedures: list[Procedure], languages: list[str],
     before: Manifest, force: bool, shared: str,
-) -> tuple[list[Job], Manifest]:
-    """The jobs to run, and a new manifest holding the leaflets that need nothing."""
+) -> tuple[list[Job], Manifest, list[str]]:
+    """The jobs to run, a new manifest holding the leaflets that need nothing, and each record's digest."""
     out = project.dist_for(clinic.id)
     today = build_day()
-    catalogs = {code: catalog_digest(project, code) for code in languages}
+    catalogs = {code: _catalog_digest(project, code) for code in languages}
     after = Manifest(out)
-    jobs = []
+    jobs, records = [], []
     for procedure in procedures:
         record = record_digest(procedure)
+        records.append(record)
         out_of_date = procedure.is_out_of_date(today)
         for code in languages:
             for large_print in (False, True):
-                target = out / pdf_name(code, procedure.id, large_print)
+                name = pdf_name(code, procedure.id, large_print)
                 key = input_key(shared, record, catalogs[code], code, large_print, out_of_date)
-                name = after.name_of(target)
                 intact = None if force else before.intact(name)
                 if intact is not None and intact.input_key == key:
                     after.entries[name] = intact
                     continue
-                jobs.append(Job(procedure.id, code, large_print, target, key, intact.render_key if intact else None,
+                jobs.append(Job(procedure.id, code, large_print, out / name, key, intact.render_key if intact else None,
                                 procedure.review.version, procedure.review.review_due.isoformat(), out_of_date))
-    return jobs, after
+    return jobs, after, records
+
+
+def _catalog_digest(project: Project, code: str) -> str | None:
+    """``catalog_digest``; a missing catalog is reported when its language is loaded."""
+    try:
+        return catalog_digest(project, code)
+    except OSError:
+        return "missing"
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -375,6 +393,7 @@ def write_index(
     html = render_template(
         environment,
         INDEX,
+        max_chars=MAX_HTML_CHARS + INDEX_CHARS_PER_LEAFLET * len(procedures) * max(1, len(languages)),
         clinic=clinic,
         procedures=procedures,
         languages=[(code, *language_names(code)) for code in languages],

@@ -430,6 +430,7 @@ class Project:
         self.dist = self.root / "dist"
         self.fonts = self.templates / "fonts"
         self._records = RecordCache(self.root)
+        self._folders: dict[Path, bool] = {}
 
     def record_path(self, procedure_id: str) -> Path:
         """Where the record of ``procedure_id`` is, or would be: ``content/procedures/<id>.yaml``."""
@@ -502,10 +503,18 @@ class Project:
 
     def _inside(self, path: Path) -> Path:
         """``path``, if the file really lies in the project: a link to a file elsewhere is refused."""
+        if not path.is_symlink() and self._folder_inside(path.parent):
+            return path  # a plain file in a folder that lies in the project: nothing to follow
         target = path.resolve()
         if not is_inside(target, self.root):
             raise ContentError(f"is a link to '{target}', outside the project; copy the file in instead", path, 1)
         return path
+
+    def _folder_inside(self, folder: Path) -> bool:
+        """Whether ``folder``, once its links are followed, lies in the project (asked once per folder)."""
+        if folder not in self._folders:
+            self._folders[folder] = is_inside(folder, self.root)
+        return self._folders[folder]
 
     def _find(self, kind: str, folder: str, wanted: str, known: Callable[[], list[str]]) -> Path:
         path = self.content / folder / f"{wanted}.yaml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -50,8 +51,11 @@ class ManifestEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ManifestEntry:
-        known = {f.name for f in fields(cls)}
-        return cls(**{name: value for name, value in data.items() if name in known})
+        try:
+            return cls(**data)
+        except TypeError:  # a key from another version of leaflets
+            known = {f.name for f in fields(cls)}
+            return cls(**{name: value for name, value in data.items() if name in known})
 
 
 @dataclass
@@ -60,19 +64,21 @@ class Manifest:
 
     out: Path
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
+    index_key: str | None = None  # what the catalog page was made from: the same key, the same page
 
     @classmethod
     def read(cls, out: Path) -> Manifest:
         """The manifest on disk; an empty one if it is missing, unreadable or from an older format."""
         try:
             data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-            return cls(out, {entry["file"]: ManifestEntry.from_json(entry) for entry in data.get("files", [])})
+            entries = {entry["file"]: ManifestEntry.from_json(entry) for entry in data.get("files", [])}
+            return cls(out, entries, data.get("index_key"))
         except (OSError, ValueError, KeyError, TypeError):
             return cls(out)
 
     def write(self) -> None:
         files = [entry.to_json() for _, entry in sorted(self.entries.items())]
-        document = {"generator": f"leaflets {__version__}", "files": files}
+        document = {"generator": f"leaflets {__version__}", "index_key": self.index_key, "files": files}
         write_atomically(self.out / MANIFEST, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
 
     def name_of(self, target: Path) -> str:
@@ -87,7 +93,7 @@ class Manifest:
         entry = self.entries.get(name)
         if entry is None or entry.sha256 is None:
             return None
-        if entry.stat is not None and entry.stat == file_stat(self.out / name):
+        if entry.stat is not None and entry.stat == file_stat(f"{self.out}/{name}"):
             return entry
         return entry if sha256_file(self.out / name) == entry.sha256 else None
 
@@ -122,8 +128,11 @@ class ManifestReader:
 
 
 def input_key(shared: str, record: str, catalog: str | None, lang: str, large_print: bool, out_of_date: bool) -> str:
-    """The key a leaflet's PDF is built under: equal keys, same PDF. ``record``: ``record_digest``."""
-    return digest(shared, record, catalog, lang, large_print, out_of_date)
+    """The key a leaflet's PDF is built under: equal keys, same PDF. ``record``: ``record_digest``.
+
+    Worked out for every leaflet of a library on every build, so from plain text, not JSON."""
+    parts = (shared, record, catalog or "-", lang, "large" if large_print else "regular", "old" if out_of_date else "current")
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
 def record_digest(procedure: Procedure) -> str:
@@ -178,10 +187,10 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def file_stat(path: Path) -> list[int] | None:
+def file_stat(path: Path | str) -> list[int] | None:
     """A file's size, time of change in nanoseconds and inode; None if it is gone."""
     try:
-        status = path.stat()
+        status = os.stat(path)
     except OSError:
         return None
     return [status.st_size, status.st_mtime_ns, status.st_ino]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from urllib.parse import urlsplit
 import sys
 import time
@@ -139,6 +140,37 @@ def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> W
     return WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(builder, clinic_id), retries=2)
 
 
+class PoolStarting:
+    """The render workers, started in the background so the page answers at once (search pages and
+    prebuilt PDFs need no worker); a request that needs one waits until they are warm."""
+
+    def __init__(self, project: Project, clinic_id: str):
+        self._ready = threading.Event()
+        self._pool: WorkerPool | None = None
+        self._failure: BaseException | None = None
+        threading.Thread(target=self._start, args=(project, clinic_id), name="leaflets-pool", daemon=True).start()
+
+    def _start(self, project: Project, clinic_id: str) -> None:
+        try:
+            self._pool = make_pool(project, clinic_id)
+        except BaseException as exc:  # said again to each request that needs a worker
+            self._failure = exc
+            LOGGER.error("the render workers could not start: %s", exc)
+        finally:
+            self._ready.set()
+
+    def apply(self, function: Any, *args: Any) -> Any:
+        self._ready.wait()
+        if self._pool is None:
+            raise WorkerLost(f"the render workers could not start: {self._failure}")
+        return self._pool.apply(function, *args)
+
+    def close(self) -> None:
+        self._ready.wait()
+        if self._pool is not None:
+            self._pool.close()
+
+
 # -- the application -----------------------------------------------------------------------------
 
 
@@ -146,7 +178,7 @@ pages = Blueprint("leaflets", __name__)
 
 
 def create_app(
-    project: Project, clinic_id: str, pool: WorkerPool | None = None, hosts: set[str] | None = None
+    project: Project, clinic_id: str, pool: WorkerPool | PoolStarting | None = None, hosts: set[str] | None = None
 ) -> Flask:
     """The page. ``hosts``: the Host names it answers to (all when None, as for Flask's test client)."""
     app = Flask(__name__, static_folder=None)
@@ -391,7 +423,7 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
     project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
-    pool = make_pool(project, clinic_id)
+    pool = PoolStarting(project, clinic_id)
     app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
     # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
     # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
