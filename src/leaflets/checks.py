@@ -341,12 +341,14 @@ CHECKERS = ("build.py", "cache.py", "catalogs.py", "characters.py", "checks.py",
 
 class CheckResults:
     """Each leaflet's check, kept in the project's cache (``cache.py``) under a digest of all it read:
-    the record, its language's catalog, the clinic, templates, fonts, plain words, the day and the code.
+    the record, its language's catalog, the clinic, templates, fonts, plain words, the code, and whether
+    the record is out of date on the day of the check (all the day changes in a leaflet's check).
     A second ``check`` of a big library works out again only the leaflets whose inputs changed."""
 
     def __init__(self, project: Project, clinic: Clinic, plain_words: dict[str, str], today: date):
         self.store = JsonStore(project.root, "checks")
-        self.shared = digest(code_version(*CHECKERS), shared_inputs(project, clinic), plain_words, today.isoformat())
+        self.today = today
+        self.shared = digest(code_version(*CHECKERS), shared_inputs(project, clinic), plain_words)
         self.catalogs = {code: None if code == SOURCE_LANGUAGE else sha256_file(catalog_path(project.locales, code))
                          for code in clinic.languages}
 
@@ -372,7 +374,8 @@ class CheckResults:
         return report, findings
 
     def _key(self, lang: str, english: dict[str, Any]) -> str:
-        return digest(self.shared, english, lang, self.catalogs[lang])
+        out_of_date = english["review"]["review_due"] < self.today.isoformat()
+        return digest(self.shared, english, lang, self.catalogs[lang], out_of_date)
 
 
 def _checked_language(

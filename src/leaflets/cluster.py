@@ -137,11 +137,14 @@ def render(client: Any, project: Project, plan: list[Any]) -> Iterator[Any]:
     futures = {client.submit(render_on_worker, job, root, key=f"leaflets-{build}-{_name(job)}", pure=False): job
                for job in plan}
     try:
-        for future in as_completed(futures, loop=client.loop):
+        for future in as_completed(list(futures), loop=client.loop):
+            job = futures.pop(future)
             try:
-                yield future.result()
+                outcome = future.result()
             except KilledWorker:
-                yield _lost(futures[future])
+                outcome = _lost(job)
+            future.release()  # the cluster may forget the PDF once it is here
+            yield outcome
     finally:
         client.cancel(list(futures))
 
