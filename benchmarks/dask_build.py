@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,20 +30,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from batch import make_project  # noqa: E402  (the batch benchmark's copy of the project)
 from helpers import free_port  # noqa: E402  (the tests' own helpers)
 
 DASK = str(Path(sys.executable).parent / "dask")
 LEAFLETS = [sys.executable, "-m", "leaflets"]
-
-
-def make_project(target: Path, languages: str | None) -> Path:
-    for folder in ("content", "templates", "locales"):
-        shutil.copytree(REPO / folder, target / folder, ignore=shutil.ignore_patterns("*.mo"))
-    shutil.copy(REPO / "babel.cfg", target / "babel.cfg")
-    if languages:
-        clinic = target / "content" / "clinics" / "example.yaml"
-        clinic.write_text(re.sub(r"languages: \[.*\]", f"languages: [{languages}]", clinic.read_text()))
-    return target
 
 
 def start_cluster(workers: int, logs: Path) -> tuple[str, list[subprocess.Popen]]:
@@ -80,7 +71,7 @@ def main() -> int:
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="leaflets-dask-") as temporary:
-        project = make_project(Path(temporary) / "project", args.languages)
+        project = make_project(Path(temporary) / "project", 0, args.languages)
         address, processes = start_cluster(cores, Path(temporary))
         try:
             local, dask = [], []
