@@ -206,7 +206,7 @@ def _plan(
     """The jobs to run, a new manifest holding the leaflets that need nothing, and each record's digest."""
     out = project.dist_for(clinic.id)
     today = build_day()
-    catalogs = {code: _catalog_digest(project, code) for code in languages}
+    catalogs = {code: catalog_digest(project, code) for code in languages}
     after = Manifest(out)
     jobs, records = [], []
     for procedure in procedures:
@@ -224,14 +224,6 @@ def _plan(
                 jobs.append(Job(procedure.id, code, large_print, out / name, key, intact.render_key if intact else None,
                                 procedure.review.version, procedure.review.review_due.isoformat(), out_of_date))
     return jobs, after, records
-
-
-def _catalog_digest(project: Project, code: str) -> str | None:
-    """``catalog_digest``; a missing catalog is reported when its language is loaded."""
-    try:
-        return catalog_digest(project, code)
-    except OSError:
-        return "missing"
 
 
 # -- running -----------------------------------------------------------------------------------

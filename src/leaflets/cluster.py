@@ -48,14 +48,7 @@ def project_digest(root: str, clinic_id: str) -> str:
     clinic = project.load_clinic(clinic_id)
     modules = sorted(path.name for path in PACKAGE.glob("*.py"))
     return digest(code_version(*modules), shared_inputs(project, clinic),
-                  {code: _catalog(project, code) for code in clinic.languages})
-
-
-def _catalog(project: Project, code: str) -> str | None:
-    try:
-        return catalog_digest(project, code)
-    except OSError:
-        return "missing"
+                  {code: catalog_digest(project, code) for code in clinic.languages})
 
 
 class WarmRenderer(WorkerPlugin):

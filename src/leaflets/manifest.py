@@ -141,6 +141,7 @@ def record_digest(procedure: Procedure) -> str:
 
 
 def catalog_digest(project: Project, lang: str) -> str | None:
+    """The digest of a language's catalog; None for English, "missing" when there is none (loading it says why)."""
     return None if lang == SOURCE_LANGUAGE else _digest_while_unchanged(catalog_path(project.locales, lang))
 
 
@@ -151,8 +152,11 @@ def _digest_while_unchanged(path: Path) -> str:
     """``file_digest``, worked out again only when the file's size, time of change or inode changes."""
     stat = file_stat(path)
     known = _DIGESTS.get(path)
-    if stat is None or known is None or known[0] != stat:
-        known = _DIGESTS[path] = (stat, file_digest(path))
+    if known is None or known[0] != stat:
+        try:
+            known = _DIGESTS[path] = (stat, file_digest(path))
+        except OSError:
+            return "missing"
     return known[1]
 
 
