@@ -205,6 +205,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each command (the median is shown)")
     parser.add_argument("--requests", type=int, default=200, help="prebuilt PDF requests per size")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--no-warm-up", action="store_true", help="time each command from its first run "
+                        "(for code that caches nothing, such as --before's)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     print(f"{os.cpu_count()} cores; sizes {sizes}; 6 languages, regular and large print", flush=True)
@@ -215,7 +217,7 @@ def main() -> int:
             if args.before:
                 results["before"][size] = measure(args.before, size, base, 1, args.requests, fill=False)
                 print(f"before, {size}: {results['before'][size]}", flush=True)
-            results["after"][size] = measure(args.code, size, base, args.runs, args.requests)
+            results["after"][size] = measure(args.code, size, base, args.runs, args.requests, fill=not args.no_warm_up)
             print(f"after, {size}: {results['after'][size]}", flush=True)
     if args.before:
         print(table(f"before ({args.before})", results["before"]))

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
+import _thread
 import signal
 import threading
 from urllib.parse import urlsplit
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,27 +144,31 @@ def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> W
 
 class PoolStarting:
     """The render workers, started in the background so the page answers at once (search pages and
-    prebuilt PDFs need no worker); a request that needs one waits until they are warm."""
+    prebuilt PDFs need no worker); a request that needs one waits until they are warm.
 
-    def __init__(self, project: Project, clinic_id: str):
+    ``ready`` is called once they are; ``failed`` if they cannot start (a clinic's stylesheet that
+    reaches outside the project, say), after which ``failure`` holds why."""
+
+    def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]):
         self._ready = threading.Event()
         self._pool: WorkerPool | None = None
-        self._failure: BaseException | None = None
-        threading.Thread(target=self._start, args=(project, clinic_id), name="leaflets-pool", daemon=True).start()
+        self.failure: BaseException | None = None
+        threading.Thread(target=self._start, args=(project, clinic_id, ready, failed), name="leaflets-pool",
+                         daemon=True).start()
 
-    def _start(self, project: Project, clinic_id: str) -> None:
+    def _start(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]) -> None:
         try:
             self._pool = make_pool(project, clinic_id)
-        except BaseException as exc:  # said again to each request that needs a worker
-            self._failure = exc
-            LOGGER.error("the render workers could not start: %s", exc)
+        except BaseException as exc:
+            self.failure = exc
         finally:
             self._ready.set()
+        (ready if self._pool is not None else failed)()
 
     def apply(self, function: Any, *args: Any) -> Any:
         self._ready.wait()
         if self._pool is None:
-            raise WorkerLost(f"the render workers could not start: {self._failure}")
+            raise WorkerLost(f"the render workers could not start: {self.failure}")
         return self._pool.apply(function, *args)
 
     def close(self) -> None:
@@ -423,15 +429,17 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
     project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
-    pool = PoolStarting(project, clinic_id)
-    app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
-    # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
-    # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port)
-    if allow_network:
-        LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
+    # The page answers while the workers warm up; if they cannot start, the server stops (as by Ctrl-C)
+    # and says why in one line.
+    pool = PoolStarting(project, clinic_id, failed=_thread.interrupt_main,
+                        ready=lambda: LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port))
     try:
+        app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
+        # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
+        # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        if allow_network:
+            LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
         # Our own limits answer with our translated 413 and 431 pages; waitress's, far above them,
         # only stop what no browser sends before it is read. A stalled client is dropped after 30 s.
         waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=64 * MAX_REQUEST_BYTES,
@@ -439,6 +447,11 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
                        ident="leaflets", clear_untrusted_proxy_headers=True)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    except KeyboardInterrupt:
+        if pool.failure is None:
+            raise
     finally:
         pool.close()
+    if pool.failure is not None:
+        raise pool.failure
     LOGGER.info("stopped")
