@@ -34,15 +34,16 @@ from .i18n import parse_locale
 from .locks import held
 from .paths import display_path, is_inside
 from .manifest import (
-    OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, approvals_digest, asset_inputs, catalog_digest, digest,
-    input_key, sha256_file, shared_inputs,
+    MANIFEST, OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, approvals_digest, asset_inputs, catalog_digest,
+    digest, file_stat, input_key, record_digest, sha256_file, shared_inputs,
 )
 from .approvals import Standing
 from .releases import archive_problems, archive_release
-from .render import make_environment, render_template
+from .render import MAX_HTML_CHARS, make_environment, render_template
 from .workers import WorkerLost, WorkerPool, keep_warm, warm
 
 INDEX = "index.html"
+INDEX_CHARS_PER_LEAFLET = 2_000  # a cell of the catalog page (two links) is about 500
 LOCK = ".build.lock"
 
 
@@ -95,20 +96,29 @@ def build_clinic(
     jobs: int | None = None,
     force: bool = False,
     progress: Callable[[Outcome, int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> BatchReport:
-    """Build every leaflet of the clinic into ``dist/<clinic_id>/``; see the module's docstring."""
+    """Build every leaflet of the clinic into ``dist/<clinic_id>/``; see the module's docstring.
+
+    ``scheduler``: the address of a Dask scheduler whose workers render instead of local
+    processes (``cluster.py``); everything else happens here, as in a local build.
+    """
     started = time.perf_counter()
     the_clinic = project.load_clinic(clinic_id)
     out = project.dist_for(the_clinic.id)
     report = BatchReport()
-    with exclusive(out) as lock:
+    with _cluster(scheduler) as client, exclusive(out) as lock:
         _remove_partial_files(out)
         before = Manifest.read(out)
         procedures, report.failed = _load_procedures(project)
         builder = Builder(project)
-        languages = _usable_languages(builder, the_clinic, report)
         shared, assets = shared_inputs(project, the_clinic), asset_inputs(project, the_clinic)
-        plan, after = _plan(project, the_clinic, procedures, languages, before, force, shared)
+        plan, after, records = _plan(project, the_clinic, procedures, the_clinic.languages, before, force, shared)
+        # Only the catalogs of leaflets to make are loaded: a catalog whose leaflets are all current
+        # (their keys hold its digest) was usable when they were made, and is the same file now.
+        languages = _usable_languages(builder, the_clinic, report, needed={job.lang for job in plan})
+        plan = [job for job in plan if job.lang in languages]
+        after.entries = {name: entry for name, entry in after.entries.items() if entry.lang in languages}
         for name, entry in after.entries.items():
             if entry.status == TRANSLATION_REFUSED:
                 report.refused.append(f"refused {display_path(out / name)}: {entry.reason or 'translation incomplete'}")
@@ -118,15 +128,19 @@ def build_clinic(
         archive_edited = archive_problems(project, the_clinic.id)  # reported, never overwritten
         report.failed += dict.fromkeys(str(problem) for problem in archive_edited)
         releases = _Releases(project, the_clinic.id, {p.id: p for p in procedures}, {e.path for e in archive_edited})
-        with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock)) as outcomes:  # workers stop on any exit
+        with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock, client)) as outcomes:  # workers stop on any exit
             for done, outcome in enumerate(outcomes, 1):
                 _record(outcome, before, after, report)
                 releases.keep(outcome, report)
                 if progress:
                     progress(outcome, done, total)
         _prune(before, after)
-        after.write()
-        write_index(project, the_clinic, procedures, languages, after, report)
+        after.index_key = digest(shared, records, languages, build_day().isoformat(),
+                                 [(name, entry.status, entry.sha256) for name, entry in sorted(after.entries.items())])
+        if after != before or not (out / MANIFEST).is_file():  # a no-op build writes nothing
+            after.write()
+        if after.index_key != before.index_key or not (out / INDEX).is_file():
+            write_index(project, the_clinic, procedures, languages, after, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -154,12 +168,14 @@ def _load_procedures(project: Project) -> tuple[list[Procedure], list[str]]:
     return procedures, [str(e) for e in errors]
 
 
-def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport) -> list[str]:
-    """The clinic's languages whose catalogs can be used; each problem reported once, the rest built."""
+def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport, needed: set[str]) -> list[str]:
+    """The clinic's languages whose catalogs can be used, of those ``needed`` loaded and checked;
+    each problem reported once, the rest built."""
     usable = []
     for code in clinic.languages:
         try:
-            builder.language(code)
+            if code in needed:
+                builder.language(code)
             usable.append(code)
         except LeafletError as exc:
             report.failed.extend(str(e) for e in exc.errors)
@@ -169,29 +185,29 @@ def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport) -> 
 def _plan(
     project: Project, clinic: Clinic, procedures: list[Procedure], languages: list[str],
     before: Manifest, force: bool, shared: str,
-) -> tuple[list[Job], Manifest]:
-    """The jobs to run, and a new manifest holding the leaflets that need nothing."""
+) -> tuple[list[Job], Manifest, list[str]]:
+    """The jobs to run, a new manifest holding the leaflets that need nothing, and each record's digest."""
     out = project.dist_for(clinic.id)
     today = build_day()
     catalogs = {code: catalog_digest(project, code) for code in languages}
     after = Manifest(out)
-    jobs = []
+    jobs, records = [], []
     for procedure in procedures:
-        record = procedure.model_dump(mode="json")
+        record = record_digest(procedure)
+        records.append(record)
         approvals = approvals_digest(project, procedure.id)
+        out_of_date = procedure.is_out_of_date(today)
         for code in languages:
             for large_print in (False, True):
-                target = out / pdf_name(code, procedure.id, large_print)
-                out_of_date = procedure.is_out_of_date(today)
+                name = pdf_name(code, procedure.id, large_print)
                 key = input_key(shared, record, catalogs[code], code, large_print, out_of_date, approvals)
-                name = after.name_of(target)
                 intact = None if force else before.intact(name)
                 if intact is not None and intact.input_key == key:
                     after.entries[name] = intact
                     continue
-                jobs.append(Job(procedure.id, code, large_print, target, key, intact.render_key if intact else None,
+                jobs.append(Job(procedure.id, code, large_print, out / name, key, intact.render_key if intact else None,
                                 procedure.review.version, procedure.review.review_due.isoformat(), out_of_date))
-    return jobs, after
+    return jobs, after, records
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -199,15 +215,39 @@ def _plan(
 WORKER_TASKS = 150
 
 
-def _run(
-    builder: Builder, clinic_id: str, plan: list[Job], jobs: int | None, assets: str, lock: int
-) -> Iterator[Outcome]:
-    """Render the plan: the longest leaflets first, in warm workers (see ``workers.py``).
+@contextmanager
+def _cluster(scheduler: str | None) -> Iterator[Any]:
+    """A client of the Dask scheduler at ``scheduler`` for the build's length; None for a local build."""
+    if scheduler is None:
+        yield None
+        return
+    try:
+        from . import cluster
+    except ImportError:
+        raise UsageError("--scheduler needs Dask's distributed package: pip install 'leaflets[dask]'") from None
+    client = cluster.connect(scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
 
-    Each worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache
+
+def _run(
+    builder: Builder, clinic_id: str, plan: list[Job], jobs: int | None, assets: str, lock: int, client: Any = None
+) -> Iterator[Outcome]:
+    """Render the plan: the longest leaflets first, in warm workers (see ``workers.py``), or on
+    the Dask cluster of ``client`` (see ``cluster.py``).
+
+    Each local worker is replaced after WORKER_TASKS leaflets, so whatever the libraries cache
     cannot grow without bound; the lock file stays the parent's alone.
     """
     plan = sorted(plan, key=_expected_cost, reverse=True)
+    if client is not None and plan:
+        from . import cluster
+
+        cluster.prepare(client, builder.project, clinic_id, sorted({job.lang for job in plan}))
+        yield from cluster.render(client, builder.project, plan)
+        return
     _start_worker(builder, clinic_id, assets)
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     if workers <= 1:
@@ -293,12 +333,13 @@ def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchRe
 def _entry(job: Job, name: str, render_key: str | None, blank_fields: dict[str, list[float]] | None,
            status: str = "built", reason: str | None = None, standing: Standing | None = None) -> ManifestEntry:
     made = status == "built"
+    stat = file_stat(job.target) if made else None  # taken before hashing: a later change shows
     return ManifestEntry(
         file=name, procedure=job.procedure_id, lang=job.lang, large_print=job.large_print,
         status=OUT_OF_DATE if made and job.out_of_date else status,
         sha256=sha256_file(job.target) if made else None, version=standing.version if standing else job.version,
         review_due=job.review_due, input_key=job.input_key, render_key=render_key, blank_fields=blank_fields,
-        reason=reason, approval=standing.approval_state if standing else None,
+        reason=reason, stat=stat, approval=standing.approval_state if standing else None,
         translation=standing.translation_state if standing else None,
     )
 
@@ -354,6 +395,7 @@ def write_index(
     html = render_template(
         environment,
         INDEX,
+        max_chars=MAX_HTML_CHARS + INDEX_CHARS_PER_LEAFLET * len(procedures) * max(1, len(languages)),
         clinic=clinic,
         procedures=procedures,
         languages=[(code, *language_names(code)) for code in languages],

@@ -322,7 +322,7 @@ def refusal(language: Language, misses: list[str], root: Path, record: Path | No
     Each line names where the English comes from (record or template, file:line)
     and where the catalog stands (the fuzzy entry's line, or that it is missing).
     """
-    sources = source_locations(root)
+    sources = source_locations(root, record)
     errors = []
     for message in misses:
         path, line = _best_source(sources.get(message, []), record)
@@ -350,18 +350,27 @@ def _quote(message: str, limit: int = 70) -> str:
     return f'"{text}"' if len(text) <= limit else f'"{text[: limit - 3]}..."'
 
 
-def source_locations(root: Path) -> dict[str, list[tuple[Path, int]]]:
-    """Where every English message comes from, found the way ``pybabel extract`` finds it.
+def source_locations(root: Path, record: Path | None = None) -> dict[str, list[tuple[Path, int]]]:
+    """Where the English messages of one leaflet come from: its record, and the templates, found
+    the way ``pybabel extract`` finds them.
 
-    Extracted once per state of the files: explaining every refused leaflet of a project must
-    not extract the whole project again each time.
+    Only the record and the templates are read: explaining a refused leaflet costs the same in a
+    library of five records as in one of thousands. The templates' messages are extracted once
+    per state of the template files.
     """
-    return _extracted(root, _extraction_stamp(root))
+    places = {message: list(found) for message, found in _extracted(root, _extraction_stamp(root)).items()}
+    if record is not None and record.is_file():
+        from .i18n import extract_records
+
+        with record.open("rb") as stream:
+            for line, _function, message, _comments in extract_records(stream, None, None, {}):
+                places.setdefault(message, []).insert(0, (record, line))
+    return places
 
 
 def _extraction_stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """What extraction reads, by name, size and time of change: a cheap walk of file metadata."""
-    files = [root / "babel.cfg", *(root / "content").rglob("*.yaml"), *(root / "templates").rglob("*.html")]
+    """What template extraction reads, by name, size and time of change: a cheap walk of file metadata."""
+    files = [root / "babel.cfg", *(root / "templates").rglob("*.html")]
     stamp = []
     for path in files:
         try:
@@ -374,14 +383,18 @@ def _extraction_stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 @lru_cache(maxsize=2)
 def _extracted(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> dict[str, list[tuple[Path, int]]]:
+    """The templates' messages (babel.cfg's methods other than the records' own), by where they are."""
     if not (root / "babel.cfg").is_file():
         return {}
     with (root / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
+    prefix = "templates/"  # walk templates/ alone, with its patterns made relative to it
+    methods = [(pattern.removeprefix(prefix), method) for pattern, method in method_map if pattern.startswith(prefix)]
+    options = {pattern.removeprefix(prefix): value for pattern, value in options_map.items() if pattern.startswith(prefix)}
     places: dict[str, list[tuple[Path, int]]] = {}
-    for filename, line, message, _comments, _context in extract_from_dir(str(root), method_map, options_map):
+    for filename, line, message, _comments, _context in extract_from_dir(str(root / "templates"), methods, options):
         key = _message_key(message)
-        places.setdefault(key, []).append((root / filename, line))
+        places.setdefault(key, []).append((root / "templates" / filename, line))
     return places
 
 

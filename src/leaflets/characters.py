@@ -60,7 +60,7 @@ def _drawable(fonts: Path) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # WeasyPrint's own dependency
 
     covered: set[int] = set()
-    for font in sorted(fonts.glob("*.[ot]tf")):
+    for font in sorted(fonts.resolve().glob("*.[ot]tf")):
         with TTFont(font, lazy=True) as loaded:
             covered.update(loaded.getBestCmap() or {})
     return frozenset(covered)
@@ -75,6 +75,6 @@ def scripts_of(character_names: list[str]) -> str:
 
 def undrawable(text: str, fonts: Path) -> list[str]:
     """The characters of ``text`` that no font in ``fonts`` can draw (they would print as boxes)."""
-    covered = _drawable(fonts.resolve())
+    covered = _drawable(fonts)
     missing = dict.fromkeys(ch for ch in text if ord(ch) not in covered and not ch.isspace() and ch not in SPELLING_JOINERS)
     return [_name(ch) for ch in missing]

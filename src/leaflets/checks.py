@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,9 @@ from .content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, bui
 from .errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
 from .characters import undrawable
 from .paths import display_path
-from .i18n import prose_strings, translate_record
+from .i18n import SOURCE_LANGUAGE, prose_strings, translate_record
+from .cache import JsonStore, code_version
+from .manifest import approvals_digest, digest, sha256_file, shared_inputs
 from .termbase import TERMBASE, catalog_problems, read_termbase
 from .yamlfile import Location, YamlDocument, dotted, read_yaml
 
@@ -224,8 +226,8 @@ def unexplained_words(record: dict[str, Any], plain_words: dict[str, str]) -> li
     printed = [(location, text) for location, text in prose_strings(record) if location[0] not in UNPRINTED_FIELDS]
     used = " ".join(text.lower() for location, text in printed if location[0] != "glossary")
     found = []
-    for word, plain in plain_words.items():
-        if re.search(rf"\b{re.escape(word)}", used) and word not in explained:
+    for word, plain in plain_words.items():  # "in" first: most words are not there, and it is far quicker
+        if word in used and re.search(rf"\b{re.escape(word)}", used) and word not in explained:
             found.append((word, plain, next(
                 dotted(loc) for loc, text in printed if loc[0] != "glossary" and re.search(rf"\b{re.escape(word)}", text.lower())
             )))
@@ -423,6 +425,7 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     clinic = project.load_clinic(clinic_id)
     plain_words = load_plain_words(project)
     builder, reports, findings = Builder(project, today), [], []
+    results = CheckResults(project, clinic, plain_words, today)
     procedures = project.load_each_procedure()[0]  # the others are reported by check_project
     documents = {procedure.id: read_yaml(project.record_path(procedure.id)) for procedure in procedures}
     findings += triage_findings(procedures, documents, project.load_red_flags())
@@ -435,7 +438,10 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
             findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
                                     Severity.WARNING, record_path))
         for lang in clinic.languages:
-            reports.append(_check_language(builder, procedure, clinic, lang, english, findings))
+            report, found = results.get(procedure.id, lang, english) or results.put(
+                procedure.id, lang, english, *_checked_language(builder, procedure, clinic, lang, english))
+            reports.append(report)
+            findings += found
     findings += catalog_warnings(builder, clinic.languages) + clinic_boxes(project, clinic)
     findings += [Finding("archive", e.message, Severity.ERROR, e.path) for e in archive_problems(project, clinic.id)]
     return reports, findings
@@ -503,6 +509,58 @@ def _catalog_boxes(builder: Builder, lang: str) -> list[Finding]:
             found.append(Finding(f"catalog [{lang}]", f"would print empty boxes for {', '.join(missing)}",
                                  Severity.ERROR, language.catalog_path, language.catalog_lines.get(message)))
     return found
+
+
+# The code a leaflet's check runs: a change to any of it makes every cached check stale.
+CHECKERS = tuple(sorted(path.name for path in Path(__file__).resolve().parent.glob("*.py")))  # any of them may change a finding
+
+
+class CheckResults:
+    """Each leaflet's check, kept in the project's cache (``cache.py``) under a digest of all it read:
+    the record, its language's catalog, the clinic, templates, fonts, plain words, the code, and whether
+    the record is out of date on the day of the check (all the day changes in a leaflet's check).
+    A second ``check`` of a big library works out again only the leaflets whose inputs changed."""
+
+    def __init__(self, project: Project, clinic: Clinic, plain_words: dict[str, str], today: date):
+        self.project = project
+        self.store = JsonStore(project.root, "checks")
+        self.today = today
+        self.shared = digest(code_version(*CHECKERS), shared_inputs(project, clinic), plain_words)
+        self.catalogs = {code: None if code == SOURCE_LANGUAGE else sha256_file(catalog_path(project.locales, code))
+                         for code in clinic.languages}
+
+    def get(self, procedure_id: str, lang: str, english: dict[str, Any]) -> tuple[LeafletReport, list[Finding]] | None:
+        entry = self.store.read(f"{procedure_id} {lang}")
+        try:
+            if entry["key"] != self._key(lang, english):
+                return None
+            report, score = entry["report"], entry["report"]["readability"]
+            return (LeafletReport(**{**report, "readability": Readability(**score)}),
+                    [Finding(**{**f, "severity": Severity(f["severity"]), "path": f["path"] and Path(f["path"])})
+                     for f in entry["findings"]])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, procedure_id: str, lang: str, english: dict[str, Any], report: LeafletReport,
+            findings: list[Finding]) -> tuple[LeafletReport, list[Finding]]:
+        if self.catalogs[lang] is not None or lang == SOURCE_LANGUAGE:  # a missing catalog: nothing worth keeping
+            self.store.write(f"{procedure_id} {lang}", {
+                "key": self._key(lang, english), "report": asdict(report),
+                "findings": [{**asdict(f), "path": f.path and str(f.path)} for f in findings],
+            })
+        return report, findings
+
+    def _key(self, lang: str, english: dict[str, Any]) -> str:
+        out_of_date = english["review"]["review_due"] < self.today.isoformat()
+        approvals = approvals_digest(self.project, english["id"])  # the leaflet's state: approved, changed, draft
+        return digest(self.shared, english, lang, self.catalogs[lang], out_of_date, approvals)
+
+
+def _checked_language(
+    builder: Builder, procedure: Procedure, clinic: Clinic, lang: str, english: dict[str, Any]
+) -> tuple[LeafletReport, list[Finding]]:
+    findings: list[Finding] = []
+    return _check_language(builder, procedure, clinic, lang, english, findings), findings
 
 
 def _check_language(

@@ -93,6 +93,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--all", action="store_true", help="build every procedure in every language of the clinic")
     build.add_argument("--jobs", type=int, default=None, help="with --all: worker processes (default: all cores)")
     build.add_argument("--force", action="store_true", help="with --all: rebuild even unchanged leaflets")
+    build.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get("LEAFLETS_SCHEDULER") or None,
+                       help="with --all: render on the Dask cluster of this scheduler (such as tcp://10.0.0.5:8786) "
+                            "instead of local processes (default: $LEAFLETS_SCHEDULER)")
     for name, option in BUILD_OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         if isinstance(option.default, bool):
@@ -196,7 +199,10 @@ def run_build(project: Project, args: argparse.Namespace) -> int:
             raise UsageError("--all builds every leaflet of the clinic into dist/; it takes no procedure, --lang, --output or patient details")
         if args.jobs is not None and args.jobs < 1:
             raise UsageError("--jobs must be 1 or more")
-        return _report(build_clinic(project, args.clinic, jobs=args.jobs, force=args.force, progress=progress_printer()))
+        if args.scheduler and args.jobs is not None:
+            raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask cluster's workers render")
+        return _report(build_clinic(project, args.clinic, jobs=args.jobs, force=args.force, progress=progress_printer(),
+                                    scheduler=args.scheduler))
     if not args.procedure:
         raise UsageError("name a procedure to build (see 'leaflets list'), or use --all")
     if len(args.procedure) > 1 and not args.packet:

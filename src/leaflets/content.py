@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from .cache import Identity, RecordCache, identity
 from .errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from .paths import is_inside
 from .policies import POLICY_NAMES, Policies, placeholders
@@ -463,17 +464,23 @@ def build_day() -> date:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def load_procedure(path: Path, root: Path | None = None) -> Procedure:
+def load_procedure(path: Path, root: Path | None = None, inputs: list[Identity | None] | None = None) -> Procedure:
     """Read and validate one record, with its shared blocks added; raise ``LeafletErrors`` listing every problem.
 
     ``root`` is the project folder (by default the one holding ``content/procedures/``): its
-    ``content/blocks/`` holds the blocks and ``templates/diagrams/`` the drawings.
+    ``content/blocks/`` holds the blocks and ``templates/diagrams/`` the drawings. ``inputs``
+    receives the identity of every file the record is read from, each taken before the file is
+    read (see ``cache.py``): the record, its blocks and its drawings.
     """
+    inputs = [] if inputs is None else inputs
+    inputs.append(identity(path))
     document = read_yaml(path)
     procedure = _validate(Procedure, document)
     root = root or path.resolve().parent.parent.parent
-    errors = _record_placeholders(document) + _diagram_errors(procedure, document, root / "templates" / "diagrams")
-    blocks, block_errors = _included_blocks(procedure, document, root / "content" / "blocks")
+    diagrams = root / "templates" / "diagrams"
+    inputs.extend(identity(diagrams / diagram.image) for diagram in procedure.diagrams)
+    errors = _record_placeholders(document) + _diagram_errors(procedure, document, diagrams)
+    blocks, block_errors = _included_blocks(procedure, document, root / "content" / "blocks", inputs)
     errors += block_errors + source_errors(document, [source.id for block in blocks for source in block.sources])
     if errors:
         raise LeafletErrors(errors)
@@ -507,7 +514,9 @@ def block_names(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml") if re.fullmatch(ID_PATTERN, p.stem))
 
 
-def _included_blocks(procedure: Procedure, document: YamlDocument, folder: Path) -> tuple[list[Block], list[LeafletError]]:
+def _included_blocks(
+    procedure: Procedure, document: YamlDocument, folder: Path, inputs: list[Identity | None]
+) -> tuple[list[Block], list[LeafletError]]:
     blocks: list[Block] = []
     errors: list[LeafletError] = []
     for index, name in enumerate(procedure.blocks):
@@ -519,6 +528,7 @@ def _included_blocks(procedure: Procedure, document: YamlDocument, folder: Path)
             hint = _close_hint(name, block_names(folder))
             errors.append(ContentError(f"blocks[{index + 1}]: unknown block '{name}'{hint}", document.path, where))
         else:
+            inputs.append(identity(path))
             try:
                 blocks.append(load_block(path))
             except LeafletError as exc:
@@ -689,6 +699,18 @@ def source_errors(document: YamlDocument, block_ids: list[str] = []) -> list[Lea
             errors.append(ContentError(f"{dotted(where + ('source',))}: '{name}' names no source{hint}",
                                        document.path, document.line_of(where + ("source",))))
     return errors
+
+
+def _from_cache(data: Any, path: Path) -> Procedure | None:
+    """A cached record, validated again: an entry is never trusted as it stands."""
+    if not isinstance(data, dict) or data.get("id") != path.stem:
+        return None
+    try:
+        procedure = Procedure.model_validate({key: value for key, value in data.items() if key != "block_sources"})
+        block_sources = [Source.model_validate(source) for source in data.get("block_sources", [])]
+    except ValidationError:
+        return None
+    return procedure.model_copy(update={"block_sources": block_sources})
 
 
 def load_clinic(path: Path, procedure_ids: list[str] | None = None) -> Clinic:
@@ -878,6 +900,8 @@ class Project:
         self.locales = self.root / "locales"
         self.dist = self.root / "dist"
         self.fonts = self.templates / "fonts"
+        self._records = RecordCache(self.root)
+        self._folders: dict[Path, bool] = {}
 
     def record_path(self, procedure_id: str) -> Path:
         """Where the record of ``procedure_id`` is, or would be: ``content/procedures/<id>.yaml``."""
@@ -941,17 +965,32 @@ class Project:
         return paths, errors
 
     def _load_procedure(self, path: Path) -> Procedure:
-        return load_procedure(self._inside(path), self.root)
+        """A record, from the cache when none of its files changed since it was last read."""
+        path = self._inside(path)
+        procedure = _from_cache(self._records.get(path), path)
+        if procedure is None:
+            inputs: list[Identity | None] = []
+            procedure = load_procedure(path, self.root, inputs)
+            self._records.put(path, inputs, procedure.model_dump(mode="json"))
+        return procedure
 
     def _load_clinic(self, path: Path) -> Clinic:
         return load_clinic(self._inside(path), self.procedure_ids())
 
     def _inside(self, path: Path) -> Path:
         """``path``, if the file really lies in the project: a link to a file elsewhere is refused."""
+        if not path.is_symlink() and self._folder_inside(path.parent):
+            return path  # a plain file in a folder that lies in the project: nothing to follow
         target = path.resolve()
         if not is_inside(target, self.root):
             raise ContentError(f"is a link to '{target}', outside the project; copy the file in instead", path, 1)
         return path
+
+    def _folder_inside(self, folder: Path) -> bool:
+        """Whether ``folder``, once its links are followed, lies in the project (asked once per folder)."""
+        if folder not in self._folders:
+            self._folders[folder] = is_inside(folder, self.root)
+        return self._folders[folder]
 
     def _find(self, kind: str, folder: str, wanted: str, known: Callable[[], list[str]]) -> Path:
         path = self.content / folder / f"{wanted}.yaml"

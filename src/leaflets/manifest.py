@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -44,15 +46,19 @@ class ManifestEntry:
     reason: str | None = None  # why a translation was refused
     approval: str | None = None  # approved, changed (since approval) or draft: see approvals.Standing
     translation: str | None = None  # a translation's: signed off, changed (since sign-off) or not signed off
+    stat: list[int] | None = None  # the PDF's size, time of change (ns) and inode when its sha256 was taken
 
     def to_json(self) -> dict[str, Any]:
-        optional = ("reason", "approval", "translation")
+        optional = ("reason", "approval", "translation", "stat")
         return {name: value for name, value in asdict(self).items() if value is not None or name not in optional}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ManifestEntry:
-        known = {f.name for f in fields(cls)}
-        return cls(**{name: value for name, value in data.items() if name in known})
+        try:
+            return cls(**data)
+        except TypeError:  # a key from another version of leaflets
+            known = {f.name for f in fields(cls)}
+            return cls(**{name: value for name, value in data.items() if name in known})
 
 
 @dataclass
@@ -61,30 +67,38 @@ class Manifest:
 
     out: Path
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
+    index_key: str | None = None  # what the catalog page was made from: the same key, the same page
 
     @classmethod
     def read(cls, out: Path) -> Manifest:
         """The manifest on disk; an empty one if it is missing, unreadable or from an older format."""
         try:
             data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-            return cls(out, {entry["file"]: ManifestEntry.from_json(entry) for entry in data.get("files", [])})
+            entries = {entry["file"]: ManifestEntry.from_json(entry) for entry in data.get("files", [])}
+            return cls(out, entries, data.get("index_key"))
         except (OSError, ValueError, KeyError, TypeError):
             return cls(out)
 
     def write(self) -> None:
         files = [entry.to_json() for _, entry in sorted(self.entries.items())]
-        document = {"generator": f"leaflets {__version__}", "files": files}
+        document = {"generator": f"leaflets {__version__}", "index_key": self.index_key, "files": files}
         write_atomically(self.out / MANIFEST, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
 
     def name_of(self, target: Path) -> str:
         return target.relative_to(self.out).as_posix()
 
     def intact(self, name: str) -> ManifestEntry | None:
-        """The entry of a PDF that is on disk exactly as it was written."""
+        """The entry of a PDF that is on disk exactly as it was written.
+
+        A PDF whose size, time of change and inode are those recorded when its sha256 was taken
+        is not read again (as ``make`` and git trust a file's metadata); any other is hashed.
+        """
         entry = self.entries.get(name)
-        if entry is None or entry.sha256 is None or sha256_file(self.out / name) != entry.sha256:
+        if entry is None or entry.sha256 is None:
             return None
-        return entry
+        if entry.stat is not None and entry.stat == file_stat(f"{self.out}/{name}"):
+            return entry
+        return entry if sha256_file(self.out / name) == entry.sha256 else None
 
     def current(self, name: str, input_key: str) -> ManifestEntry | None:
         """The entry of a PDF that is intact and was made from exactly these inputs."""
@@ -92,13 +106,44 @@ class Manifest:
         return entry if entry is not None and entry.input_key == input_key else None
 
 
+class ManifestReader:
+    """The manifest of one output folder, read once and again only when the file changes.
+
+    For a long-running process (the web page): a request asks ``current()``, which costs a
+    ``stat`` of the file, not a read of a manifest that holds thousands of entries.
+    """
+
+    def __init__(self, out: Path):
+        self.out = out
+        self._lock = threading.Lock()
+        self._stat: list[int] | None = None
+        self._manifest = Manifest(out)
+
+    def current(self) -> Manifest:
+        stat = file_stat(self.out / MANIFEST)
+        with self._lock:
+            if stat != self._stat:
+                self._manifest, self._stat = Manifest.read(self.out), stat  # a stat taken before reading
+            return self._manifest
+
+
 # -- keys --------------------------------------------------------------------------------------
 
 
-def input_key(shared: str, record: dict[str, Any], catalog: str | None, lang: str, large_print: bool,
-              out_of_date: bool, approvals: str | None) -> str:
-    """The key a leaflet's PDF is built under: equal keys, same PDF."""
-    return digest(shared, record, catalog, lang, large_print, out_of_date, approvals)
+def input_key(shared: str, record: str, catalog: str | None, lang: str, large_print: bool, out_of_date: bool,
+              approvals: str | None) -> str:
+    """The key a leaflet's PDF is built under: equal keys, same PDF. ``record``: ``record_digest``;
+    ``approvals``: ``approvals_digest``.
+
+    Worked out for every leaflet of a library on every build, so from plain text, not JSON."""
+    parts = (shared, record, catalog or "-", lang, "large" if large_print else "regular", "old" if out_of_date else "current",
+             approvals or "-")
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def record_digest(procedure: Procedure) -> str:
+    """A digest of a record's parsed content: worked out once for all its leaflets."""
+    return digest(procedure.model_dump(mode="json"))
 
 
 def approvals_digest(project: Project, procedure_id: str) -> str | None:
@@ -107,14 +152,29 @@ def approvals_digest(project: Project, procedure_id: str) -> str | None:
 
 
 def catalog_digest(project: Project, lang: str) -> str | None:
-    return None if lang == SOURCE_LANGUAGE else file_digest(catalog_path(project.locales, lang))
+    """The digest of a language's catalog; None for English, "missing" when there is none (loading it says why)."""
+    return None if lang == SOURCE_LANGUAGE else _digest_while_unchanged(catalog_path(project.locales, lang))
+
+
+_DIGESTS: dict[Path, tuple[list[int] | None, str]] = {}
+
+
+def _digest_while_unchanged(path: Path) -> str:
+    """``file_digest``, worked out again only when the file's size, time of change or inode changes."""
+    stat = file_stat(path)
+    known = _DIGESTS.get(path)
+    if known is None or known[0] != stat:
+        try:
+            known = _DIGESTS[path] = (stat, file_digest(path))
+        except OSError:
+            return "missing"
+    return known[1]
 
 
 def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
     """``input_key`` of one leaflet, worked out alone (the web page asks for one at a time)."""
-    record = procedure.model_dump(mode="json")
-    return input_key(shared, record, catalog_digest(project, lang), lang, large_print, procedure.is_out_of_date(),
-                     approvals_digest(project, procedure.id))
+    return input_key(shared, record_digest(procedure), catalog_digest(project, lang), lang, large_print,
+                     procedure.is_out_of_date(), approvals_digest(project, procedure.id))
 
 
 def shared_inputs(project: Project, clinic: Clinic) -> str:
@@ -140,6 +200,15 @@ def _web_page(project: Project, path: Path) -> bool:
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_stat(path: Path | str) -> list[int] | None:
+    """A file's size, time of change in nanoseconds and inode; None if it is gone."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
 def sha256_file(path: Path) -> str | None:

@@ -265,11 +265,14 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def render_template(environment: LeafletSandbox, name: str, **context: Any) -> str:
-    """Render ``name``; a template's mistake becomes one ``TemplateProblem`` naming its file and line."""
+def render_template(environment: LeafletSandbox, name: str, max_chars: int = MAX_HTML_CHARS, **context: Any) -> str:
+    """Render ``name``; a template's mistake becomes one ``TemplateProblem`` naming its file and line.
+
+    ``max_chars``: the most HTML it may make (a page that lists a whole library may need more
+    than a leaflet)."""
     try:
         with time_limit(TEMPLATE_SECONDS):
-            return _render_bounded(environment, name, context)
+            return _render_bounded(environment, name, context, max_chars)
     except TemplateProblem:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -283,13 +286,13 @@ def render_template(environment: LeafletSandbox, name: str, **context: Any) -> s
         raise _located(exc, name) from None
 
 
-def _render_bounded(environment: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+def _render_bounded(environment: jinja2.Environment, name: str, context: dict[str, Any], max_chars: int) -> str:
     chunks, size = [], 0
     output = environment.get_template(name).generate(**context)
     for chunk in output:
         size += len(chunk)
-        if size > MAX_HTML_CHARS:  # thrown in where the template is, so the error names its line
-            output.throw(SecurityError(f"makes more than {MAX_HTML_CHARS:,} characters of HTML"))
+        if size > max_chars:  # thrown in where the template is, so the error names its line
+            output.throw(SecurityError(f"makes more than {max_chars:,} characters of HTML"))
         chunks.append(chunk)
     return "".join(chunks)
 

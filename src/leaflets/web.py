@@ -14,11 +14,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import _thread
 import signal
 import threading
 from urllib.parse import urlencode, urlsplit
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,7 +35,7 @@ from .content import Clinic, Procedure, Project
 from .errors import LeafletError, UsageError, refused_or_failed
 from .i18n import Language, parse_locale
 from .approvals import Standing
-from .manifest import Manifest, approvals_digest, leaflet_input_key, shared_inputs
+from .manifest import ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
 from .characters import isolated
 from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from .search import Entry, did_you_mean, find, fold, make_entry
@@ -63,6 +65,7 @@ class Site:
     stamp: tuple[int, int]  # of the files it was made from: when it changes, the site is made again
     font_cuts: dict[str, frozenset[str]]  # the page fonts' cuts by name: the characters each keeps
     font_cut_of: dict[str, str]  # the cut a page in each language uses
+    manifest: ManifestReader  # the batch build's manifest, read again only when it changes
     builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
     standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -118,7 +121,8 @@ def make_site(project: Project, clinic_id: str) -> Site:
     cuts = {hashlib.sha256("".join(sorted(chars)).encode()).hexdigest()[:12]: chars for chars in cut_of.values()}
     by_chars = {chars: name for name, chars in cuts.items()}
     return Site(project, clinic, procedures, languages, broken, pages, entries, shared_inputs(project, clinic), stamp,
-                cuts, {code: by_chars[chars] for code, chars in cut_of.items()}, builder)
+                cuts, {code: by_chars[chars] for code, chars in cut_of.items()}, ManifestReader(project.dist_for(clinic.id)),
+                builder)
 
 
 def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
@@ -220,6 +224,41 @@ def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> W
     return WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(builder, clinic_id), retries=2)
 
 
+class PoolStarting:
+    """The render workers, started in the background so the page answers at once (search pages and
+    prebuilt PDFs need no worker); a request that needs one waits until they are warm.
+
+    ``ready`` is called once they are; ``failed`` if they cannot start (a clinic's stylesheet that
+    reaches outside the project, say), after which ``failure`` holds why."""
+
+    def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]):
+        self._ready = threading.Event()
+        self._pool: WorkerPool | None = None
+        self.failure: BaseException | None = None
+        threading.Thread(target=self._start, args=(project, clinic_id, ready, failed), name="leaflets-pool",
+                         daemon=True).start()
+
+    def _start(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]) -> None:
+        try:
+            self._pool = make_pool(project, clinic_id)
+        except BaseException as exc:
+            self.failure = exc
+        finally:
+            self._ready.set()
+        (ready if self._pool is not None else failed)()
+
+    def apply(self, function: Any, *args: Any) -> Any:
+        self._ready.wait()
+        if self._pool is None:
+            raise WorkerLost(f"the render workers could not start: {self.failure}")
+        return self._pool.apply(function, *args)
+
+    def close(self) -> None:
+        self._ready.wait()
+        if self._pool is not None:
+            self._pool.close()
+
+
 # -- the application -----------------------------------------------------------------------------
 
 
@@ -227,7 +266,7 @@ pages = Blueprint("leaflets", __name__)
 
 
 def create_app(
-    project: Project, clinic_id: str, pool: WorkerPool | None = None, hosts: set[str] | None = None
+    project: Project, clinic_id: str, pool: WorkerPool | PoolStarting | None = None, hosts: set[str] | None = None
 ) -> Flask:
     """The page. ``hosts``: the Host names it answers to (all when None, as for Flask's test client)."""
     app = Flask(__name__, static_folder=None)
@@ -515,7 +554,7 @@ def current_pdf(
     site: Site, procedure: Procedure, lang: str, large_print: bool
 ) -> tuple[Path, dict[str, list[float]]] | None:
     """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
-    manifest = Manifest.read(site.project.dist_for(site.clinic.id))
+    manifest = site.manifest.current()
     name = pdf_name(lang, procedure.id, large_print)
     entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, procedure, lang, large_print))
     if entry is None:
@@ -596,15 +635,17 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
     project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
-    pool = make_pool(project, clinic_id)
-    app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
-    # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
-    # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port)
-    if allow_network:
-        LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
+    # The page answers while the workers warm up; if they cannot start, the server stops (as by Ctrl-C)
+    # and says why in one line.
+    pool = PoolStarting(project, clinic_id, failed=_thread.interrupt_main,
+                        ready=lambda: LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port))
     try:
+        app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
+        # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
+        # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        if allow_network:
+            LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
         # Our own limits answer with our translated 413 and 431 pages; waitress's, far above them,
         # only stop what no browser sends before it is read. A stalled client is dropped after 30 s.
         waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=64 * MAX_REQUEST_BYTES,
@@ -612,6 +653,11 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
                        ident="leaflets", clear_untrusted_proxy_headers=True)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    except KeyboardInterrupt:
+        if pool.failure is None:
+            raise
     finally:
         pool.close()
+    if pool.failure is not None:
+        raise pool.failure
     LOGGER.info("stopped")

@@ -1,0 +1,61 @@
+"""A generated library for the scale benchmarks: N records x the example clinic's 6 languages.
+
+Each generated record is a copy of one of the five shipped records under a new id, with a
+title of its own ("<title> (site N)"), so every record adds strings to the catalogs as a real
+one would. The catalogs get a translation of each new title, written from the shipped
+translation of the title it copies, so every translated leaflet is complete and `check`,
+`build --all` and the web page treat the library as they would a real one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from batch import make_project  # the batch benchmark's copy of the project (benchmarks/ is on the path)
+
+TRANSLATED = ("es", "fr", "ar", "zh_Hans", "vi")
+
+
+def generate_library(target: Path, records: int) -> Path:
+    """A project in ``target`` with ``records`` procedure records (the five shipped ones included)."""
+    make_project(target, 0, None)
+    folder = target / "content" / "procedures"
+    sources = sorted(folder.glob("*.yaml"))
+    titles = {source.stem: _title(source) for source in sources}
+    added: list[tuple[str, str, str]] = []  # (new id, its title, the title it copies)
+    for n in range(max(0, records - len(sources))):
+        source = sources[n % len(sources)]
+        new_id, title = f"site-{n:05d}-{source.stem}"[:64], f"{titles[source.stem]} (site {n})"
+        text = source.read_text(encoding="utf-8").replace(f"id: {source.stem}", f"id: {new_id}", 1)
+        text = text.replace(f"title: {titles[source.stem]}", f"title: {title}", 1)
+        (folder / f"{new_id}.yaml").write_text(text, encoding="utf-8")
+        added.append((new_id, title, titles[source.stem]))
+    for lang in TRANSLATED:
+        _add_titles(target / "locales" / lang / "LC_MESSAGES" / "messages.po", added)
+    return target
+
+
+def _title(record: Path) -> str:
+    match = re.search(r"^title: (.+)$", record.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, f"{record} has no one-line title"
+    return match[1].strip()
+
+
+def _add_titles(catalog: Path, added: list[tuple[str, str, str]]) -> None:
+    """Append a translation of each new title: the copied title's translation, with the same '(N)'."""
+    from babel.messages.pofile import read_po
+
+    with catalog.open("rb") as stream:
+        translations = {m.id: m.string for m in read_po(stream) if m.id}
+    entries = []
+    for new_id, title, copied in added:
+        number = title.rsplit("(site ", 1)[1].rstrip(")")
+        entries.append(f"\n#: content/procedures/{new_id}.yaml:2\nmsgid {_quoted(title)}\n"
+                       f"msgstr {_quoted(f'{translations[copied]} ({number})')}\n")
+    with catalog.open("a", encoding="utf-8") as stream:
+        stream.write("".join(entries))
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

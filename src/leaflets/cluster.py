@@ -1,0 +1,154 @@
+"""Render a batch build's jobs on an existing Dask cluster instead of the local worker pool.
+
+The client (``leaflets build --all --scheduler ADDRESS``) plans, writes ``dist/`` and the
+manifest, exactly as a local build; the cluster only renders. Each Dask worker process:
+
+- is warmed once by ``WarmRenderer``, a worker plugin: a Builder with the stylesheet, fonts and
+  catalogs loaded, as the local pool's forked workers are;
+- reads the project from the same path as the client (a shared file system), and refuses it
+  when what it reads differs from what the client planned with: the code, templates, fonts,
+  clinic and catalogs (checked before any job is sent), and each job's record (checked by
+  the job, which works out its input key again);
+- answers a job with its PDF's bytes and keys (an ``Outcome``), never writing anything itself.
+
+A job whose worker dies is given to another worker by the scheduler; a job whose workers died
+more often than the scheduler's ``distributed.scheduler.allowed-failures`` allows (start the
+scheduler with 1 to stop after two tries) is reported as failed. Run one thread per worker
+process (``dask worker --nthreads 1``): a renderer serves one leaflet at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from distributed import Client, WorkerPlugin, as_completed
+from distributed.scheduler import KilledWorker
+
+from .build import Builder
+from .cache import code_version
+from .content import Project, build_day
+from .errors import LeafletError, State, UsageError, refused_or_failed
+from .manifest import approvals_digest, asset_inputs, catalog_digest, digest, input_key, record_digest, shared_inputs
+from .paths import display_path
+from .workers import keep_warm, warm
+
+PLUGIN = "leaflets-renderer"
+CONNECT_SECONDS = 20
+PACKAGE = Path(__file__).resolve().parent
+
+
+def project_digest(root: str, clinic_id: str) -> str:
+    """What every leaflet of the clinic is made with, as this process reads it: the leaflets code,
+    the templates, fonts, pictures and clinic, and every catalog of the clinic's languages."""
+    project = Project(Path(root))
+    clinic = project.load_clinic(clinic_id)
+    modules = sorted(path.name for path in PACKAGE.glob("*.py"))
+    return digest(code_version(*modules), shared_inputs(project, clinic),
+                  {code: catalog_digest(project, code) for code in clinic.languages})
+
+
+class WarmRenderer(WorkerPlugin):
+    """A Dask worker plugin: one warm Builder per worker process, for one project and clinic."""
+
+    name = PLUGIN
+
+    def __init__(self, root: str, clinic_id: str, languages: list[str], today: date):
+        self.root, self.clinic_id, self.languages, self.today = root, clinic_id, languages, today
+
+    def setup(self, worker: Any = None) -> None:
+        project = Project(Path(self.root))
+        builder = Builder(project, self.today)  # the client's day decides what is out of date, not the worker's
+        clinic = project.load_clinic(self.clinic_id)
+        builder.renderer(clinic.id)  # parses the stylesheet and loads the fonts once
+        for code in self.languages:
+            builder.language(code)
+        shared = shared_inputs(project, clinic)
+        catalogs = {code: catalog_digest(project, code) for code in self.languages}
+        keep_warm(builder=builder, clinic=clinic, assets=asset_inputs(project, clinic), shared=shared,
+                  catalogs=catalogs, root=self.root)
+
+    def teardown(self, worker: Any = None) -> None:
+        keep_warm()
+
+
+def render_on_worker(job: Any, root: str) -> Any:
+    """In a Dask worker: the job's ``Outcome``, after checking the worker reads the record the client planned with."""
+    from .batch import Outcome, _procedure, _render_job
+
+    if warm("root") != root:
+        return Outcome(job, State.FAILED, errors=[f"{display_path(job.target)}: not made: this Dask worker is warmed "
+                                                 f"for the project at {warm('root')}, not {root}"])
+    try:
+        procedure = _procedure(job.procedure_id)
+    except LeafletError as exc:
+        return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])
+    seen = input_key(warm("shared"), record_digest(procedure), warm("catalogs")[job.lang], job.lang, job.large_print,
+                     job.out_of_date, approvals_digest(Project(Path(root)), job.procedure_id))
+    if seen != job.input_key:
+        return Outcome(job, State.FAILED, errors=[
+            f"{display_path(job.target)}: not made: the Dask worker reads a different "
+            f"{display_path(Path(root) / 'content' / 'procedures' / (job.procedure_id + '.yaml'))} than this computer; "
+            "workers must read the project from the same files (a shared file system)"])
+    return _render_job(job)
+
+
+def connect(address: str) -> Any:
+    """A client of the Dask scheduler at ``address``, or one clear error."""
+    try:
+        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+
+def prepare(client: Any, project: Project, clinic_id: str, languages: list[str]) -> None:
+    """Warm every worker, and refuse a cluster whose workers see another project than this computer."""
+    root = str(project.root)
+    if not client.scheduler_info().get("workers"):
+        raise UsageError(f"the Dask scheduler at {client.scheduler.address} has no workers")
+    ours = project_digest(root, clinic_id)
+    try:
+        theirs = client.run(project_digest, root, clinic_id)
+    except (OSError, LeafletError) as exc:
+        raise UsageError(f"a Dask worker cannot read the project at {root}: {exc}; workers must see the project "
+                         "at the same path (a shared file system)") from None
+    different = sorted(address for address, seen in theirs.items() if seen != ours)
+    if different:
+        raise UsageError(
+            f"the Dask worker(s) {', '.join(different)} see a different project at {root} (code, templates, fonts, "
+            "clinic or catalogs differ from this computer's); every worker must read the same files and run the "
+            "same leaflets")
+    client.register_plugin(WarmRenderer(root, clinic_id, languages, build_day()), name=PLUGIN)
+
+
+def render(client: Any, project: Project, plan: list[Any]) -> Iterator[Any]:
+    """Each job's ``Outcome`` as it comes in. On any exit (Ctrl-C, SIGTERM) the jobs left are cancelled."""
+    root, build = str(project.root), uuid.uuid4().hex[:8]
+    futures = {client.submit(render_on_worker, job, root, key=f"leaflets-{build}-{_name(job)}", pure=False): job
+               for job in plan}
+    try:
+        for future in as_completed(list(futures), loop=client.loop):
+            job = futures.pop(future)
+            try:
+                outcome = future.result()
+            except KilledWorker:
+                outcome = _lost(job)
+            future.release()  # the cluster may forget the PDF once it is here
+            yield outcome
+    finally:
+        client.cancel(list(futures))
+
+
+def _lost(job: Any) -> Any:
+    from .batch import Outcome
+
+    return Outcome(job, State.FAILED, errors=[
+        f"{display_path(job.target)}: not made: the Dask worker making it stopped each time it was tried "
+        "(the scheduler's allowed-failures); it was not tried again"])
+
+
+def _name(job: Any) -> str:
+    return f"{job.lang}-{job.procedure_id}{'-large-print' if job.large_print else ''}"
