@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import AbstractContextManager, closing
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any
 
 from .build import Builder, pdf_name, write_atomically
 from .content import Clinic, Procedure, Project, build_day
-from .errors import LeafletError, State, refused_or_failed
+from .errors import LeafletError, State, UsageError, refused_or_failed
 from .i18n import parse_locale
 from .locks import held
 from .paths import display_path, is_inside

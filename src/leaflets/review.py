@@ -14,6 +14,7 @@ import re
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from html import escape
+from pathlib import Path
 
 from .approvals import (
     APPROVALS, Approval, Standing, approvals_path, approved_text, approved_text_path, check_signer,
