@@ -29,6 +29,14 @@ def set_languages(project: Path, languages: str, clinic: str = "example") -> Pro
     return Project(project)
 
 
+def remove_records(project: Path, *procedure_ids: str, clinic: str = "example") -> None:
+    """Delete these records, and the clinic's named packets (which may name them)."""
+    for procedure_id in procedure_ids:
+        (project / "content" / "procedures" / f"{procedure_id}.yaml").unlink()
+    path = project / "content" / "clinics" / f"{clinic}.yaml"
+    path.write_text(re.sub(r"(?m)^packets:\n(?:[ #].*\n|\n)*", "", path.read_text()))
+
+
 def edit_record(project: Path, procedure_id: str, old: str, new: str) -> Path:
     """Replace the first ``old`` in a record with ``new``; returns the record's path."""
     path = project / "content" / "procedures" / f"{procedure_id}.yaml"

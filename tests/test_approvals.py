@@ -15,7 +15,7 @@ import pytest
 from leaflets.build import Builder
 from leaflets.content import Project
 
-from helpers import REPO, edit_record, pdf_text, set_languages
+from helpers import REPO, edit_record, pdf_text, remove_records, set_languages
 
 FISTULA = "dialysis-fistula-creation"
 SENTENCE = "Wear a loose top with wide sleeves."
@@ -182,8 +182,7 @@ def test_two_approvals_at_once_the_second_stops_in_one_line(project):
 
 def test_build_all_archives_releases_shows_states_and_never_deletes_the_archive(project, cli):
     set_languages(project, "en, es")
-    for other in ("coronary-blockage-opening", "foot-vein-arterialization", "kidney-tube-tract-widening"):
-        (project / f"content/procedures/{other}.yaml").unlink()
+    remove_records(project, "coronary-blockage-opening", "foot-vein-arterialization", "kidney-tube-tract-widening")
     cli("--root", project, "approve", FISTULA, *DOCTOR)
     assert cli("--root", project, "build", "--all", "--jobs", "1")[0] == 0
     index = (project / "dist/example/index.html").read_text()
@@ -192,7 +191,7 @@ def test_build_all_archives_releases_shows_states_and_never_deletes_the_archive(
                       for p in (project / "dist/example/archive").rglob("*.pdf"))
     assert [re.sub(r"-[0-9a-f]{12}\.pdf$", "", name) for name in archived] == [
         f"{FISTULA}/1.0/en/{FISTULA}", f"{FISTULA}/1.0/en/{FISTULA}-large-print"]
-    (project / f"content/procedures/{FISTULA}.yaml").unlink()  # its PDFs leave dist/; its releases stay
+    remove_records(project, FISTULA)  # its PDFs leave dist/; its releases stay
     assert cli("--root", project, "build", "--all", "--jobs", "1")[0] == 0
     assert not (project / f"dist/example/en/{FISTULA}.pdf").exists()
     assert all((project / "dist/example/archive" / name).is_file() for name in archived)

@@ -79,7 +79,7 @@ def test_a_refused_translation_is_listed_and_its_old_pdf_removed(project):
     the_project = two_languages(project)
     build_clinic(the_project, "example")
     record = project / "content" / "procedures" / "coronary-blockage-opening.yaml"
-    record.write_text(record.read_text().replace("summary: ", "summary: Changed today. ", 1))
+    record.write_text(record.read_text().replace("    A heart artery,", "    Changed today. A heart artery,", 1))
     report = build_clinic(the_project, "example")
     assert len(report.refused) == 2 and not report.ok
     out = project / "dist" / "example"

@@ -18,8 +18,6 @@ def test_list_shows_every_procedure(cli, project):
     assert any("dialysis-fistula-creation" in line and "CPT 36836" in line and "draft" in line for line in lines)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: the shipped records get their sources, numbers and triage fixes "
-                   "from the content branches (i16-content-*); remove this mark once they are merged")
 def test_check_passes_on_the_shipped_content(cli, project):
     code, out, err = cli("--root", project, "check", "--strict")
     assert (code, err) == (0, "")

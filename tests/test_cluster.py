@@ -19,7 +19,7 @@ from distributed import Client
 from leaflets.batch import build_clinic
 from leaflets.errors import UsageError
 
-from helpers import REPO, free_port, set_languages
+from helpers import REPO, free_port, remove_records, set_languages
 
 DASK = str(Path(sys.executable).parent / "dask")
 ONE_RECORD = "dialysis-fistula-creation"
@@ -58,9 +58,7 @@ def cluster(logs: Path, workers: int, **env: str) -> Iterator[str]:
 
 
 def one_record_two_languages(project: Path):
-    for record in (project / "content" / "procedures").glob("*.yaml"):
-        if record.stem != ONE_RECORD:
-            record.unlink()
+    remove_records(project, *(r.stem for r in (project / "content" / "procedures").glob("*.yaml") if r.stem != ONE_RECORD))
     return set_languages(project, "en, es")
 
 

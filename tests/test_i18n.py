@@ -112,13 +112,13 @@ def edit_record(project: Path, procedure_id: str, old: str, new: str) -> None:
 
 
 def test_editing_one_english_sentence_refuses_exactly_the_leaflets_that_print_it(cli, project, tmp_path):
-    edit_record(project, "kidney-tube-tract-widening", "Bring a list of all the medicines", "Please bring a list of all the medicines")
+    edit_record(project, "kidney-tube-tract-widening", "Tell your team if you might be pregnant", "Please tell your team if you might be pregnant")
     code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "es", "--output", tmp_path / "es.pdf")
     assert code == 1 and not (tmp_path / "es.pdf").exists()
     [line] = err.splitlines()
     assert re.fullmatch(
         r".*content/procedures/kidney-tube-tract-widening\.yaml:\d+: not translated into es "
-        r"\(missing from .*locales/es/LC_MESSAGES/messages\.po; run 'leaflets i18n update'\): \"Please bring a list of all the medicines.*\"",
+        r"\(missing from .*locales/es/LC_MESSAGES/messages\.po; run 'leaflets i18n update'\): \"Please tell your team if you might be pregnant.*\"",
         line,
     ), line
     assert cli("--root", project, "build", "kidney-tube-tract-widening", "--output", tmp_path / "en.pdf")[0] == 0
@@ -128,7 +128,7 @@ def test_editing_one_english_sentence_refuses_exactly_the_leaflets_that_print_it
     assert cli("--root", project, "i18n", "extract")[0] == 0
     assert cli("--root", project, "i18n", "update")[0] == 0
     code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "es", "--output", tmp_path / "es.pdf")
-    assert code == 1 and "(fuzzy at " in err and "Please bring a list of all the medicines" in err
+    assert code == 1 and "(fuzzy at " in err and "Please tell your team if you might be pregnant" in err
     # ... until a translator confirms it.
     catalog_file = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
     catalog = read_po(catalog_file.open("rb"))
