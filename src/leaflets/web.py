@@ -634,30 +634,33 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
-    project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
-    # The page answers while the workers warm up; if they cannot start, the server stops (as by Ctrl-C)
-    # and says why in one line.
-    pool = PoolStarting(project, clinic_id, failed=_thread.interrupt_main,
-                        ready=lambda: LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port))
     try:
-        app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
-        # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
-        # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        if allow_network:
-            LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
-        # Our own limits answer with our translated 413 and 431 pages; waitress's, far above them,
-        # only stop what no browser sends before it is read. A stalled client is dropped after 30 s.
-        waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=64 * MAX_REQUEST_BYTES,
-                       max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=30,
-                       ident="leaflets", clear_untrusted_proxy_headers=True)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    except KeyboardInterrupt:
-        if pool.failure is None:
-            raise
+        project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
+        # The page answers while the workers warm up; if they cannot start, the server stops (as by Ctrl-C)
+        # and says why in one line.
+        pool = PoolStarting(project, clinic_id, failed=_thread.interrupt_main,
+                            ready=lambda: LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port))
+        try:
+            app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
+            # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
+            # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            if allow_network:
+                LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
+            # Our own limits answer with our translated 413 and 431 pages; waitress's, far above them,
+            # only stop what no browser sends before it is read. A stalled client is dropped after 30 s.
+            waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=64 * MAX_REQUEST_BYTES,
+                           max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=30,
+                           ident="leaflets", clear_untrusted_proxy_headers=True)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        except KeyboardInterrupt:
+            if pool.failure is None:
+                raise
+        finally:
+            pool.close()
+        if pool.failure is not None:
+            raise pool.failure
+        LOGGER.info("stopped")
     finally:
-        pool.close()
-    if pool.failure is not None:
-        raise pool.failure
-    LOGGER.info("stopped")
+        LOGGER.removeHandler(handler)  # the stream it writes to may be closed once serve returns
