@@ -231,6 +231,6 @@ def test_the_web_page_shows_each_leaflets_state(project, cli):
     finally:
         pool.close()
     assert "Approved, version 1.0" in search
-    assert re.search(r"English</span>: Approved, version 1.0", page)
-    assert re.search(r"español</span>: Approved, version 1.0 · translation checked", page)
-    assert re.search(r"français</span>: Approved, version 1.0 · draft translation", page)
+    assert re.search(r"English</bdi>: Approved, version 1.0", page)
+    assert re.search(r"español</bdi>: Approved, version 1.0 · translation checked", page)
+    assert re.search(r"français</bdi>: Approved, version 1.0 · draft translation", page)
