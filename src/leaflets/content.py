@@ -501,10 +501,11 @@ def load_block(path: Path) -> Block:
     block = _validate(Block, document)
     errors = _block_placeholders(document)
     known = {source.id for source in block.sources}
-    for location, value in _walk(document.data):
-        if location and location[-1] == "source" and location[0] != "sources" and value not in known:
-            errors.append(ContentError(f"{dotted(location)}: '{value}' is not the id of one of this block's sources"
-                                       f"{_close_hint(str(value), sorted(known))}", path, document.line_of(location)))
+    for where, name in source_ids(document.data):
+        if name not in known:
+            location = where + ("source",)
+            errors.append(ContentError(f"{dotted(location)}: '{name}' is not the id of one of this block's sources"
+                                       f"{_close_hint(name, sorted(known))}", path, document.line_of(location)))
     if errors:
         raise LeafletErrors(errors)
     return block
@@ -670,18 +671,9 @@ def sourced_strings(data: Any, location: Location = (), source: str | None = Non
 
 
 def source_ids(data: Any) -> list[tuple[Location, str]]:
-    """Each ``source:`` of a record, with where it is."""
-    found: list[tuple[Location, str]] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "source" and isinstance(value, str):
-                found.append(((), value))
-            elif key != "sources":
-                found += [((key,) + where, name) for where, name in source_ids(value)]
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            found += [((index,) + where, name) for where, name in source_ids(item)]
-    return found
+    """Each ``source:`` of a record or block (not its list of sources), with where its entry is."""
+    return [(location[:-1], value) for location, value in _walk(data)
+            if location and location[-1] == "source" and location[0] != "sources" and isinstance(value, str)]
 
 
 def source_errors(document: YamlDocument, block_ids: list[str] = []) -> list[LeafletError]:
