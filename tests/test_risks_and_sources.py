@@ -124,6 +124,15 @@ def test_a_source_that_names_no_source_is_refused_with_its_line(project):
     assert [str(e) for e in caught.value.errors] == [f"{path}:{line}: risks[7].source: 'neat-2071' names no source; known: {known}"]
 
 
+def test_a_frequency_in_words_is_refused_with_what_to_write(project):
+    path = edit_record(project, FISTULA, "about: unknown", "about: sometimes")
+    with pytest.raises(LeafletErrors) as caught:
+        load_procedure(path)
+    [error] = [str(e) for e in caught.value.errors]
+    assert re.fullmatch(rf"{re.escape(str(path))}:\d+: risks\[\d+\]: about: 'sometimes' is not a frequency; write "
+                        r"\{count, per\}, \{low, high, per\}, \{less_than, per\}, or unknown", error), error
+
+
 def test_sources_need_unique_ids_and_an_address(project):
     path = project / "content" / "procedures" / f"{FISTULA}.yaml"
     text = path.read_text()

@@ -170,6 +170,9 @@ class Risk(Strict):
         """``about: unknown`` says the author looked for a reliable number and found none (``check`` reads it)."""
         if isinstance(data, dict) and data.get("about") == "unknown":
             return {**data, "about": None}
+        if isinstance(data, dict) and isinstance(data.get("about"), str):
+            raise ValueError(f"about: '{data['about']}' is not a frequency; write {{count, per}}, {{low, high, per}}, "
+                             "{less_than, per}, or unknown")
         return data
 
     @model_validator(mode="after")
