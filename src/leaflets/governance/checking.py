@@ -296,7 +296,7 @@ def governance_findings(procedure: Procedure, today: date, soon_days: int = 60) 
 
 NUMBER_WORDS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "hundreds", "thousand", "thousands", "million", "half", "halves", "quarter", "quarters", "third", "thirds", "dozen", "dozens", "twice", "double", "triple", "percent"]  # "one" is left out: "no one", "the right one", "one small hole" are rarely a claim to source
 _NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
-UNSOURCED_KEYS = frozenset({"id", "codes", "review", "sources", "source", "pictogram", "sign", "about"})
+UNSOURCED_KEYS = frozenset({"id", "codes", "abbreviations", "review", "sources", "source", "pictogram", "sign", "about"})
 
 
 def holds_number(text: str, clinic: Clinic) -> bool:

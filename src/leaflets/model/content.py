@@ -28,6 +28,7 @@ from pydantic import (
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from leaflets.model.cache import Identity, RecordCache, identity
+from leaflets.model.codes import Codes
 from leaflets.model.policies import POLICY_NAMES, Policies, placeholders
 from leaflets.model.yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import is_inside
@@ -275,7 +276,7 @@ class Procedure(Strict):
     id: Identifier
     title: Prose
     also_called: list[Prose] = []
-    codes: dict[Literal["cpt", "hcpcs", "icd10pcs", "snomed"], Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,12}$")]] = {}
+    codes: Codes = {}  # several per system: see model/codes.py
     summary: Prose
     purpose: Prose | None = None
     indications: list[Prose] = []
@@ -291,6 +292,8 @@ class Procedure(Strict):
     review: Review
     sources: list[Source] = []
     search_terms: list[Text] = []  # the words people search for, besides the title and other names (not printed)
+    # clinicians' short forms (AVF, PCN), each used for this procedure: searched in every language, never translated or printed
+    abbreviations: list[Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z./-]{0,15}$")]] = []
     blocks: list[Identifier] = []
     how_to: list[HowTo] = []
     diagrams: list[Diagram] = []
@@ -317,15 +320,6 @@ class Procedure(Strict):
         if value.endswith(LARGE_PRINT_SUFFIX):
             raise ValueError(f"an id must not end in '{LARGE_PRINT_SUFFIX}': its PDF would take the name of "
                              f"the large-print leaflet of '{value.removesuffix(LARGE_PRINT_SUFFIX)}'")
-        return value
-
-    @field_validator("codes", mode="before")
-    @classmethod
-    def _codes_are_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for key, code in value.items():
-                if isinstance(code, int) and not isinstance(code, bool):
-                    raise ValueError(f'write the {key} code in quotes, as "{code}"')
         return value
 
     @property
