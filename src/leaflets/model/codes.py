@@ -72,7 +72,7 @@ def plain(code: str) -> str:
 
 def covers(codes: Codes, system: str | None, code: str) -> bool:
     """Whether ``codes`` hold ``code`` in ``system`` (a record's name for it), in any spelling."""
-    return system in codes and plain(code) in {plain(known) for known in codes[system]}  # type: ignore[index]
+    return system in codes and plain(code) in {plain(known) for known in codes[system]}
 
 
 def system_named(name: str) -> System | None:
@@ -83,7 +83,7 @@ def system_named(name: str) -> System | None:
     if name in URIS:
         return URIS[name]
     lowered = name.casefold()
-    return lowered if lowered in SYSTEMS else None  # type: ignore[return-value]
+    return lowered if lowered in SYSTEMS else None
 
 
 def printed(codes: Codes) -> str:

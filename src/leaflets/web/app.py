@@ -41,7 +41,7 @@ from leaflets.model.content import Clinic, Procedure, Project
 from leaflets.render import webfonts
 from leaflets.render.html import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from leaflets.web import infobutton
-from leaflets.web.search import Entry, did_you_mean, find, fold, make_entry
+from leaflets.web.search import Entry, did_you_mean, entry_for, find, fold
 
 LOGGER = logging.getLogger("leaflets.web")
 MAX_REQUEST_BYTES = 16 * 1024
@@ -111,11 +111,7 @@ def make_site(project: Project, clinic_id: str) -> Site:
         environment.filters["title_of"] = lambda leaflet_id, language=language: (
             language.gettext(procedures[leaflet_id].title) if leaflet_id in procedures else leaflet_id)
         pages[code] = environment
-    entries = [
-        make_entry(p.id, [language.gettext(text) for language in languages.values()
-                          for text in (p.title, *p.also_called, *p.search_terms)], p.codes.values())
-        for p in procedures.values()
-    ]
+    entries = [entry_for(p, languages.values()) for p in procedures.values()]  # search.py
     messages = web_messages(project.templates)
     cut_of = {code: page_characters(language, languages, procedures.values(), clinic, messages)
               for code, language in languages.items()}
