@@ -453,16 +453,12 @@ def knowledge_request() -> Response:
         asked = infobutton.parse_request(request.args)
     except infobutton.BadRequest as problem:
         return Response(f"{problem}\n", status=400, mimetype="text/plain")
-    entries = []
-    lang = infobutton.served_language(asked, site.languages)
-    for procedure in site.procedures.values() if lang else ():
-        if infobutton.matches(asked, procedure.codes):
-            language = site.languages[lang]
-            entries.append(infobutton.FeedEntry(
-                id=procedure.id, title=language.gettext(procedure.title), summary=language.gettext(procedure.summary),
-                lang=language.html_lang, updated=procedure.review.written_on,
-                form=f"{request.host_url}leaflet/{procedure.id}?lang={lang}",
-                pdf=f"{request.host_url}pdf/{pdf_name(lang, procedure.id, False)}"))
+    entries = infobutton.find_entries(
+        asked, site.procedures.values(), site.languages,
+        ready=lambda procedure, lang: standing_of(site, procedure, lang) is not None,
+        links=lambda leaflet_id, lang: (f"{request.host_url}leaflet/{leaflet_id}?lang={lang}",
+                                        f"{request.host_url}pdf/{pdf_name(lang, leaflet_id, False)}"),
+        by_name=lambda text: find(text, site.search_entries))
     body, mimetype = infobutton.respond(asked, entries, site.clinic.name, request.url)
     return Response(body, mimetype=mimetype)
 
