@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import _thread
 import hashlib
+import json
 import logging
 import os
 import signal
@@ -36,11 +37,12 @@ from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, UsageError, refused_or_failed
 from leaflets.language.i18n import Language, parse_locale
 from leaflets.model.approvals import Standing
+from leaflets.model.cache import code_version
 from leaflets.model.characters import isolated
 from leaflets.model.content import Clinic, Procedure, Project
 from leaflets.render import webfonts
 from leaflets.render.html import PatientDetails, PersonalError, make_environment, parse_personal, render_template
-from leaflets.web import infobutton
+from leaflets.web import fhir, infobutton
 from leaflets.web.search import Entry, did_you_mean, entry_for, find, fold
 
 LOGGER = logging.getLogger("leaflets.web")
@@ -69,6 +71,7 @@ class Site:
     manifest: ManifestReader  # the batch build's manifest, read again only when it changes
     builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
     standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
+    web_versions: dict[tuple[str, str, str | None], tuple[str, Standing] | None] = field(default_factory=dict)  # fhir
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -461,6 +464,88 @@ def knowledge_request() -> Response:
         by_name=lambda text: find(text, site.search_entries))
     body, mimetype = infobutton.respond(asked, entries, site.clinic.name, request.url)
     return Response(body, mimetype=mimetype)
+
+
+# -- FHIR R4, read-only (fhir.py), and the web version its DocumentReferences point to -----------------
+
+
+def web_version(site: Site, procedure: Procedure, lang: str) -> tuple[str, Standing] | None:
+    """The leaflet's HTML in ``lang`` and its standing; None if that translation cannot be printed."""
+    key = (procedure.id, lang, approvals_digest(site.project, procedure.id))
+    with site.lock:
+        if key not in site.web_versions:
+            try:
+                site.web_versions[key] = site.builder.rendered(site.builder.leaflet(procedure, site.clinic, lang))
+            except LeafletError:
+                site.web_versions[key] = None
+        return site.web_versions[key]
+
+
+def fhir_document(site: Site, procedure: Procedure, lang: str) -> fhir.Document | None:
+    made = web_version(site, procedure, lang)
+    if made is None:
+        return None
+    html, standing = made
+    language, base = site.languages[lang], request.host_url.rstrip("/")
+    title = language.gettext(procedure.title)
+    files = [fhir.File(f"{base}/web/{lang}/{procedure.id}.html", "text/html", f"{title} (web version)", html.encode())]
+    for large, what in ((False, "PDF"), (True, "PDF, large print")):
+        current = current_pdf(site, procedure, lang, large)
+        files.append(fhir.File(f"{base}{pdf_url(procedure.id, lang, large)}", "application/pdf", f"{title} ({what})",
+                               current[0].read_bytes() if current else None))
+    return fhir.Document(procedure.id, language.html_lang, title, language.gettext(procedure.summary), standing.version,
+                         standing.released, procedure.review.written_on, procedure.codes, site.clinic.name,
+                         (files[1], files[2], files[0]))
+
+
+def fhir_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=fhir.FHIR_JSON)
+
+
+@pages.get("/fhir/metadata")
+def fhir_metadata() -> Response:
+    site = the_site()
+    return fhir_response(fhir.capability_statement(request.host_url.rstrip("/"), site.clinic.name, code_version()))
+
+
+@pages.get("/fhir/DocumentReference")
+def fhir_search() -> Response:
+    site = the_site()
+    try:
+        search = fhir.parse_search(request.args.items(multi=True))
+    except fhir.FhirError as error:
+        return fhir_response(fhir.outcome(error.code, error.diagnostics), error.status)
+    tags = {code: language.html_lang for code, language in site.languages.items()}
+    found = fhir.documents(site.procedures.values(), tags, search, lambda p, lang: fhir_document(site, p, lang))
+    return fhir_response(fhir.bundle(found, request.host_url.rstrip("/"), search))
+
+
+@pages.get("/fhir/DocumentReference/<resource_id>")
+def fhir_read(resource_id: str) -> Response:
+    site = the_site()
+    leaflet, tag = fhir.parse_id(resource_id) if "." in resource_id else ("", "")
+    lang = tag.replace("-", "_")
+    procedure = site.procedures.get(leaflet)
+    document = fhir_document(site, procedure, lang) if procedure and lang in site.languages else None
+    if document is None:
+        return fhir_response(fhir.outcome("not-found", f"DocumentReference/{resource_id} is not known"), 404)
+    return fhir_response(fhir.resource(document, request.host_url.rstrip("/")))
+
+
+@pages.get("/fhir/<path:rest>")
+def fhir_unknown(rest: str) -> Response:
+    return fhir_response(fhir.outcome("not-supported", "only DocumentReference (read, search) and metadata are served"), 404)
+
+
+@pages.get("/web/<lang>/<procedure_id>.html")
+def web_page(lang: str, procedure_id: str) -> Response:
+    """The leaflet as a web page: the HTML its PDF is made from (what FHIR's web-version attachment hashes)."""
+    site = the_site()
+    procedure = procedure_or_404(site, procedure_id)
+    made = web_version(site, procedure, lang) if lang in site.languages else None
+    if made is None:
+        abort(404)
+    return Response(made[0], mimetype="text/html")
 
 
 @pages.get("/pdf/<lang>/<name>.pdf")
