@@ -43,6 +43,7 @@ from leaflets.model.content import Clinic, Procedure, Project
 from leaflets.render import webfonts
 from leaflets.render.html import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from leaflets.web import fhir, infobutton
+from leaflets.web.pagecount import page_count
 from leaflets.web.search import Entry, did_you_mean, entry_for, find, fold
 
 LOGGER = logging.getLogger("leaflets.web")
@@ -426,6 +427,10 @@ def create(site: Site, procedures: list[Procedure], packet_title: str | None = N
     errors, fields = personal_fields(values, site.project.fonts)
     if errors:
         return page(site, "web/leaflet.html", 400, errors=errors, **again)
+    if request.headers.get("X-Leaflets-Check") == "1":  # form.js checks the form in place before a new tab opens
+        if lang != "en" and any(standing_of(site, procedure, lang) is None for procedure in procedures):
+            return page(site, "web/leaflet.html", 409, errors={}, refused_lang=lang, **again)
+        return Response(status=204)
     ids = [procedure.id for procedure in procedures]
     if len(procedures) == 1 and not with_english:
         procedure = procedures[0]
@@ -593,6 +598,20 @@ def stylesheet() -> Response:
     return send_from_directory(the_site().project.templates / "web", "page.css", mimetype="text/css", max_age=3600)
 
 
+@pages.get("/form.js")
+def form_script() -> Response:
+    return send_from_directory(the_site().project.templates / "web", "form.js", mimetype="text/javascript", max_age=3600)
+
+
+def printed_pages(site: Site, procedure: Procedure, lang: str) -> tuple[int | None, int | None]:
+    """The pages of the leaflet's current built PDF, regular and large print (None: not built)."""
+    counts = []
+    for large in (False, True):
+        current = current_pdf(site, procedure, lang, large) if lang in site.languages else None
+        counts.append(page_count(current[0]) if current else None)
+    return counts[0], counts[1]
+
+
 def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:
     """``function(*args)`` in a warm worker; ("failed", [why]) if the worker died on both tries."""
     try:
@@ -689,6 +708,7 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
         font_cut=site.font_cut_of[ui],
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
         standing=lambda procedure, lang="en": standing_of(site, procedure, lang),
+        pages_of=lambda procedure, lang="en": printed_pages(site, procedure, lang),
         leaflet_languages={code: site.languages.get(code) or site.broken[code] for code in site.clinic.languages
                            if code in site.languages or code in site.broken},
         large_print=context.pop("large_print", False), with_english=context.pop("with_english", False),
