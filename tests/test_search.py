@@ -192,3 +192,8 @@ def test_chinese_is_matched_by_its_characters_without_spaces(entries):
     from leaflets.web.search import tokens
     assert tokens("肾结石") == ["肾结", "结石"]
     assert find("结石", entries)[0] == KIDNEY and find("肾", entries)[0] == KIDNEY
+
+
+def test_a_sentence_finds_the_leaflet_holding_most_of_its_words(entries):
+    assert find("clot in my fistula", entries) == [CLOT]
+    assert find("nephrostommmy tubbbe", entries) == []  # one word of two is not enough: "did you mean" instead

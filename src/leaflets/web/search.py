@@ -13,6 +13,9 @@ and the leaflets are ranked:
    terms, in every language) scores a little more;
 3. the English title last, so equal scores keep one order. Never the id.
 
+When no leaflet holds every word, those holding more than half of them are found, most words first
+("a clot in my fistula": "my" is in none).
+
 Text is compared folded (``fold``): NFKC, case-folded, without accents or other marks, with the
 letters that do not decompose spelled plainly (đ → d, ø → o, ł → l, æ → ae); Arabic without
 its letter variants (أ إ آ → ا, ة → ه, ى → ي, no tatweel) and without the prefixes written
@@ -199,11 +202,15 @@ def _mentions(words: list[str], entry: Entry) -> int:
     return sum(1 for phrase in entry.phrases if any(holds(phrase, w) for w in words))
 
 
-def rank(words: list[str], entry: Entry) -> tuple[int, float] | None:
-    """(tier, score) of a leaflet for a query's words, or None when a word matches nothing."""
+def rank(words: list[str], entry: Entry, partial: bool = False) -> tuple[int, float] | None:
+    """(tier, score) of a leaflet for a query's words, or None when a word matches nothing. ``partial``:
+    a leaflet matching more than half of the words is found too, in tier 0, more words first."""
     matches = [word_match(word, entry) for word in words]
-    if not all(quality for _, quality in matches):
-        return None
+    found = [(weight, quality) for weight, quality in matches if quality]
+    if len(found) < len(words):
+        if not partial or 2 * len(found) <= len(words):
+            return None
+        return 0, len(found) * 100 + sum(weight * quality for weight, quality in found)
     lowest = min(weight for weight, _ in matches)
     tier = 2 if lowest >= NAME else 1
     score = sum(weight * quality for weight, quality in matches) + _phrase_score(words, entry)
@@ -216,11 +223,14 @@ def find(query: str, entries: Iterable[Entry]) -> list[str]:
     entries = list(entries)
     if not words:
         return [entry.id for entry in sorted(entries, key=lambda e: fold(e.title))]
-    scored = []
-    for entry in entries:
-        ranked = rank(words, entry)
-        if ranked is not None:
-            scored.append((-ranked[0], -round(ranked[1], 6), fold(entry.title), entry.id))
+    for partial in (False, True):  # words said in passing ("a clot in my fistula"): most of them will do
+        scored = []
+        for entry in entries:
+            ranked = rank(words, entry, partial)
+            if ranked is not None:
+                scored.append((-ranked[0], -round(ranked[1], 6), fold(entry.title), entry.id))
+        if scored:
+            break
     return [leaflet_id for *_, leaflet_id in sorted(scored)]
 
 
