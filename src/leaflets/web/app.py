@@ -43,7 +43,7 @@ from leaflets.model.content import Clinic, Procedure, Project
 from leaflets.render import webfonts
 from leaflets.render.html import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from leaflets.web import fhir, infobutton
-from leaflets.web.pagecount import page_count
+from leaflets.web.pagecount import page_count, size_and_sha1
 from leaflets.web.search import Entry, did_you_mean, entry_for, find, fold
 
 LOGGER = logging.getLogger("leaflets.web")
@@ -493,11 +493,12 @@ def fhir_document(site: Site, procedure: Procedure, lang: str) -> fhir.Document 
     html, standing = made
     language, base = site.languages[lang], request.host_url.rstrip("/")
     title = language.gettext(procedure.title)
-    files = [fhir.File(f"{base}/web/{lang}/{procedure.id}.html", "text/html", f"{title} (web version)", html.encode())]
+    files = [fhir.File.of(f"{base}/web/{lang}/{procedure.id}.html", "text/html", f"{title} (web version)", html.encode())]
     for large, what in ((False, "PDF"), (True, "PDF, large print")):
         current = current_pdf(site, procedure, lang, large)
+        digest = size_and_sha1(current[0]) if current else None
         files.append(fhir.File(f"{base}{pdf_url(procedure.id, lang, large)}", "application/pdf", f"{title} ({what})",
-                               current[0].read_bytes() if current else None))
+                               *(digest or (None, None))))
     return fhir.Document(procedure.id, language.html_lang, title, language.gettext(procedure.summary), standing.version,
                          standing.released, procedure.review.written_on, procedure.codes, site.clinic.name,
                          (files[1], files[2], files[0]))

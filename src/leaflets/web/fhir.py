@@ -46,20 +46,29 @@ class FhirError(Exception):
         self.status, self.code, self.diagnostics = status, code, diagnostics
 
 
+def sha1_base64(data: bytes) -> str:
+    """An Attachment's ``hash``: the SHA-1 of its bytes, base64-encoded (R4's base64Binary)."""
+    return base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode("ascii")
+
+
 @dataclass(frozen=True)
 class File:
-    """An attachment: where it is, and (when the file is at hand) its bytes' size and hash."""
+    """An attachment: where it is, and (when the file is at hand) its size and hash."""
 
     url: str
     content_type: str
     title: str
-    data: bytes | None = None
+    size: int | None = None
+    sha1: str | None = None  # base64, see sha1_base64
+
+    @classmethod
+    def of(cls, url: str, content_type: str, title: str, data: bytes | None) -> File:
+        return cls(url, content_type, title) if data is None else cls(url, content_type, title, len(data), sha1_base64(data))
 
     def attachment(self, language: str) -> dict[str, Any]:
         found: dict[str, Any] = {"contentType": self.content_type, "language": language, "url": self.url}
-        if self.data is not None:
-            found["size"] = len(self.data)
-            found["hash"] = base64.b64encode(hashlib.sha1(self.data, usedforsecurity=False).digest()).decode("ascii")
+        if self.size is not None and self.sha1 is not None:
+            found["size"], found["hash"] = self.size, self.sha1
         found["title"] = self.title
         return found
 
