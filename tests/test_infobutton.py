@@ -105,6 +105,8 @@ def test_several_criteria_and_other_code_systems():
                            "mainSearchCriteria1.v.c": "031C3ZF", "mainSearchCriteria1.v.cs": ICD10PCS})
     assert matches(asked, {"cpt": ["36836"]}) and matches(asked, {"icd10pcs": ["031c3zf"]})
     assert matches(asked, {"cpt": ["36837", "36836"]}) and not matches(asked, {"cpt": ["36837"]})
+    assert matches(parse_request({"mainSearchCriteria.v.c": "36837", "mainSearchCriteria.v.cs": f"urn:oid:{CPT}"}),
+                   {"cpt": ["36836", "36837"]})  # the OID written as a URN, as some EHRs send it
     assert matches(parse_request({"mainSearchCriteria.v.c": "428119001", "mainSearchCriteria.v.cs": SNOMED}),
                    {"snomed": ["428119001"]})
     assert matches(parse_request({"mainSearchCriteria.v.c": "C1884", "mainSearchCriteria.v.cs": "2.16.840.1.113883.6.285"}),

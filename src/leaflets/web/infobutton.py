@@ -23,7 +23,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from leaflets.language.i18n import Language
-from leaflets.model.codes import LABEL, OIDS, Codes, covers
+from leaflets.model.codes import LABEL, OIDS, Codes, covers, system_named
 from leaflets.model.content import Procedure
 
 CODE_SYSTEMS = OIDS  # code systems by their HL7 OIDs, to the names records use in ``codes``
@@ -107,7 +107,7 @@ def served_language(asked: KnowledgeRequest, languages: Mapping[str, object]) ->
 
 def matches(asked: KnowledgeRequest, record_codes: Codes) -> bool:
     """Whether a record lists one of the requested codes, in its code system (any case, dots ignored)."""
-    return any(covers(record_codes, CODE_SYSTEMS.get(system), code) for system, code in asked.codes)
+    return any(covers(record_codes, system_named(system), code) for system, code in asked.codes)
 
 
 @dataclass(frozen=True)
@@ -216,8 +216,7 @@ def _json_feed(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, u
 
 
 def _codes_text(asked: KnowledgeRequest) -> str:
-    return ", ".join(f"{LABEL[CODE_SYSTEMS[system]] if system in CODE_SYSTEMS else system} {code}"
-                     for system, code in asked.codes)
+    return ", ".join(f"{LABEL[known] if (known := system_named(system)) else system} {code}" for system, code in asked.codes)
 
 
 def _html_page(asked: KnowledgeRequest, entries: list[FeedEntry], author: str) -> str:
