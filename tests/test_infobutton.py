@@ -205,3 +205,23 @@ def test_json_carries_the_note_too(client):
                           "&informationRecipient.languageCode.c=de&knowledgeResponseType=application/json")
     [entry] = json.loads(response.data)["feed"]["entry"]
     assert entry["lang"] == "en" and "(de)" in entry["content"]["_value"]
+
+
+def test_a_translation_not_ready_is_answered_in_english_with_a_note(tmp_path):
+    """Never an empty feed for a code we cover: a stale Spanish leaflet gives way to the English one."""
+    from conftest import copy_project
+    from helpers import edit_record, set_languages
+
+    root = copy_project(REPO, tmp_path / "project")
+    edit_record(root, "kidney-tube-tract-widening", "summary: >-\n", "summary: >-\n  Edited today.\n")
+    project = set_languages(root, "en, es")
+    pool = make_pool(project, "example", workers=1)
+    try:
+        client = create_app(project, "example", pool).test_client()
+        root_feed = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=50437&mainSearchCriteria.v.cs={CPT}"
+                                    "&informationRecipient.languageCode.c=es"))
+    finally:
+        pool.close()
+    [entry] = root_feed.findall(f"{ATOM}entry")
+    assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert "(es)" in entry.find(f"{ATOM}content").text

@@ -132,7 +132,7 @@ class Search:
     given: tuple[tuple[str, str], ...] = ()  # the parameters used, for the self link
 
     def wants(self, document: Document) -> bool:
-        return (self._event(document) and self._language(document.language)
+        return (self.wants_leaflet(document.codes) and self._language(document.language)
                 and (not self.statuses or "current" in self.statuses)
                 and (not self.ids or resource_id(document.leaflet, document.language) in self.ids))
 
@@ -143,9 +143,6 @@ class Search:
 
     def wants_language(self, language: str) -> bool:
         return self._language(language)
-
-    def _event(self, document: Document) -> bool:
-        return self.wants_leaflet(document.codes)
 
     def _language(self, language: str) -> bool:
         wanted = {value.casefold() for value in self.languages}
