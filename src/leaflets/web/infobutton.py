@@ -123,7 +123,7 @@ class FeedEntry:
 
 
 def language_note(asked: str, served: str) -> str:
-    return f"No leaflet ready in the language asked for ({asked}): this one is in {served} (English)."
+    return f"No leaflet ready in the language asked for ({asked}): this one is in {served}."
 
 
 NAME_NOTE = "Found by the name given, not by the code."
@@ -148,7 +148,7 @@ def find_entries(asked: KnowledgeRequest, procedures: Iterable[Procedure], langu
         served, why = lang, note
         if served is None or not ready(procedure, served):
             served = "en"
-            why = " ".join(filter(None, [language_note(asked.language or "en", languages["en"].own_name), note]))
+            why = " ".join(filter(None, [language_note(asked.language or "en", "English"), note]))
         language = languages[served]
         form, pdf = links(procedure.id, served)
         entries.append(FeedEntry(id=procedure.id, title=language.gettext(procedure.title),
