@@ -194,6 +194,8 @@ class Source(Strict):
     year: Annotated[int, Field(ge=1900, le=2100)] | None = None  # left out when the page shows no date
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = None
     doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$", max_length=200)] | None = None
+    # codes: it verifies the record's codes (for EHRs), so the leaflet does not print it among its facts' sources
+    cited_for: Literal["facts", "codes"] = "facts"
 
     @model_validator(mode="after")
     def _traceable(self) -> Source:
