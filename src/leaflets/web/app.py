@@ -32,7 +32,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, requ
 from werkzeug.exceptions import HTTPException
 
 from leaflets.build.leaflet import LARGE_PRINT_SUFFIX, Builder, packet_leaflets, pdf_name
-from leaflets.build.manifest import ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
+from leaflets.build.manifest import MANIFEST, ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
 from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, UsageError, refused_or_failed
 from leaflets.language.i18n import Language, parse_locale
@@ -73,6 +73,7 @@ class Site:
     builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
     standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
     web_versions: dict[tuple[str, str, str | None], tuple[str, Standing] | None] = field(default_factory=dict)  # fhir
+    page_counts: dict[tuple[str, str, tuple[int, int] | None], tuple[int | None, int | None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -605,12 +606,21 @@ def form_script() -> Response:
 
 
 def printed_pages(site: Site, procedure: Procedure, lang: str) -> tuple[int | None, int | None]:
-    """The pages of the leaflet's current built PDF, regular and large print (None: not built)."""
-    counts = []
-    for large in (False, True):
-        current = current_pdf(site, procedure, lang, large) if lang in site.languages else None
-        counts.append(page_count(current[0]) if current else None)
-    return counts[0], counts[1]
+    """The pages of the leaflet's current built PDF, regular and large print (None: not built); worked
+    out again only when the batch build's manifest changes (the site is made again when content does)."""
+    try:
+        built = (site.project.dist_for(site.clinic.id) / MANIFEST).stat()
+        stamp: tuple[int, int] | None = (built.st_mtime_ns, built.st_size)
+    except OSError:
+        stamp = None
+    key = (procedure.id, lang, stamp)
+    if key not in site.page_counts:
+        counts = []
+        for large in (False, True):
+            current = current_pdf(site, procedure, lang, large) if lang in site.languages else None
+            counts.append(page_count(current[0]) if current else None)
+        site.page_counts[key] = (counts[0], counts[1])
+    return site.page_counts[key]
 
 
 def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:
