@@ -30,8 +30,8 @@ DOMAIN = "messages"
 
 # Keys of a record that are never shown to a patient as prose, so never translated.
 # ``sources`` are cited as published; ``source``, ``sign`` and ``about`` are references and numbers.
-UNTRANSLATED_KEYS = frozenset({"id", "codes", "abbreviations", "review", "sources", "pictogram", "duration", "blocks", "block_sources",
-                               "source", "about", "image", "when", "count", "key", "serious", "sign"})
+UNTRANSLATED_KEYS = frozenset({"id", "codes", "abbreviations", "review", "sources", "pictogram", "duration", "blocks",
+                               "block_sources", "source", "about", "image", "when", "count", "key", "serious", "sign"})
 
 
 _MISSES: ContextVar[list[str] | None] = ContextVar("leaflets_untranslated", default=None)
