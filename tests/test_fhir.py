@@ -118,6 +118,8 @@ def test_read_one_document(client):
     (f"/fhir/DocumentReference?event={CPT}|", 400, "invalid"),
     ("/fhir/DocumentReference?language:exact=es", 400, "not-supported"),
     ("/fhir/Patient", 404, "not-supported"),
+    ("/fhir/metadata?_format=xml", 406, "not-supported"),
+    (f"/fhir/DocumentReference?event={CPT}|36836&_format=application/fhir%2Bxml", 406, "not-supported"),
 ])
 def test_errors_are_operation_outcomes(client, path, status, code):
     response = client.get(path)
@@ -134,6 +136,10 @@ def test_the_capability_statement(client):
     assert resource.type == "DocumentReference"
     assert {i.code for i in resource.interaction} == {"read", "search-type"}
     assert {p.name for p in resource.searchParam} >= {"event", "language", "status"}
+
+
+def test_json_asked_for_by_format(client):
+    assert search(client, f"event={CPT}|36836&language=en&_format=json").total == 1
 
 
 def test_unknown_parameters_are_ignored_and_left_out_of_the_self_link(client):

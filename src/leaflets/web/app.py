@@ -509,6 +509,16 @@ def fhir_response(body: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=fhir.FHIR_JSON)
 
 
+@pages.before_app_request
+def fhir_format() -> Response | None:
+    if request.path.startswith("/fhir/"):
+        try:
+            fhir.check_format(request.args.get("_format"))
+        except fhir.FhirError as error:
+            return fhir_response(fhir.outcome(error.code, error.diagnostics), error.status)
+    return None
+
+
 @pages.get("/fhir/metadata")
 def fhir_metadata() -> Response:
     site = the_site()

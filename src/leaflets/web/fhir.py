@@ -35,6 +35,13 @@ FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
 STATUSES = ("current", "superseded", "entered-in-error")  # R4 DocumentReferenceStatus; we serve current only
 SEARCH_PARAMETERS = ("event", "language", "status", "_id")
+JSON_FORMATS = ("json", "application/json", "application/fhir+json")  # _format values we answer; XML is not served
+
+
+def check_format(requested: str | None) -> None:
+    """``_format``: JSON only; anything else is a 406 OperationOutcome."""
+    if requested is not None and requested.split(";")[0].strip() not in JSON_FORMATS:
+        raise FhirError(406, "not-supported", "only JSON is served (_format=json)")
 IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
 
 
