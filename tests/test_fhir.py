@@ -90,6 +90,11 @@ def test_every_spelling_of_a_code_system(client, event):
     assert [d.id for d in found] == [f"{HEART}.en"]
 
 
+def test_chinese_as_china_writes_it(client):
+    assert [d.language for d in resources(search(client, f"event={CPT}|50436&language=zh-CN"))] == ["zh-Hans"]
+    assert search(client, f"event={CPT}|50436&language=zh-TW").total == 0  # Traditional: we print none
+
+
 def test_several_values_mean_any_of_them(client):
     found = resources(search(client, f"event={CPT}|36836,{CPT}|50437&language=ar,zh"))
     assert sorted(d.id for d in found) == sorted([f"{FISTULA}.ar", f"{FISTULA}.zh-Hans", "kidney-tube-tract-widening.ar",

@@ -43,6 +43,7 @@ def check_format(requested: str | None) -> None:
     if requested is not None and requested.split(";")[0].strip() not in JSON_FORMATS:
         raise FhirError(406, "not-supported", "only JSON is served (_format=json)")
 IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
+_SCRIPT_OF = {"zh-cn": "zh-hans", "zh-sg": "zh-hans"}  # regions that write Simplified Chinese
 
 
 class FhirError(Exception):
@@ -152,7 +153,7 @@ class Search:
         return self._language(language)
 
     def _language(self, language: str) -> bool:
-        wanted = {value.casefold() for value in self.languages}
+        wanted = {_SCRIPT_OF.get(value.casefold(), value.casefold()) for value in self.languages}
         return not wanted or language.casefold() in wanted or language.split("-")[0].casefold() in wanted
 
 
