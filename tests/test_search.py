@@ -182,6 +182,10 @@ def test_folding_for_every_script_we_print():
     assert fold("الكلية") == "الكليه" and fold("الكلى") == "الكلي"
 
 
+def test_a_code_typed_in_arabic_indic_digits(entries):
+    assert find("٣٦٨٣٧", entries) == [FISTULA] and find("۵۰۴۳۶", entries) == [KIDNEY]  # Arabic and Persian digits
+
+
 def test_arabic_prefixes_written_onto_a_word():
     from leaflets.web.search import tokens
     assert tokens("الكلى") == tokens("بالكلى") == tokens("وللكلى") == tokens("والكلية") == tokens("كلى")

@@ -17,7 +17,8 @@ When no leaflet holds every word, those holding more than half of them are found
 ("a clot in my fistula": "my" is in none).
 
 Text is compared folded (``fold``): NFKC, case-folded, without accents or other marks, with the
-letters that do not decompose spelled plainly (đ → d, ø → o, ł → l, æ → ae); Arabic without
+letters that do not decompose spelled plainly (đ → d, ø → o, ł → l, æ → ae), every script's digits as
+0-9 (٣٦٨٣٦ is 36836); Arabic without
 its letter variants (أ إ آ → ا, ة → ه, ى → ي, no tatweel) and without the prefixes written
 onto a word (و ف, then ب ك ل, then the article ال, as in وبالكلى → كلى) and a final ة. Chinese and Japanese,
 written without spaces, are matched by their characters two at a time (and one alone).
@@ -59,6 +60,7 @@ EXACT, PREFIX, TYPO = 1.0, 0.75, 0.5  # the quality of a word's match
 def fold(text: str) -> str:
     """``text`` as search compares it: NFKC, case-folded, no marks, plain letters (see the module)."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_PLAIN_LETTERS)
+    text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)  # ٣٦٨٣٦
     bare = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", bare)
 
