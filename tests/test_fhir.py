@@ -68,6 +68,7 @@ def test_the_web_version_size_and_hash_are_of_the_bytes_served(client):
     served = client.get(web["url"].removeprefix("http://localhost")).data
     assert web["size"] == len(served)
     assert web["hash"] == base64.b64encode(hashlib.sha1(served).digest()).decode()  # base64 SHA-1, as R4 says
+    assert b"file://" not in served and str(REPO).encode() not in served  # no address of a file on the server
 
 
 def test_an_attachment_has_size_and_hash_only_when_the_file_is_at_hand(tmp_path):

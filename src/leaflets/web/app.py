@@ -481,7 +481,8 @@ def web_version(site: Site, procedure: Procedure, lang: str) -> tuple[str, Stand
     with site.lock:
         if key not in site.web_versions:
             try:
-                site.web_versions[key] = site.builder.rendered(site.builder.leaflet(procedure, site.clinic, lang))
+                html, standing = site.builder.rendered(site.builder.leaflet(procedure, site.clinic, lang))
+                site.web_versions[key] = fhir.public_html(html), standing
             except LeafletError:
                 site.web_versions[key] = None
         return site.web_versions[key]
@@ -562,7 +563,10 @@ def web_page(lang: str, procedure_id: str) -> Response:
     made = web_version(site, procedure, lang) if lang in site.languages else None
     if made is None:
         abort(404)
-    return Response(made[0], mimetype="text/html")
+    response = Response(made[0], mimetype="text/html")
+    response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                                                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+    return response
 
 
 @pages.get("/pdf/<lang>/<name>.pdf")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -95,6 +96,15 @@ class Document:
     codes: Codes
     author: str
     files: tuple[File, ...] = field(default_factory=tuple)
+
+
+_LOCAL_FILE = re.compile(r'\s(?:src|href)="file://[^"]*"')
+
+
+def public_html(html: str) -> str:
+    """The leaflet's HTML as its web version serves it: without the addresses of files on this computer
+    (the clinic's logo as WeasyPrint reads it); the alt text stays."""
+    return _LOCAL_FILE.sub("", html)
 
 
 def resource_id(leaflet: str, language: str) -> str:
