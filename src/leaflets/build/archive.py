@@ -19,10 +19,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from leaflets.build.leaflet import write_atomically
+from leaflets.build.files import write_atomically
 from leaflets.errors import LeafletError, LeafletErrors, OutputError, UsageError
 from leaflets.model.approvals import Approval, Standing, read_approvals
-from leaflets.model.content import LARGE_PRINT_SUFFIX, Procedure, Project, build_day
+from leaflets.model.day import build_day
+from leaflets.model.project import Project
+from leaflets.model.record import LARGE_PRINT_SUFFIX, Procedure
 from leaflets.paths import display_path, is_inside
 
 ARCHIVE = "archive"

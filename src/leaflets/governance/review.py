@@ -17,7 +17,8 @@ from html import escape
 from pathlib import Path
 
 from leaflets.build.archive import check_archive
-from leaflets.build.leaflet import Builder, write_atomically
+from leaflets.build.files import write_atomically
+from leaflets.build.leaflet import Builder
 from leaflets.build.locks import held
 from leaflets.errors import ContentError, LeafletErrors, NotFoundError, UsageError
 from leaflets.governance.checking import leaflet_errors
@@ -34,7 +35,9 @@ from leaflets.model.approvals import (
     parse_approvals,
     read_approvals,
 )
-from leaflets.model.content import Procedure, Project, build_day
+from leaflets.model.day import build_day
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
 from leaflets.model.yamlfile import parse_yaml
 
 # A word, a run of spaces, or one CJK character (Chinese has no spaces between words).

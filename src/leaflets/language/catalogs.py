@@ -32,8 +32,8 @@ from leaflets import __version__
 from leaflets.errors import LeafletError, LeafletErrors, NotFoundError
 from leaflets.language.i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
 from leaflets.model.characters import unprintable
-from leaflets.model.content import MAX_TEXT
 from leaflets.model.policies import placeholders
+from leaflets.model.record import MAX_TEXT
 from leaflets.paths import display_path
 
 

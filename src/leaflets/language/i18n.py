@@ -20,7 +20,7 @@ from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
-from leaflets.errors import NotFoundError
+from leaflets.errors import LeafletError, NotFoundError
 from leaflets.model.characters import isolated
 from leaflets.model.policies import DEFAULT_POLICIES, fill, placeholders
 from leaflets.model.yamlfile import Location, dotted, parse_yaml, read_limited
@@ -53,7 +53,7 @@ class Language:
     catalog_path: Path | None = None
     catalog_lines: dict[str, int] = field(default_factory=dict, repr=False)
     fuzzy: frozenset[str] = field(default=frozenset(), repr=False)
-    warnings: tuple[Exception, ...] = ()  # LeafletErrors of the catalog that do not stop a build
+    warnings: tuple[LeafletError, ...] = ()  # errors of the catalog that do not stop a build
 
     @property
     def is_source(self) -> bool:

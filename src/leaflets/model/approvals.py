@@ -20,7 +20,9 @@ from pydantic import Field, StringConstraints, field_validator
 
 from leaflets.errors import UsageError
 from leaflets.model.characters import unprintable
-from leaflets.model.content import Project, Strict, Text, _validate
+from leaflets.model.project import Project
+from leaflets.model.record import Strict, Text
+from leaflets.model.validation import validate
 from leaflets.model.yamlfile import YamlDocument, read_yaml
 
 APPROVALS = "approvals"
@@ -78,7 +80,7 @@ def parse_approvals(document: YamlDocument) -> list[Approval]:
     """The approvals of a parsed approvals file; every problem reported with its line."""
     if document.data is None:
         return []
-    return list(_validate(ApprovalsFile, document).approvals)
+    return list(validate(ApprovalsFile, document).approvals)
 
 
 def latest(approvals: list[Approval], lang: str) -> Approval | None:

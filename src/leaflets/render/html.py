@@ -13,26 +13,28 @@ import re
 import signal
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path, PurePath
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from babel import Locale
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from leaflets.errors import TemplateProblem
-from leaflets.language.i18n import SOURCE_LANGUAGE, Language, isolate_record, translate_record
+from leaflets.language.i18n import SOURCE_LANGUAGE, Language, isolate_record, tracking_misses, translate_record
 from leaflets.model.approvals import Standing
 from leaflets.model.characters import isolated, scripts_of, undrawable, unprintable
-from leaflets.model.content import Clinic, Phones, Procedure
+from leaflets.model.clinic import Clinic, Phones
+from leaflets.model.record import Procedure
 from leaflets.paths import is_inside
 from leaflets.render.risks import risk_section
 
@@ -288,7 +290,7 @@ def render_template(environment: LeafletSandbox, name: str, max_chars: int = MAX
 
 def _render_bounded(environment: jinja2.Environment, name: str, context: dict[str, Any], max_chars: int) -> str:
     chunks, size = [], 0
-    output = environment.get_template(name).generate(**context)
+    output = cast(Generator[str, None, None], environment.get_template(name).generate(**context))
     for chunk in output:
         size += len(chunk)
         if size > max_chars:  # thrown in where the template is, so the error names its line
@@ -311,14 +313,31 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
     return (frames[-1].filename, frames[-1].lineno or 1) if frames else None
 
 
-def render_html(leaflet: Leaflet, environment: jinja2.Environment, standing: Standing | None = None) -> str:
+@dataclass(frozen=True)
+class Page:
+    """A leaflet's HTML, and the messages it asked for that its language has no translation of, in order."""
+
+    html: str
+    untranslated: tuple[str, ...]
+
+
+def render_html(leaflet: Leaflet, environment: LeafletSandbox, standing: Standing | None = None) -> Page:
     """The leaflet as HTML, in an environment made for its clinic and language (``make_environment``).
 
     ``standing``: whether its printed content is approved (see ``approvals.py``); without one,
     it is a draft whose code is left blank (as in ``printed_content``'s own render).
     """
     language = leaflet.language
-    record = translate_record(leaflet.procedure.model_dump(mode="json"), language, policies=leaflet.clinic.policies.model_dump())
+    with tracking_misses() as untranslated:
+        record = translate_record(leaflet.procedure.model_dump(mode="json"), language,
+                                  policies=leaflet.clinic.policies.model_dump())
+        html = _render_leaflet(leaflet, environment, record, standing)
+    return Page(html, tuple(untranslated))
+
+
+def _render_leaflet(leaflet: Leaflet, environment: LeafletSandbox, record: dict[str, Any],
+                    standing: Standing | None) -> str:
+    language = leaflet.language
     printed = isolate_record(record)
     standing = standing or Standing(language.code, "", "", leaflet.procedure.review.version, None, None)
     return render_template(

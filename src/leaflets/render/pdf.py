@@ -20,7 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from leaflets.errors import TooLong, UnsafeResourceError
-from leaflets.model.content import MAX_PAGES
+from leaflets.model.record import MAX_PAGES
 from leaflets.paths import is_inside
 
 LOGGER = logging.getLogger(__name__)
