@@ -21,12 +21,13 @@ from leaflets.build.archive import archive_release, check_archive
 from leaflets.build.files import check_target, write_atomically
 from leaflets.errors import LeafletErrors, TooLong, UsageError
 from leaflets.language.catalogs import load_language, refusal
-from leaflets.language.i18n import SOURCE_LANGUAGE, Language, prose_strings
+from leaflets.language.i18n import SOURCE_LANGUAGE, Language
 from leaflets.model.approvals import Standing, read_approvals, standing
 from leaflets.model.clinic import Clinic
 from leaflets.model.day import build_day
 from leaflets.model.project import Project
-from leaflets.model.record import LARGE_PRINT_SUFFIX, MAX_PAGES, UNPRINTED_FIELDS, Procedure
+from leaflets.model.record import LARGE_PRINT_SUFFIX, MAX_PAGES, Procedure
+from leaflets.model.walk import printed_strings
 from leaflets.paths import is_inside
 from leaflets.render.html import (
     STYLESHEET,
@@ -206,8 +207,7 @@ CHARACTERS_PER_PAGE = 1_000  # large print: 650 on the shipped leaflets, 1,800 i
 
 def _refuse_a_book(leaflet: Leaflet, record: Path) -> None:
     """Refuse, before the minutes a layout would take, a record that would print far too many pages."""
-    printed = sum(len(text) for location, text in prose_strings(leaflet.procedure.model_dump(mode="json"))
-                  if location[0] not in UNPRINTED_FIELDS)
+    printed = sum(len(text) for _, text in printed_strings(leaflet.procedure.model_dump(mode="json")))
     if printed > MAX_PRINTED_CHARACTERS:
         raise TooLong(f"this leaflet holds {printed:,} characters of text, about {printed // CHARACTERS_PER_PAGE} pages "
                       f"in large print; a leaflet may have at most {MAX_PAGES} pages: shorten the record or split it in two",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from leaflets.checks.findings import Finding, Severity
-from leaflets.model.blocks import sourced_strings
 from leaflets.model.clinic import Clinic
+from leaflets.model.walk import sourced_strings
 from leaflets.model.yamlfile import Location, YamlDocument, dotted
 
 NUMBER_WORDS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "hundreds", "thousand", "thousands", "million", "half", "halves", "quarter", "quarters", "third", "thirds", "dozen", "dozens", "twice", "double", "triple", "percent"]  # "one" is left out: "no one", "the right one", "one small hole" are rarely a claim to source

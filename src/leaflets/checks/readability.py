@@ -11,9 +11,8 @@ from typing import Any
 
 from leaflets.checks.findings import Finding, Severity
 from leaflets.errors import ContentError, LeafletErrors
-from leaflets.language.i18n import prose_strings
 from leaflets.model.project import Project
-from leaflets.model.record import UNPRINTED_FIELDS
+from leaflets.model.walk import printed_strings, prose_strings
 from leaflets.model.yamlfile import dotted, read_yaml
 
 LONG_SENTENCE_WORDS = 25
@@ -70,7 +69,7 @@ def smog_grade(texts: list[str]) -> float | None:
 def readability(record: dict[str, Any], lang: str) -> Readability:
     """Reading level of a (translated) record's prose, with textstat's formulas for the language."""
     textstat = _textstat()
-    texts = [text for location, text in prose_strings(record) if location[0] not in UNPRINTED_FIELDS]
+    texts = [text for _, text in printed_strings(record)]
     everything = _as_sentences(texts)
     if lang == "en":
         textstat.set_lang("en")
@@ -131,7 +130,7 @@ def long_sentences(texts: list[tuple[str, str]], lang: str) -> list[tuple[str, s
 def unexplained_words(record: dict[str, Any], plain_words: dict[str, str]) -> list[tuple[str, str, str]]:
     """(medical word, plainer words, where used) for each listed word the glossary does not explain."""
     explained = " ".join(entry["term"].lower() for entry in record.get("glossary", []))
-    printed = [(location, text) for location, text in prose_strings(record) if location[0] not in UNPRINTED_FIELDS]
+    printed = list(printed_strings(record))
     used = " ".join(text.lower() for location, text in printed if location[0] != "glossary")
     found = []
     for word, plain in plain_words.items():  # "in" first: most words are not there, and it is far quicker

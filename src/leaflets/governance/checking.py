@@ -27,12 +27,13 @@ from leaflets.checks.structure import structure_findings
 from leaflets.checks.triage import triage_findings
 from leaflets.errors import LeafletError, NotFoundError, State, refused_or_failed
 from leaflets.language.catalogs import TranslationRefused, catalog_languages, catalog_path
-from leaflets.language.i18n import SOURCE_LANGUAGE, prose_strings, translate_record
+from leaflets.language.i18n import SOURCE_LANGUAGE, translate_record
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.clinic import Clinic
 from leaflets.model.day import build_day
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
+from leaflets.model.walk import prose_strings
 from leaflets.model.yamlfile import read_yaml
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from leaflets.model.cache import Identity, identity
 from leaflets.model.policies import POLICY_NAMES, placeholders
 from leaflets.model.record import ID_PATTERN, Block, Procedure, WhenToGetHelp
 from leaflets.model.validation import validate
+from leaflets.model.walk import source_ids, walk
 from leaflets.model.yamlfile import Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import is_inside
 
@@ -100,20 +100,10 @@ def _folded(text: Any) -> str:
     return " ".join(str(text).lower().split())
 
 
-def _walk(data: Any, location: Location = ()) -> Any:
-    yield location, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _walk(value, location + (key,))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _walk(value, location + (index,))
-
-
 def record_placeholders(document: YamlDocument) -> list[LeafletError]:
     """Placeholders and plural texts follow clinic policies: only shared blocks use them."""
     errors: list[LeafletError] = []
-    for location, value in _walk(document.data):
+    for location, value in walk(document.data):
         if isinstance(value, str) and (names := placeholders(value)):
             problem = f"'{{{names[0]}}}' is a clinic-policy placeholder"
         elif isinstance(value, dict) and {"one", "other"} <= set(value):
@@ -132,7 +122,7 @@ def _block_placeholders(document: YamlDocument) -> list[LeafletError]:
     def wrong(location: Location, message: str) -> None:
         errors.append(ContentError(f"{dotted(location)}: {message}", document.path, document.line_of(location)))
 
-    for location, value in _walk(document.data):
+    for location, value in walk(document.data):
         if isinstance(value, str):
             for name in placeholders(value):
                 if name not in POLICY_NAMES:
@@ -178,27 +168,6 @@ def _close_hint(name: str, known: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else (f" (known: {', '.join(known)})" if known else "")
 
 
-
-
-def sourced_strings(data: Any, location: Location = (), source: str | None = None) -> Iterator[tuple[Location, str, str | None]]:
-    """Every string of a record, where it is, and the source that covers it: its own ``{text, source}``,
-    or the ``source`` of the entry (a risk, an item, a duration) it belongs to."""
-    if isinstance(data, dict):
-        own = data.get("source") if isinstance(data.get("source"), str) else source
-        for key, value in data.items():
-            if key != "source":
-                yield from sourced_strings(value, location + (key,), own)
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            yield from sourced_strings(item, location + (index,), source)
-    elif isinstance(data, str):
-        yield location, data, source
-
-
-def source_ids(data: Any) -> list[tuple[Location, str]]:
-    """Each ``source:`` of a record or block (not its list of sources), with where its entry is."""
-    return [(location[:-1], value) for location, value in _walk(data)
-            if location and location[-1] == "source" and location[0] != "sources" and isinstance(value, str)]
 
 
 def source_errors(document: YamlDocument, block_ids: list[str] = []) -> list[LeafletError]:

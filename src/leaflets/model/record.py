@@ -25,7 +25,6 @@ from leaflets.model.policies import placeholders
 MAX_TEXT = 2000
 MAX_PAGES = 40  # a patient leaflet; today's longest is 10 pages in large print
 LARGE_PRINT_SUFFIX = "-large-print"  # dist/<clinic>/<lang>/<id>-large-print.pdf
-UNPRINTED_FIELDS = frozenset({"search_terms"})  # translated, but never printed on the leaflet
 PICTOGRAMS = ("no-food-drink", "no-driving", "medicines", "wound-care", "phone-help")
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
