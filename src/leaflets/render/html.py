@@ -32,7 +32,7 @@ from pydantic import BaseModel
 from leaflets.errors import TemplateProblem
 from leaflets.language.i18n import SOURCE_LANGUAGE, Language, isolate_record, tracking_misses, translate_record
 from leaflets.model.approvals import Standing
-from leaflets.model.characters import isolated, scripts_of, undrawable, unprintable
+from leaflets.model.characters import BIDI_CONTROLS, isolated, scripts_of, undrawable, unprintable
 from leaflets.model.clinic import Clinic, Phones
 from leaflets.model.record import Procedure
 from leaflets.paths import is_inside
@@ -405,7 +405,7 @@ def translation_fingerprint(english_fingerprint: str, translated: str) -> str:
 _BLOCKS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "div", "section", "header",
                      "footer", "ul", "ol", "dl", "table", "tr", "td", "th", "caption", "figure", "figcaption",
                      "blockquote", "aside", "main", "article", "br"})
-_INVISIBLE = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
+_INVISIBLE = dict.fromkeys(map(ord, BIDI_CONTROLS))
 
 
 class _TextReader(HTMLParser):
@@ -473,7 +473,7 @@ def _install_language(environment: jinja2.Environment, language: Language) -> No
         newstyle=True,
     )
     rtl = language.direction == "rtl"
-    environment.filters["isolate"] = (lambda text: f"\u2068{text}\u2069") if rtl else str
+    environment.filters["isolate"] = (lambda text: isolated(str(text))) if rtl else str
     environment.filters["bdi"] = lambda text: bdi(text, rtl)
 
 
@@ -509,5 +509,5 @@ def bdi(text: str, rtl: bool = False) -> Markup:
     leaflets the isolation is done with the Unicode characters LRI and PDI.
     """
     if rtl:
-        text = f"\u2066{text}\u2069"
+        text = isolated(text, "ltr")
     return Markup('<bdi class="phone" dir="ltr">%s</bdi>') % text
