@@ -91,7 +91,8 @@ def edited_files(archive: Path, releases: list[Release], procedure_id: str | Non
         path = archive / release.file
         digest = _sha256(path) if is_inside(path, archive) else None
         if digest is None:
-            problems.append(ArchiveEdited("archived release is missing; the archive is never rewritten: restore it from a backup", path))
+            problems.append(ArchiveEdited("archived release is missing; the archive is never rewritten: restore it from a backup",
+                                          path))
         elif digest != release.sha256:
             problems.append(ArchiveEdited("archived release was edited by hand (its sha256 differs from releases.json); "
                                           "it is never overwritten: restore it from a backup", path))

@@ -30,6 +30,7 @@ from leaflets.model.record import LARGE_PRINT_SUFFIX, MAX_PAGES, Procedure
 from leaflets.model.walk import printed_strings
 from leaflets.paths import is_inside
 from leaflets.render.html import (
+    NO_PATIENT,
     STYLESHEET,
     Leaflet,
     LeafletSandbox,
@@ -117,7 +118,7 @@ class Builder:
 
     def leaflet(
         self, procedure: Procedure, clinic: Clinic, lang: str, large_print: bool = False,
-        personal: PatientDetails = PatientDetails(),
+        personal: PatientDetails = NO_PATIENT,
     ) -> Leaflet:
         """Step 1: what one PDF depends on: record, clinic, language, size and personal details."""
         return Leaflet(procedure, clinic, self.language(lang), large_print, personal, self.today)
@@ -251,7 +252,7 @@ def _publishes(project: Project, target: Path) -> bool:
 
 def packet_leaflets(
     builder: Builder, procedures: list[Procedure], clinic: Clinic, lang: str, large_print: bool = False,
-    personal: PatientDetails = PatientDetails(), with_english: bool = False,
+    personal: PatientDetails = NO_PATIENT, with_english: bool = False,
 ) -> list[Leaflet]:
     """The leaflets of a packet, in order; with English, each followed by its English leaflet.
     The patient's details, given once, go into every leaflet's "For you" box."""
@@ -267,7 +268,7 @@ def build_packet(
     clinic: str = BUILD_OPTIONS["clinic"].default,
     lang: str = BUILD_OPTIONS["lang"].default,
     large_print: bool = BUILD_OPTIONS["large_print"].default,
-    personal: PatientDetails = PatientDetails(),
+    personal: PatientDetails = NO_PATIENT,
     with_english: bool = False,
     builder: Builder | None = None,
 ) -> tuple[Path | None, bytes]:
@@ -293,7 +294,7 @@ def build_one(
     clinic: str = BUILD_OPTIONS["clinic"].default,
     lang: str = BUILD_OPTIONS["lang"].default,
     large_print: bool = BUILD_OPTIONS["large_print"].default,
-    personal: PatientDetails = PatientDetails(),
+    personal: PatientDetails = NO_PATIENT,
     output: str | None = None,
     builder: Builder | None = None,
 ) -> tuple[Path | None, bytes]:

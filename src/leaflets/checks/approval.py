@@ -15,7 +15,8 @@ def governance_findings(procedure: Procedure, today: date, soon_days: int = 60) 
     if review.review_due < today:
         found.append(Finding(procedure.id, f"out of date: review was due {review.review_due.isoformat()}", Severity.WARNING))
     elif (review.review_due - today).days <= soon_days:
-        found.append(Finding(procedure.id, f"review due in {(review.review_due - today).days} days ({review.review_due.isoformat()})", Severity.NOTE))
+        days = (review.review_due - today).days
+        found.append(Finding(procedure.id, f"review due in {days} days ({review.review_due.isoformat()})", Severity.NOTE))
     return found
 
 

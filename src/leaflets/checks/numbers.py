@@ -9,7 +9,14 @@ from leaflets.model.clinic import Clinic
 from leaflets.model.walk import sourced_strings
 from leaflets.model.yamlfile import Location, YamlDocument, dotted
 
-NUMBER_WORDS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "hundreds", "thousand", "thousands", "million", "half", "halves", "quarter", "quarters", "third", "thirds", "dozen", "dozens", "twice", "double", "triple", "percent"]  # "one" is left out: "no one", "the right one", "one small hole" are rarely a claim to source
+# "one" is left out: "no one", "the right one", "one small hole" are rarely a claim to source
+NUMBER_WORDS = [
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty",
+    "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "hundreds", "thousand", "thousands",
+    "million", "half", "halves", "quarter", "quarters", "third", "thirds", "dozen", "dozens", "twice",
+    "double", "triple", "percent",
+]
 _NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 UNSOURCED_KEYS = frozenset({"id", "codes", "review", "sources", "source", "pictogram", "sign", "about"})
 
@@ -28,7 +35,8 @@ def number_findings(document: YamlDocument, clinic: Clinic) -> list[Finding]:
     for location, text, source in sourced_strings(document.data):
         if source is None and not set(map(str, location)) & UNSOURCED_KEYS and holds_number(text, clinic):
             found.append(Finding(subject, f"{dotted(location)}: \"{text[:50]}\" holds a number but names no source "
-                                          "(write it as {text, source})", Severity.ERROR, document.path, document.line_of(location)))
+                                          "(write it as {text, source})", Severity.ERROR, document.path,
+                                 document.line_of(location)))
     duration = (document.data.get("what_to_expect") or {}).get("duration")
     if isinstance(duration, dict) and not duration.get("source"):
         at: Location = ("what_to_expect", "duration")
@@ -50,5 +58,6 @@ def risk_findings(document: YamlDocument) -> list[Finding]:
         if not isinstance(risk, dict) or "about" not in risk:
             found.append(Finding(subject, f"risks[{index + 1}]: no frequency; give about: with its source, or write "
                                           "about: unknown once you have looked and found no reliable number (the "
-                                          "leaflet then says so)", Severity.WARNING, document.path, document.line_of(("risks", index))))
+                                          "leaflet then says so)", Severity.WARNING, document.path,
+                                 document.line_of(("risks", index))))
     return found

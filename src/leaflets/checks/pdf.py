@@ -106,7 +106,7 @@ def _headings(pdf: Any) -> list[str]:
         levels = [int(str(e.S)[2:]) for e in inside if re.fullmatch(r"/H[1-6]", str(e.S))]
         if not (levels.count(1) == 1 and levels[:1] == [1]):
             problems.append(f"7.4.2: expected one H1 first, found levels {levels[:5]}...")
-        skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+        skips = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
         problems += [f"7.4.2: heading level jumps from H{a} to H{b}" for a, b in skips]
     return problems
 

@@ -41,7 +41,8 @@ def signs_of(item: dict[str, Any], red_flags: RedFlags | None) -> set[str]:
 def triage_findings(procedures: list[Procedure], documents: dict[str, YamlDocument], red_flags: RedFlags | None) -> list[Finding]:
     """An error when a leaflet puts one sign both under "call 911" and "call us"; a warning when a sign
     the red-flag list or another leaflet treats as urgent is only "call us"."""
-    urgent_elsewhere: dict[str, str] = {flag.id: "content/red_flags.yaml" for flag in (red_flags.signs if red_flags else []) if flag.urgent}
+    flags = red_flags.signs if red_flags else []
+    urgent_elsewhere: dict[str, str] = {flag.id: "content/red_flags.yaml" for flag in flags if flag.urgent}
     known = {flag.id for flag in (red_flags.signs if red_flags else [])}
     placed = {}
     for procedure in procedures:
@@ -68,5 +69,6 @@ def triage_findings(procedures: list[Procedure], documents: dict[str, YamlDocume
             for sign in sorted(signs - urgent):
                 if sign in urgent_elsewhere:
                     found.append(Finding(procedure.id, f"when_to_get_help.call_us[{index + 1}]: the sign '{sign}' is urgent in "
-                                         f"{urgent_elsewhere[sign]}; here it is only 'call us'", Severity.WARNING, document.path, line))
+                                         f"{urgent_elsewhere[sign]}; here it is only 'call us'", Severity.WARNING,
+                                         document.path, line))
     return found

@@ -43,7 +43,8 @@ def check_project(project: Project) -> tuple[str, list[LeafletError]]:
     clinics, clinic_errors = project.load_each_clinic()
     errors = procedure_errors + clinic_errors
     if errors:
-        return f"{len(procedures)} procedures and {len(clinics)} clinics are valid: {len(errors)} problem(s) in the others", errors
+        valid = f"{len(procedures)} procedures and {len(clinics)} clinics are valid"
+        return f"{valid}: {len(errors)} problem(s) in the others", errors
     return f"{len(procedures)} procedures and {len(clinics)} clinics: no problems found", errors
 
 

@@ -154,7 +154,7 @@ def isolate_record(data: Any) -> Any:
 
 def extract_records(
     fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: dict[str, Any]
-) -> Iterator[tuple[int, None, str, list[str]]]:
+) -> Iterator[tuple[int, str | None, str | tuple[str, str], list[str]]]:
     """Babel extractor for procedure records (``[leaflets.i18n:extract_records: ...]`` in babel.cfg).
 
     Each message carries the record's file and line as its reference, and the

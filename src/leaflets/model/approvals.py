@@ -179,7 +179,8 @@ def check_signer(by: str | None, role: str | None, fonts: Path) -> tuple[str, st
 
     for option, value in (("--by", by), ("--role", role)):
         if value is None or not value.strip():
-            raise UsageError(f"approve needs {option} ({'who approves, by name' if option == '--by' else 'their role, such as Consultant nephrologist'})")
+            wanted = "who approves, by name" if option == "--by" else "their role, such as Consultant nephrologist"
+            raise UsageError(f"approve needs {option} ({wanted})")
         if len(value.strip()) > MAX_NAME:
             raise UsageError(f"{option} is too long (at most {MAX_NAME} characters)")
         if unprintable(value) or undrawable(value, fonts):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,8 @@ def with_blocks(procedure: Procedure, blocks: list[Block]) -> Procedure:
 def repeated_items(record: Procedure, merged: Procedure, document: YamlDocument) -> list[LeafletError]:
     """A record may not repeat what an included block already says."""
     errors: list[LeafletError] = []
-    lists = [((section,), getattr(record, section), getattr(merged, section)) for section in ("preparation", "recovery")]
+    lists: list[tuple[Location, Any, Any]] = [
+        ((section,), getattr(record, section), getattr(merged, section)) for section in ("preparation", "recovery")]
     lists += [(("when_to_get_help", kind), getattr(record.when_to_get_help, kind), getattr(merged.when_to_get_help, kind))
               for kind in ("urgent", "call_us")]
     for where, own, whole in lists:
@@ -127,7 +129,8 @@ def _block_placeholders(document: YamlDocument) -> list[LeafletError]:
             for name in placeholders(value):
                 if name not in POLICY_NAMES:
                     wrong(location, f"unknown placeholder '{{{name}}}'{_close_hint(name, list(POLICY_NAMES))}")
-        elif isinstance(value, dict) and {"one", "other"} <= set(value) and all(isinstance(value[k], str) for k in ("one", "other")):
+        elif isinstance(value, dict) and {"one", "other"} <= set(value) and all(isinstance(value[k], str)
+                                                                                for k in ("one", "other")):
             one, other = set(placeholders(value["one"])), set(placeholders(value["other"]))
             count = value.get("count")
             if one != other:
@@ -146,7 +149,8 @@ def diagram_errors(procedure: Procedure, document: YamlDocument, folder: Path) -
         location = ("diagrams", index, "image")
         path = folder / diagram.image
         if not path.is_file():
-            problem = f"no drawing '{diagram.image}' in templates/diagrams{_close_hint(diagram.image, sorted(p.name for p in folder.glob('*.svg')))}"
+            drawings = sorted(p.name for p in folder.glob("*.svg"))
+            problem = f"no drawing '{diagram.image}' in templates/diagrams{_close_hint(diagram.image, drawings)}"
         elif not is_inside(path, folder):
             problem = f"'{diagram.image}' is a link to a file outside templates/diagrams; copy the drawing in instead"
         elif not _is_svg(path):
@@ -170,7 +174,7 @@ def _close_hint(name: str, known: list[str]) -> str:
 
 
 
-def source_errors(document: YamlDocument, block_ids: list[str] = []) -> list[LeafletError]:
+def source_errors(document: YamlDocument, block_ids: Sequence[str] = ()) -> list[LeafletError]:
     """A source id used twice, and a ``source:`` that names no source of the record or of a block it includes."""
     sources = document.data.get("sources") or []
     ids = [s.get("id") for s in sources if isinstance(s, dict)]

@@ -67,7 +67,7 @@ def _name(character: str) -> str:
 @lru_cache(maxsize=8)
 def _drawable(fonts: Path) -> frozenset[int]:
     """Every character some shipped font has a glyph for."""
-    from fontTools.ttLib import TTFont  # WeasyPrint's own dependency
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # WeasyPrint's own dependency
 
     covered: set[int] = set()
     for font in sorted(fonts.resolve().glob("*.[ot]tf")):

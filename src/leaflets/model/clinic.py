@@ -43,6 +43,11 @@ class RedFlags(Strict):
         return self
 
 
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_PHONE = r"[0-9+ ()./-]{3,30}"
+
+
 class Phones(Strict):
     daytime: Text
     out_of_hours: Text | None = None
@@ -69,7 +74,7 @@ class Clinic(Strict):
     accent_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
     paper: Literal["letter", "A4"] = "letter"
     reading_grade_max: Annotated[float, Field(ge=3, le=16)] = 8
-    languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]], Field(min_length=1)] = ["en"]
+    languages: Annotated[list[LanguageCode], Field(min_length=1)] = ["en"]
     policies: Policies = Policies()
     packets: dict[Identifier, Packet] = {}
 
@@ -83,7 +88,7 @@ class Clinic(Strict):
     @field_validator("feedback")
     @classmethod
     def _an_address_or_a_number(cls, value: str | None) -> str | None:
-        if value is not None and not (re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or re.fullmatch(r"[0-9+ ()./-]{3,30}", value)):
+        if value is not None and not (re.fullmatch(_EMAIL, value) or re.fullmatch(_PHONE, value)):
             raise ValueError(f"'{value}' is neither an e-mail address (like leaflets@clinic.example) nor a phone number")
         return value
 
@@ -117,9 +122,14 @@ def _luminance(colour: str) -> float:
 def darkened(colour: str) -> str:
     """The same hue, darkened in steps until it reaches the contrast the leaflet needs on white."""
     channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
-    while contrast_ratio("#%02x%02x%02x" % tuple(channels), "#ffffff") < MIN_CONTRAST:
+    while contrast_ratio(_hex(channels), "#ffffff") < MIN_CONTRAST:
         channels = [int(c * 0.9) for c in channels]
-    return "#%02x%02x%02x" % tuple(channels)
+    return _hex(channels)
+
+
+def _hex(channels: list[int]) -> str:
+    red, green, blue = channels
+    return f"#{red:02x}{green:02x}{blue:02x}"
 
 
 

@@ -30,6 +30,7 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,12}$")]  # a CPT, HCPCS, ICD-10-PCS or SNOMED code
 
 
 class Strict(BaseModel):
@@ -139,7 +140,8 @@ class Frequency(Strict):
     @property
     def upper(self) -> float:
         """The highest rate it may mean, as a fraction (for the band word and the order of risks)."""
-        return (self.high if self.high is not None else self.count if self.count is not None else self.less_than) / self.per
+        rate = next(value for value in (self.high, self.count, self.less_than) if value is not None)  # one is, validated
+        return rate / self.per
 
     @property
     def values(self) -> tuple[float, ...]:
@@ -264,7 +266,7 @@ class Procedure(Strict):
     id: Identifier
     title: Prose
     also_called: list[Prose] = []
-    codes: dict[Literal["cpt", "hcpcs", "icd10pcs", "snomed"], Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,12}$")]] = {}
+    codes: dict[Literal["cpt", "hcpcs", "icd10pcs", "snomed"], Code] = {}
     summary: Prose
     purpose: Prose | None = None
     indications: list[Prose] = []

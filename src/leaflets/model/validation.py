@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import (
@@ -64,44 +65,51 @@ def _data_location(loc: tuple[Any, ...]) -> Location:
 
 
 def _is_branch_tag(part: str) -> bool:
-    return part.startswith("function-") or part in {"Item", "HelpItem", "str", "constrained-str", "date", "int", "float", "PluralText"}
+    return part.startswith("function-") or part in _BRANCH_TAGS
+
+
+_BRANCH_TAGS = frozenset({"Item", "HelpItem", "str", "constrained-str", "date", "int", "float", "PluralText"})
 
 
 def _plain_message(error: Any, model: type[BaseModel], location: Location) -> str:
+    """Pydantic's error in words an author understands."""
     kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
-    if kind == "missing":
-        return "required, but missing"
     if kind == "extra_forbidden":
         return _unknown_key_message(model, location)
-    if kind in {"string_type"}:
-        return f"expected text, found {_describe(value)}"
-    if kind == "list_type":
-        return f"expected a list, found {_describe(value)}"
-    if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        if location and isinstance(location[-1], int):  # a list item: text, or {text, pictogram}
-            return f"expected text, found {_describe(value)}"
-        return f"expected keys and values, found {_describe(value)}"
-    if kind == "string_too_short":
-        return "must not be empty"
-    if kind == "string_too_long":
-        return f"text is too long ({len(value):,} characters; at most {ctx.get('max_length'):,})"
-    if kind == "too_short":
-        return "needs at least one entry"
-    if kind in {"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}:
-        return f"'{value}' is not a valid date; write it as YYYY-MM-DD"
-    if kind in {"int_type", "int_parsing", "int_from_float"}:
-        return f"expected a whole number, found {_describe(value)}"
-    if kind == "literal_error":
-        return f"'{value}' is not allowed; expected {ctx.get('expected')}"
-    if kind == "string_pattern_mismatch":
-        return f"'{value}' is not in the expected form ({_pattern_hint(location)})"
-    if kind == "greater_than_equal":
-        return f"{value} is out of range (at least {ctx.get('ge')})"
-    if kind in {"greater_than", "less_than_equal"}:
-        return f"{value} is out of range"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    return error["msg"]
+    for kinds, message in _MESSAGES:
+        if kind in kinds:
+            return message(value, ctx, location)
+    return str(error["msg"])
+
+
+def _expected_keys(value: Any, ctx: dict[str, Any], location: Location) -> str:
+    if location and isinstance(location[-1], int):  # a list item: text, or {text, pictogram}
+        return f"expected text, found {_describe(value)}"
+    return f"expected keys and values, found {_describe(value)}"
+
+
+_Message = Callable[[Any, dict[str, Any], Location], str]
+_MESSAGES: list[tuple[frozenset[str], _Message]] = [
+    (frozenset({"missing"}), lambda value, ctx, location: "required, but missing"),
+    (frozenset({"string_type"}), lambda value, ctx, location: f"expected text, found {_describe(value)}"),
+    (frozenset({"list_type"}), lambda value, ctx, location: f"expected a list, found {_describe(value)}"),
+    (frozenset({"model_type", "model_attributes_type", "dict_type"}), _expected_keys),
+    (frozenset({"string_too_short"}), lambda value, ctx, location: "must not be empty"),
+    (frozenset({"string_too_long"}), lambda value, ctx, location:
+        f"text is too long ({len(value):,} characters; at most {ctx.get('max_length'):,})"),
+    (frozenset({"too_short"}), lambda value, ctx, location: "needs at least one entry"),
+    (frozenset({"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}),
+     lambda value, ctx, location: f"'{value}' is not a valid date; write it as YYYY-MM-DD"),
+    (frozenset({"int_type", "int_parsing", "int_from_float"}),
+     lambda value, ctx, location: f"expected a whole number, found {_describe(value)}"),
+    (frozenset({"literal_error"}), lambda value, ctx, location: f"'{value}' is not allowed; expected {ctx.get('expected')}"),
+    (frozenset({"string_pattern_mismatch"}),
+     lambda value, ctx, location: f"'{value}' is not in the expected form ({_pattern_hint(location)})"),
+    (frozenset({"greater_than_equal"}), lambda value, ctx, location: f"{value} is out of range (at least {ctx.get('ge')})"),
+    (frozenset({"greater_than", "less_than_equal"}), lambda value, ctx, location: f"{value} is out of range"),
+]
 
 
 def _unknown_key_message(model: type[BaseModel], location: Location) -> str:

@@ -80,6 +80,9 @@ class PatientDetails:
         return {name: getattr(self, name) for name in self.text_limits() if getattr(self, name)}
 
 
+NO_PATIENT = PatientDetails()  # no patient details: a leaflet for anyone
+
+
 class PersonalError(ValueError):
     """A "For you" field that cannot be used. Names the field and the problem, never the value."""
 
@@ -129,7 +132,7 @@ class Leaflet:
     clinic: Clinic
     language: Language
     large_print: bool = False
-    personal: PatientDetails = PatientDetails()
+    personal: PatientDetails = NO_PATIENT
     today: date | None = None
 
     @property
