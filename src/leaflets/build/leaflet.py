@@ -36,14 +36,11 @@ from leaflets.render.html import (
     LeafletSandbox,
     Page,
     PatientDetails,
-    content_fingerprint,
-    content_leaflet,
     make_environment,
-    printed_content,
     render_html,
     template_file,
-    translation_fingerprint,
 )
+from leaflets.render.printed import content_fingerprint, content_leaflet, printed_content, translation_fingerprint
 
 if TYPE_CHECKING:
     from leaflets.render.pdf import PdfRenderer
@@ -82,7 +79,7 @@ class Refused:
 
 @dataclass(frozen=True)
 class _Content:
-    """What a leaflet prints that an approval covers (``render.printed_content``), and the
+    """What a leaflet prints that an approval covers (``render.printed.printed_content``), and the
     messages its render found untranslated."""
 
     text: str
@@ -162,7 +159,7 @@ class Builder:
         return self.renderer(leaflets[0].clinic.id).write_combined(parts)
 
     def printed(self, leaflet: Leaflet) -> str:
-        """What the leaflet prints that an approval covers (``render.printed_content``), in its language."""
+        """What the leaflet prints that an approval covers (``render.printed.printed_content``), in its language."""
         return self._content(leaflet).text
 
     def standing(self, leaflet: Leaflet) -> Standing:
@@ -177,7 +174,7 @@ class Builder:
 
     def _content(self, leaflet: Leaflet) -> _Content:
         """Rendered once per clinic, language and record, with placeholders for everything an
-        approval does not cover (``render.content_leaflet``)."""
+        approval does not cover (``render.printed.content_leaflet``)."""
         key = (leaflet.clinic.id, leaflet.language.code, leaflet.procedure.model_dump_json())
         if key not in self._contents:
             if len(self._contents) > 64:

@@ -1,7 +1,7 @@
 """What a reviewer reads and signs: a leaflet's printed text with what changed since it was last
 approved marked word by word (``review``), and the approval itself (``approve``).
 
-The text is the leaflet's own HTML as a patient reads it (``render.printed_content``): the words
+The text is the leaflet's own HTML as a patient reads it (``render.printed.printed_content``): the words
 the PDF is made from, in print order, with the clinic's details as placeholders. It is the very
 text the approval's fingerprint is taken of, so what the reviewer reads is what they approve.
 """

@@ -3,7 +3,7 @@
 Each record has an append-only approvals file beside the content, ``content/approvals/<id>.yaml``:
 a clinician's approval (``lang: en``) or a translator's sign-off (``lang: es`` ...) is one entry,
 appended, newest last. An entry is bound to the fingerprint of the printed content it approved
-(see ``render.printed_content``); it counts only while it is the newest entry of its language and
+(see ``render.printed.printed_content``); it counts only while it is the newest entry of its language and
 its fingerprint is the fingerprint of what the leaflet prints now. The text approved is kept too,
 in ``content/approvals/<id>/<lang>-<fingerprint>.txt``, so ``leaflets review`` can show what
 changed since.
