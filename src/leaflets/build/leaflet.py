@@ -1,10 +1,14 @@
-"""The pipeline for one leaflet, top to bottom (all of a clinic: batch.py):
+"""The pipeline for one leaflet, top to bottom (all of a clinic: batch.py); ``build_one`` first:
 
-record, clinic, language, size and personal details (``Leaflet``)
-→ translated record → HTML (``render.html``), with the standing of what it prints (fingerprint, approval)
-→ PDF (``render.pdf``) → checks (the archive is as built) → the written file (``files.write_atomically``)
-→ an approved release kept in the archive.
+1. record, clinic, language, size and personal details (``Builder.leaflet`` → ``Leaflet``);
+2. the translated record as HTML (``Builder.render`` → ``render.html``), with the standing of what it
+   prints (its fingerprint, from ``render.printed``, and its approval); a translation not ready is a
+   ``Refused``, returned;
+3. the PDF (``render.pdf``);
+4. checks (an approved release: the archive is as it was built);
+5. the written file (``files.write_atomically``), and an approved release kept in the archive.
 
+The fingerprint comes before the HTML because the leaflet prints it (its code, on every page).
 ``Builder`` holds what many leaflets share (catalogs, Jinja environments, WeasyPrint); the CLI,
 the batch pool, the web workers and Dask all build through it.
 """
@@ -60,6 +64,82 @@ BUILD_OPTIONS: dict[str, Option] = {
     "lang": Option("en", "the leaflet's language, as a code such as en, es, fr, ar, zh_Hans or vi"),
     "large_print": Option(False, "large print: body text of at least 16 pt"),
 }
+
+
+def build_one(
+    project: Project,
+    procedure_id: str,
+    clinic: str = BUILD_OPTIONS["clinic"].default,
+    lang: str = BUILD_OPTIONS["lang"].default,
+    large_print: bool = BUILD_OPTIONS["large_print"].default,
+    personal: PatientDetails = NO_PATIENT,
+    output: str | None = None,
+    builder: Builder | None = None,
+) -> tuple[Path | None, bytes]:
+    """Build one leaflet. Returns where it was written (None for ``-``) and its bytes.
+
+    A translation not ready is refused (``LeafletErrors`` of ``TranslationRefused``) and nothing is written."""
+    check_output(project, personal, output)
+    check_target(output)
+    builder = builder or Builder(project)
+    # 1. What the PDF depends on: record, clinic, language, size and personal details.
+    leaflet = builder.leaflet(project.load_procedure(procedure_id), project.load_clinic(clinic), lang, large_print,
+                              personal)
+    # 2. The translated record as HTML, with its fingerprint and approval; or a refusal.
+    outcome = builder.render(leaflet)
+    if isinstance(outcome, Refused):
+        raise outcome.errors
+    # 3. The PDF.
+    data = builder.renderer(leaflet.clinic.id).write_pdf(outcome.html)
+    # 4. Checks: an approved release goes into the archive, which must be as it was built.
+    release = outcome.standing.released and not personal  # a personalised leaflet is never archived
+    if release:
+        check_archive(project, leaflet.clinic.id, procedure_id)  # a hand-edited archive: one line, nothing written
+    # 5. The written file, then the archived release.
+    target = None if output == "-" else Path(output) if output else dist_path(project, leaflet)
+    if target is not None:
+        write_atomically(target, data)
+    if release:
+        archive_release(project, leaflet.clinic.id, leaflet.procedure, large_print, outcome.standing, data)
+    return target, data
+
+
+def build_packet(
+    project: Project,
+    procedure_ids: list[str],
+    output: str,
+    clinic: str = BUILD_OPTIONS["clinic"].default,
+    lang: str = BUILD_OPTIONS["lang"].default,
+    large_print: bool = BUILD_OPTIONS["large_print"].default,
+    personal: PatientDetails = NO_PATIENT,
+    with_english: bool = False,
+    builder: Builder | None = None,
+) -> tuple[Path | None, bytes]:
+    """Several leaflets (or one with its English leaflet) in one PDF, written only to ``output``."""
+    if output is None:
+        raise UsageError("a packet or a bilingual leaflet is written only where --output says (a file, or - for "
+                         "standard output)")
+    check_output(project, personal, output)
+    check_target(output)
+    builder = builder or Builder(project)
+    procedures = [project.load_procedure(procedure_id) for procedure_id in procedure_ids]
+    leaflets = packet_leaflets(builder, procedures, project.load_clinic(clinic), lang, large_print, personal, with_english)
+    data = builder.combined_pdf(leaflets)
+    if output == "-":
+        return None, data
+    write_atomically(Path(output), data)
+    return Path(output), data
+
+
+def packet_leaflets(
+    builder: Builder, procedures: list[Procedure], clinic: Clinic, lang: str, large_print: bool = False,
+    personal: PatientDetails = NO_PATIENT, with_english: bool = False,
+) -> list[Leaflet]:
+    """The leaflets of a packet, in order; with English, each followed by its English leaflet.
+    The patient's details, given once, go into every leaflet's "For you" box."""
+    languages = [lang, SOURCE_LANGUAGE] if with_english and lang != SOURCE_LANGUAGE else [lang]
+    return [builder.leaflet(procedure, clinic, code, large_print, personal)
+            for procedure in procedures for code in languages]
 
 
 @dataclass(frozen=True)
@@ -124,9 +204,9 @@ class Builder:
         """Step 2: the translated record as HTML, with the standing of what it prints; or, for a
         translation not ready, its refusal. A record that would print a book is refused (``TooLong``)."""
         _refuse_a_book(leaflet, self.project.record_path(leaflet.procedure.id))
-        content = self._content(leaflet)
-        standing = self._standing(leaflet, content.text)
-        page = render_html(leaflet, self._environment(leaflet), standing)
+        content = self._content(leaflet)  # what an approval covers, rendered once with placeholders
+        standing = self._standing(leaflet, content.text)  # its fingerprint, and whether it is approved
+        page = render_html(leaflet, self._environment(leaflet), standing)  # the HTML that is printed
         untranslated = list(dict.fromkeys(content.untranslated + page.untranslated))
         if untranslated:
             record = self.project.record_path(leaflet.procedure.id)
@@ -146,10 +226,6 @@ class Builder:
     def pdf(self, leaflet: Leaflet) -> bytes:
         """Step 3: the leaflet as a PDF (a refused translation raises)."""
         return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
-
-    def release_pdf(self, leaflet: Leaflet) -> tuple[bytes, Standing]:
-        html, standing = self.rendered(leaflet)
-        return self.renderer(leaflet.clinic.id).write_pdf(html), standing
 
     def combined_pdf(self, leaflets: list[Leaflet]) -> bytes:
         """Several leaflets in one PDF, each from a new page with its own footer and page numbers."""
@@ -245,74 +321,3 @@ def _publishes(project: Project, target: Path) -> bool:
     except OSError:
         return False
     return any(is_inside(target, folder) for folder in clinics)
-
-
-def packet_leaflets(
-    builder: Builder, procedures: list[Procedure], clinic: Clinic, lang: str, large_print: bool = False,
-    personal: PatientDetails = NO_PATIENT, with_english: bool = False,
-) -> list[Leaflet]:
-    """The leaflets of a packet, in order; with English, each followed by its English leaflet.
-    The patient's details, given once, go into every leaflet's "For you" box."""
-    languages = [lang, SOURCE_LANGUAGE] if with_english and lang != SOURCE_LANGUAGE else [lang]
-    return [builder.leaflet(procedure, clinic, code, large_print, personal)
-            for procedure in procedures for code in languages]
-
-
-def build_packet(
-    project: Project,
-    procedure_ids: list[str],
-    output: str,
-    clinic: str = BUILD_OPTIONS["clinic"].default,
-    lang: str = BUILD_OPTIONS["lang"].default,
-    large_print: bool = BUILD_OPTIONS["large_print"].default,
-    personal: PatientDetails = NO_PATIENT,
-    with_english: bool = False,
-    builder: Builder | None = None,
-) -> tuple[Path | None, bytes]:
-    """Several leaflets (or one with its English leaflet) in one PDF, written only to ``output``."""
-    if output is None:
-        raise UsageError("a packet or a bilingual leaflet is written only where --output says (a file, or - for "
-                         "standard output)")
-    check_output(project, personal, output)
-    check_target(output)
-    builder = builder or Builder(project)
-    procedures = [project.load_procedure(procedure_id) for procedure_id in procedure_ids]
-    leaflets = packet_leaflets(builder, procedures, project.load_clinic(clinic), lang, large_print, personal, with_english)
-    data = builder.combined_pdf(leaflets)
-    if output == "-":
-        return None, data
-    write_atomically(Path(output), data)
-    return Path(output), data
-
-
-def build_one(
-    project: Project,
-    procedure_id: str,
-    clinic: str = BUILD_OPTIONS["clinic"].default,
-    lang: str = BUILD_OPTIONS["lang"].default,
-    large_print: bool = BUILD_OPTIONS["large_print"].default,
-    personal: PatientDetails = NO_PATIENT,
-    output: str | None = None,
-    builder: Builder | None = None,
-) -> tuple[Path | None, bytes]:
-    """Build one leaflet. Returns where it was written (None for ``-``) and its bytes.
-
-    A translation not ready is refused (``LeafletErrors`` of ``TranslationRefused``) and nothing is written."""
-    check_output(project, personal, output)
-    check_target(output)
-    builder = builder or Builder(project)
-    leaflet = builder.leaflet(project.load_procedure(procedure_id), project.load_clinic(clinic), lang, large_print,
-                              personal)
-    outcome = builder.render(leaflet)
-    if isinstance(outcome, Refused):
-        raise outcome.errors
-    data = builder.renderer(leaflet.clinic.id).write_pdf(outcome.html)
-    release = outcome.standing.released and not personal  # a personalised leaflet is never archived
-    if release:
-        check_archive(project, leaflet.clinic.id, procedure_id)  # a hand-edited archive: one line, nothing written
-    target = None if output == "-" else Path(output) if output else dist_path(project, leaflet)
-    if target is not None:
-        write_atomically(target, data)
-    if release:
-        archive_release(project, leaflet.clinic.id, leaflet.procedure, large_print, outcome.standing, data)
-    return target, data
