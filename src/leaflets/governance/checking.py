@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.build.archive import archive_problems
-from leaflets.build.leaflet import Builder
+from leaflets.build.leaflet import Builder, Refused
 from leaflets.build.manifest import approvals_digest, digest, sha256_file, shared_inputs
 from leaflets.checks.approval import approval_findings, governance_findings
 from leaflets.checks.characters import boxes_findings, catalog_boxes, clinic_boxes, termbase_findings
@@ -129,7 +129,7 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
                                     Severity.WARNING, record_path))
         for lang in clinic.languages:
             report, found = results.get(procedure.id, lang, english) or results.put(
-                procedure.id, lang, english, *_checked_language(builder, procedure, clinic, lang, english))
+                procedure.id, lang, english, *_check_language(builder, procedure, clinic, lang, english))
             reports.append(report)
             findings += found
     findings += catalog_warnings(builder, clinic.languages) + clinic_boxes(project, clinic)
@@ -197,32 +197,32 @@ class CheckResults:
         return digest(self.shared, english, lang, self.catalogs[lang], out_of_date, approvals)
 
 
-def _checked_language(
+def _check_language(
     builder: Builder, procedure: Procedure, clinic: Clinic, lang: str, english: dict[str, Any]
 ) -> tuple[LeafletReport, list[Finding]]:
-    findings: list[Finding] = []
-    return _check_language(builder, procedure, clinic, lang, english, findings), findings
-
-
-def _check_language(
-    builder: Builder, procedure: Procedure, clinic: Clinic, lang: str, english: dict[str, Any], findings: list[Finding]
-) -> LeafletReport:
+    """One leaflet built, and its plain language, printable characters and approval checked (``checks/``)."""
     subject = f"{procedure.id} [{lang}]"
     try:
         language = builder.language(lang)
-        _, standing = builder.rendered(builder.leaflet(procedure, clinic, lang))
+        outcome = builder.render(builder.leaflet(procedure, clinic, lang))
     except LeafletError as exc:
-        findings.append(Finding(subject, f"cannot be built: {exc.errors[0]}", Severity.ERROR))
-        return LeafletReport(procedure.id, lang, Readability(None, None, None, {}), 0, "refused")
+        return _not_built(procedure.id, lang, exc)
+    if isinstance(outcome, Refused):
+        return _not_built(procedure.id, lang, outcome.errors)
     score = readability(translate_record(english, language), lang)
-    findings += readability_findings(subject, score, clinic.reading_grade_max)
     pairs = [(text, language.gettext(text)) for _, text in prose_strings(english)]
-    findings += boxes_findings(builder.project, subject, builder.project.record_path(procedure.id), pairs, language)
     long = long_sentences(pairs, lang)
+    findings = readability_findings(subject, score, clinic.reading_grade_max)
+    findings += boxes_findings(builder.project, subject, builder.project.record_path(procedure.id), pairs, language)
     findings += long_sentence_findings(subject, long, language.catalog_path, language.catalog_lines)
-    findings += approval_findings(builder.project, procedure, standing)
-    status = standing.state + (", out of date" if procedure.is_out_of_date(builder.today) else "")
-    return LeafletReport(procedure.id, lang, score, len(long), status)
+    findings += approval_findings(builder.project, procedure, outcome.standing)
+    status = outcome.standing.state + (", out of date" if procedure.is_out_of_date(builder.today) else "")
+    return LeafletReport(procedure.id, lang, score, len(long), status), findings
+
+
+def _not_built(procedure_id: str, lang: str, error: LeafletError) -> tuple[LeafletReport, list[Finding]]:
+    finding = Finding(f"{procedure_id} [{lang}]", f"cannot be built: {error.errors[0]}", Severity.ERROR)
+    return LeafletReport(procedure_id, lang, Readability(None, None, None, {}), 0, "refused"), [finding]
 
 
 def leaflet_errors(project: Project, clinic: Clinic, procedure: Procedure, lang: str) -> list[Finding]:
@@ -230,6 +230,6 @@ def leaflet_errors(project: Project, clinic: Clinic, procedure: Procedure, lang:
     builder, findings = Builder(project), list[Finding]()
     english = procedure.model_dump(mode="json")
     for code in dict.fromkeys(["en", lang]):
-        _check_language(builder, procedure, clinic, code, english, findings)
+        findings += _check_language(builder, procedure, clinic, code, english)[1]
     findings += clinic_boxes(project, clinic)
     return [finding for finding in findings if finding.severity == Severity.ERROR]
