@@ -38,13 +38,15 @@ def signs_of(item: dict[str, Any], red_flags: RedFlags | None) -> set[str]:
     return {flag.id for flag in (red_flags.signs if red_flags else []) if any(phrase_matches(p, text) for p in flag.words)}
 
 
+Placed = dict[str, list[set[str]]]  # the signs of each "urgent" and "call_us" item of a leaflet
+
+
 def triage_findings(procedures: list[Procedure], documents: dict[str, YamlDocument], red_flags: RedFlags | None) -> list[Finding]:
     """An error when a leaflet puts one sign both under "call 911" and "call us"; a warning when a sign
     the red-flag list or another leaflet treats as urgent is only "call us"."""
     flags = red_flags.signs if red_flags else []
     urgent_elsewhere: dict[str, str] = {flag.id: "content/red_flags.yaml" for flag in flags if flag.urgent}
-    known = {flag.id for flag in (red_flags.signs if red_flags else [])}
-    placed = {}
+    placed: dict[str, Placed] = {}
     for procedure in procedures:
         help_ = procedure.when_to_get_help.model_dump(mode="json")
         placed[procedure.id] = {group: [signs_of(item, red_flags) for item in help_[group]] for group in ("urgent", "call_us")}
@@ -53,22 +55,37 @@ def triage_findings(procedures: list[Procedure], documents: dict[str, YamlDocume
                 urgent_elsewhere.setdefault(sign, procedure.id)
     found = []
     for procedure in procedures:
-        document, groups = documents[procedure.id], placed[procedure.id]
-        urgent = set().union(*groups["urgent"])
-        for group in ("urgent", "call_us"):
-            for index, item in enumerate(getattr(procedure.when_to_get_help, group)):
-                if item.sign and item.sign not in known:
-                    found.append(Finding(procedure.id, f"when_to_get_help.{group}[{index + 1}].sign: '{item.sign}' is not in "
-                                         f"content/red_flags.yaml", Severity.ERROR, document.path,
-                                         document.line_of(("when_to_get_help", group, index, "sign"))))
-        for index, signs in enumerate(groups["call_us"]):
-            line = document.line_of(("when_to_get_help", "call_us", index))
-            for sign in sorted(signs & urgent):
-                found.append(Finding(procedure.id, f"when_to_get_help.call_us[{index + 1}]: the sign '{sign}' is also under "
-                                     "urgent in this leaflet; a patient cannot do both", Severity.ERROR, document.path, line))
-            for sign in sorted(signs - urgent):
-                if sign in urgent_elsewhere:
-                    found.append(Finding(procedure.id, f"when_to_get_help.call_us[{index + 1}]: the sign '{sign}' is urgent in "
-                                         f"{urgent_elsewhere[sign]}; here it is only 'call us'", Severity.WARNING,
-                                         document.path, line))
+        document = documents[procedure.id]
+        found += unknown_signs(procedure, document, {flag.id for flag in flags})
+        found += call_us_findings(procedure.id, document, placed[procedure.id], urgent_elsewhere)
+    return found
+
+
+def unknown_signs(procedure: Procedure, document: YamlDocument, known: set[str]) -> list[Finding]:
+    """An error for each ``sign:`` that names no sign of content/red_flags.yaml."""
+    found = []
+    for group in ("urgent", "call_us"):
+        for index, item in enumerate(getattr(procedure.when_to_get_help, group)):
+            if item.sign and item.sign not in known:
+                found.append(Finding(procedure.id, f"when_to_get_help.{group}[{index + 1}].sign: '{item.sign}' is not in "
+                                     f"content/red_flags.yaml", Severity.ERROR, document.path,
+                                     document.line_of(("when_to_get_help", group, index, "sign"))))
+    return found
+
+
+def call_us_findings(procedure_id: str, document: YamlDocument, placed: Placed,
+                     urgent_elsewhere: dict[str, str]) -> list[Finding]:
+    """A "call us" sign that is also urgent here (an error), or urgent elsewhere (a warning)."""
+    urgent = set().union(*placed["urgent"])
+    found = []
+    for index, signs in enumerate(placed["call_us"]):
+        line = document.line_of(("when_to_get_help", "call_us", index))
+        for sign in sorted(signs & urgent):
+            found.append(Finding(procedure_id, f"when_to_get_help.call_us[{index + 1}]: the sign '{sign}' is also under "
+                                 "urgent in this leaflet; a patient cannot do both", Severity.ERROR, document.path, line))
+        for sign in sorted(signs - urgent):
+            if sign in urgent_elsewhere:
+                found.append(Finding(procedure_id, f"when_to_get_help.call_us[{index + 1}]: the sign '{sign}' is urgent in "
+                                     f"{urgent_elsewhere[sign]}; here it is only 'call us'", Severity.WARNING,
+                                     document.path, line))
     return found
