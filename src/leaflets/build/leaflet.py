@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from leaflets.build.archive import archive_release, check_archive
 from leaflets.build.files import check_target, write_atomically
+from leaflets.checks.pages import book_problem
 from leaflets.errors import LeafletErrors, TooLong, UsageError
 from leaflets.language.catalogs import load_language, refusal
 from leaflets.language.i18n import SOURCE_LANGUAGE, Language
@@ -30,8 +31,7 @@ from leaflets.model.approvals import Standing, read_approvals, standing
 from leaflets.model.clinic import Clinic
 from leaflets.model.day import build_day
 from leaflets.model.project import Project
-from leaflets.model.record import LARGE_PRINT_SUFFIX, MAX_PAGES, Procedure
-from leaflets.model.walk import printed_strings
+from leaflets.model.record import LARGE_PRINT_SUFFIX, Procedure
 from leaflets.paths import is_inside
 from leaflets.render.html import (
     NO_PATIENT,
@@ -203,7 +203,8 @@ class Builder:
     def render(self, leaflet: Leaflet) -> Rendered | Refused:
         """Step 2: the translated record as HTML, with the standing of what it prints; or, for a
         translation not ready, its refusal. A record that would print a book is refused (``TooLong``)."""
-        _refuse_a_book(leaflet, self.project.record_path(leaflet.procedure.id))
+        if problem := book_problem(leaflet.procedure.model_dump(mode="json")):  # before the minutes a layout takes
+            raise TooLong(problem, self.project.record_path(leaflet.procedure.id))
         content = self._content(leaflet)  # what an approval covers, rendered once with placeholders
         standing = self._standing(leaflet, content.text)  # its fingerprint, and whether it is approved
         page = render_html(leaflet, self._environment(leaflet), standing)  # the HTML that is printed
@@ -273,19 +274,6 @@ class Builder:
         if key not in self._environments:
             self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
         return self._environments[key]
-
-
-MAX_PRINTED_CHARACTERS = 40_000  # about 6 times today's longest record; far more would be a book, not a leaflet
-CHARACTERS_PER_PAGE = 1_000  # large print: 650 on the shipped leaflets, 1,800 in long paragraphs
-
-
-def _refuse_a_book(leaflet: Leaflet, record: Path) -> None:
-    """Refuse, before the minutes a layout would take, a record that would print far too many pages."""
-    printed = sum(len(text) for _, text in printed_strings(leaflet.procedure.model_dump(mode="json")))
-    if printed > MAX_PRINTED_CHARACTERS:
-        raise TooLong(f"this leaflet holds {printed:,} characters of text, about {printed // CHARACTERS_PER_PAGE} pages "
-                      f"in large print; a leaflet may have at most {MAX_PAGES} pages: shorten the record or split it in two",
-                      record)
 
 
 def pdf_name(lang: str, procedure_id: str, large_print: bool) -> str:
