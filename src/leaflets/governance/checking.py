@@ -88,13 +88,17 @@ def translation_status(
 
 def _leaflet_state(builder: Builder, procedure: Procedure, clinic: Clinic, code: str) -> TranslationState:
     try:
-        builder.html(builder.leaflet(procedure, clinic, code))
-    except LeafletError as exc:
-        if refused_or_failed(exc) == State.FAILED:
-            return TranslationState(problem=str(exc.errors[0]))
-        fuzzy = sum(e.fuzzy for e in exc.errors if isinstance(e, TranslationRefused))
-        return TranslationState(missing=len(exc.errors) - fuzzy, fuzzy=fuzzy)
-    return TranslationState()
+        outcome = builder.render(builder.leaflet(procedure, clinic, code))
+    except LeafletError as exc:  # a catalog or a template that cannot be used
+        return _state_of(exc)
+    return _state_of(outcome.errors) if isinstance(outcome, Refused) else TranslationState()
+
+
+def _state_of(error: LeafletError) -> TranslationState:
+    if refused_or_failed(error) == State.FAILED:
+        return TranslationState(problem=str(error.errors[0]))
+    fuzzy = sum(e.fuzzy for e in error.errors if isinstance(e, TranslationRefused))
+    return TranslationState(missing=len(error.errors) - fuzzy, fuzzy=fuzzy)
 
 
 # -- the whole check ---------------------------------------------------------------------------
