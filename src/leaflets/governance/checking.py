@@ -13,7 +13,7 @@ from typing import Any
 
 from leaflets.build.archive import archive_problems
 from leaflets.build.leaflet import Builder
-from leaflets.build.manifest import approvals_digest, digest, sha256_file, shared_inputs
+from leaflets.build.manifest import approvals_digest, shared_inputs
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
 from leaflets.language.catalogs import TranslationRefused, catalog_languages, catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE, prose_strings, translate_record
@@ -22,6 +22,7 @@ from leaflets.model.approvals import Standing, approvals_path
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.characters import undrawable
 from leaflets.model.content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
+from leaflets.model.digests import digest, file_digest
 from leaflets.model.yamlfile import Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import display_path
 
@@ -521,7 +522,7 @@ class CheckResults:
         self.store = JsonStore(project.root, "checks")
         self.today = today
         self.shared = digest(code_version(), shared_inputs(project, clinic), plain_words)
-        self.catalogs = {code: None if code == SOURCE_LANGUAGE else sha256_file(catalog_path(project.locales, code))
+        self.catalogs = {code: None if code == SOURCE_LANGUAGE else file_digest(catalog_path(project.locales, code))
                          for code in clinic.languages}
 
     def get(self, procedure_id: str, lang: str, english: dict[str, Any]) -> tuple[LeafletReport, list[Finding]] | None:

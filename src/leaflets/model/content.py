@@ -27,7 +27,8 @@ from pydantic import (
 )
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
-from leaflets.model.cache import Identity, RecordCache, identity
+from leaflets.model.cache import RecordCache
+from leaflets.model.digests import Identity, identity
 from leaflets.model.policies import POLICY_NAMES, Policies, placeholders
 from leaflets.model.yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import is_inside
