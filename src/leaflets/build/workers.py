@@ -30,6 +30,7 @@ import stat
 import sys
 import threading
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -153,7 +154,6 @@ class WorkerPool:
                     worker.process.kill()
                     worker.process.join()
                 worker.connection.close()
-                worker.process.close()
         self._forker.stop()
 
     def __enter__(self) -> WorkerPool:
@@ -194,7 +194,6 @@ class WorkerPool:
                     worker.process.kill()
                 worker.process.join()
                 worker.connection.close()
-                worker.process.close()
             if not self._closed:
                 self._idle.put(self._fork())
 
@@ -213,6 +212,8 @@ class _Child:
     def __init__(self, pid: int, sentinel: int):
         self.pid, self.sentinel = pid, sentinel
         self.exitcode: int | None = None
+        # closed once nothing refers to it: a thread may still be waiting on it when the pool stops
+        weakref.finalize(self, os.close, sentinel)
 
     def is_alive(self) -> bool:
         return self._poll(os.WNOHANG) is None
@@ -226,9 +227,6 @@ class _Child:
 
     def kill(self) -> None:
         self._signal(signal.SIGKILL)
-
-    def close(self) -> None:
-        os.close(self.sentinel)
 
     def _signal(self, number: int) -> None:
         if self.exitcode is None:
