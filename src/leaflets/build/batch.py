@@ -362,8 +362,10 @@ def write_index(
     write_atomically(out / INDEX, html.encode("utf-8"))
 
 
-def progress_printer(stream: Any = sys.stderr) -> Callable[[Outcome, int, int], None]:
-    """A progress bar on a terminal; one plain line per leaflet otherwise (as in CI)."""
+def progress_printer(stream: Any = None) -> Callable[[Outcome, int, int], None]:
+    """A progress bar on a terminal; one plain line per leaflet otherwise (as in CI). Standard error
+    by default: the one of the moment it is called, not of when this module was imported."""
+    stream = sys.stderr if stream is None else stream
     if stream.isatty():
         def bar(outcome: Outcome, done: int, total: int) -> None:
             filled = int(30 * done / total)
