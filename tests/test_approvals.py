@@ -215,7 +215,8 @@ def test_the_shipped_leaflets_stay_drafts():
 
 
 def test_the_web_page_shows_each_leaflets_state(project, cli):
-    from leaflets.web.app import create_app, make_pool
+    from leaflets.build.ondemand import make_pool
+    from leaflets.web.app import create_app
 
     cli("--root", project, "approve", FISTULA, *DOCTOR)
     cli("--root", project, "approve", FISTULA, "--lang", "es", *TRANSLATOR)

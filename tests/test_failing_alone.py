@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from helpers import set_languages
+from leaflets.build.ondemand import make_pool
 from leaflets.model.project import Project
-from leaflets.web.app import create_app, make_pool
+from leaflets.web.app import create_app
 
 CATALOG = "locales/fr/LC_MESSAGES/messages.po"
 RECORDS = "content/procedures"

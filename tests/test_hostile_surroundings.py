@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from helpers import edit_record, pdf_text
+from leaflets.build.ondemand import make_pool
 from leaflets.model.project import Project
-from leaflets.web.app import create_app, make_pool, own_names
+from leaflets.web.app import create_app, own_names
 
 PROCEDURE = "kidney-tube-tract-widening"
 

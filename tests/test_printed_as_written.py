@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from helpers import edit_record, pdf_text
+from leaflets.build.ondemand import make_pool
 from leaflets.checks.pdf import check_pdf
 from leaflets.model.project import Project
-from leaflets.web.app import create_app, make_pool
+from leaflets.web.app import create_app
 
 # Each kind of character that would change what the text says once printed.
 HIDING_OR_REORDERING = {

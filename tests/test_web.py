@@ -16,8 +16,9 @@ import pytest
 
 from conftest import REPO, copy_project
 from helpers import free_port, pdf_text, set_languages, wait_until_up
+from leaflets.build.ondemand import make_pool
 from leaflets.model.project import Project
-from leaflets.web.app import create_app, make_pool
+from leaflets.web.app import create_app
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from typing import Any
 
 from leaflets.build.archive import archive_problems
 from leaflets.build.leaflet import Builder, Refused
-from leaflets.build.manifest import approvals_digest, digest, sha256_file, shared_inputs
+from leaflets.build.manifest import approvals_digest, shared_inputs
 from leaflets.checks.approval import approval_findings, governance_findings
 from leaflets.checks.characters import boxes_findings, catalog_boxes, clinic_boxes, termbase_findings
 from leaflets.checks.findings import Finding, Severity
@@ -31,6 +31,7 @@ from leaflets.language.i18n import SOURCE_LANGUAGE, translate_record
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.clinic import Clinic
 from leaflets.model.day import build_day
+from leaflets.model.digests import digest, file_digest
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
 from leaflets.model.walk import prose_strings
@@ -169,7 +170,7 @@ class CheckResults:
         self.store = JsonStore(project.root, "checks")
         self.today = today
         self.shared = digest(code_version(), shared_inputs(project, clinic), plain_words)
-        self.catalogs = {code: None if code == SOURCE_LANGUAGE else sha256_file(catalog_path(project.locales, code))
+        self.catalogs = {code: None if code == SOURCE_LANGUAGE else file_digest(catalog_path(project.locales, code))
                          for code in clinic.languages}
 
     def get(self, procedure_id: str, lang: str, english: dict[str, Any]) -> tuple[LeafletReport, list[Finding]] | None:

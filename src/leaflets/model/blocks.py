@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors
-from leaflets.model.cache import Identity, identity
+from leaflets.model.digests import Identity, identity
 from leaflets.model.policies import POLICY_NAMES, placeholders
 from leaflets.model.record import ID_PATTERN, Block, Procedure, WhenToGetHelp
 from leaflets.model.validation import validate

@@ -15,8 +15,9 @@ from pydantic import (
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError
 from leaflets.model.blocks import diagram_errors, included_blocks, record_placeholders, repeated_items, source_errors, with_blocks
-from leaflets.model.cache import Identity, RecordCache, identity
+from leaflets.model.cache import RecordCache
 from leaflets.model.clinic import Clinic, RedFlags, load_clinic, load_red_flags
+from leaflets.model.digests import Identity, identity
 from leaflets.model.record import ID_PATTERN, Procedure, Source
 from leaflets.model.validation import validate
 from leaflets.model.yamlfile import NOT_A_FILE, read_yaml
