@@ -300,7 +300,8 @@ NUMBER_WORDS = (
     "million half halves quarter quarters third thirds dozen dozens twice double triple percent"
 ).split()  # "one" is left out: "no one", "the right one", "one small hole" are rarely a claim to source
 _NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
-UNSOURCED_KEYS = frozenset({"id", "codes", "review", "sources", "source", "pictogram", "sign", "about"})
+UNSOURCED_KEYS = frozenset({"id", "codes", "review", "sources", "source", "pictogram", "sign", "about",
+                            "when", "keep_taking", "if_kept", "unless_kept"})
 
 
 def holds_number(text: str, clinic: Clinic) -> bool:

@@ -31,7 +31,8 @@ DOMAIN = "messages"
 # Keys of a record that are never shown to a patient as prose, so never translated.
 # ``sources`` are cited as published; ``source``, ``sign`` and ``about`` are references and numbers.
 UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration", "blocks", "block_sources",
-                               "source", "about", "image", "when", "count", "key", "serious", "sign"})
+                               "source", "about", "image", "when", "count", "key", "serious", "sign",
+                               "keep_taking", "if_kept", "unless_kept"})
 
 
 _MISSES: ContextVar[list[str] | None] = ContextVar("leaflets_untranslated", default=None)
@@ -99,6 +100,12 @@ class Language:
             format_time(value, format="short", locale=self.locale),
             format_date(value.date(), format="full", locale=self.locale),
         )
+
+    def clock(self, value: datetime, day: date) -> str:
+        """A short time ("3:30 AM"), with its full date when it falls on another day than ``day``."""
+        if value.date() == day:
+            return format_time(value, format="short", locale=self.locale)
+        return self.datetime(value)
 
     def list(self, items: list[str]) -> str:
         return format_list(items, locale=self.locale)

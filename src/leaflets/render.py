@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from html.parser import HTMLParser
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePath
 from types import ModuleType
 from typing import Any
@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from .approvals import Standing
 from .content import Clinic, Phones, Procedure
+from .policies import Policies
 from .errors import TemplateProblem
 from .characters import isolated, scripts_of, undrawable, unprintable
 from .paths import is_inside
@@ -334,10 +335,24 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment, standing: Sta
         translated=language.code != SOURCE_LANGUAGE,
         large_print=leaflet.large_print,
         personal=leaflet.personal,
+        fasting=fasting_times(leaflet.procedure, leaflet.clinic.policies, leaflet.personal.appointment, language),
         out_of_date=leaflet.out_of_date,
         release=standing,
         fingerprint=standing.code,
     )
+
+
+def fasting_times(procedure: Procedure, policies: Policies, appointment: datetime | None,
+                  language: Language) -> dict[str, str | None] | None:
+    """When a leaflet with the fasting block says to stop eating and drinking: clock times from the
+    appointment and the clinic's hours, or no times (the leaflet prints lines to write them on)."""
+    if "fasting" not in procedure.blocks:
+        return None
+    if appointment is None:
+        return {"food": None, "fluids": None}
+    food = appointment - timedelta(hours=policies.fasting_food_hours)
+    fluids = appointment - timedelta(hours=policies.fasting_clear_fluids_hours)
+    return {"food": language.clock(food, appointment.date()), "fluids": language.clock(fluids, appointment.date())}
 
 
 # -- the printed content: what an approval is bound to ------------------------------------------
