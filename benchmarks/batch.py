@@ -54,7 +54,7 @@ def make_project(target: Path, synthesize: int, languages: str | None) -> Path:
 
 
 def leaflets_of(project: Path) -> list[tuple[str, str, bool]]:
-    from leaflets.content import Project
+    from leaflets.model.content import Project
 
     clinic = Project(project).load_clinic("example")
     ids = Project(project).procedure_ids()
@@ -124,8 +124,8 @@ class WarmRenderer:
     """Renders leaflets in this process, after one render to warm it up, and times each."""
 
     def __init__(self, project: Path, first: tuple[str, str, bool]):
-        from leaflets.build import Builder
-        from leaflets.content import Project
+        from leaflets.build.leaflet import Builder
+        from leaflets.model.content import Project
 
         the_project = Project(project)
         self.builder = Builder(the_project)

@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch import make_project  # noqa: E402  (the batch benchmark's copy of the project)
+
 from helpers import free_port  # noqa: E402  (the tests' own helpers)
 
 DASK = str(Path(sys.executable).parent / "dask")

@@ -24,6 +24,7 @@ RUNS = 5
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import BILLION_LAUGHS  # noqa: E402  (the tests refuse the same attacks)
+
 ATTACKS = {
     "billion laughs": BILLION_LAUGHS,
     "100,000-deep nesting": "title: " + "[" * 100_000 + "]" * 100_000,
@@ -36,7 +37,7 @@ ATTACKS = {
 MEASURE = """
 import re, sys, time
 from pathlib import Path
-from leaflets.content import load_procedure
+from leaflets.model.content import load_procedure
 from leaflets.errors import LeafletError
 started = time.perf_counter()
 try:

@@ -41,7 +41,6 @@ import json
 import os
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -54,8 +53,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import free_port  # noqa: E402  (the tests' own helpers)
 from library import generate_library  # noqa: E402
+
+from helpers import free_port  # noqa: E402  (the tests' own helpers)
 
 TARGETS = {"list": 1.0, "check": 10.0, "build": 2.0, "start": 2.0, "p95": 0.020}
 
@@ -64,8 +64,8 @@ TARGETS = {"list": 1.0, "check": 10.0, "build": 2.0, "start": 2.0, "p95": 0.020}
 PREWRITE = r"""
 import json, sys
 from pathlib import Path
-import leaflets.batch as batch
-from leaflets.content import Project
+import leaflets.build.batch as batch
+from leaflets.model.content import Project
 from leaflets.errors import State
 
 root, base = Path(sys.argv[1]), Path(sys.argv[2])

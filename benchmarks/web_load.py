@@ -29,8 +29,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from urllib.parse import quote
 from pathlib import Path
+from urllib.parse import quote
 
 from batch import pss_of_tree
 from web import LANGUAGES, PROCEDURES, built_project, free_port, percentile, wait_until_up

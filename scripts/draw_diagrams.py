@@ -241,7 +241,7 @@ def heart_arteries() -> str:
         f'<path d="M251 78H341" stroke="{ARTERY}" stroke-width="34"/>'
         f'<path d="M251 78H341" stroke="#f1d3cf" stroke-width="25"/>\n',
         stent,
-        f'<path d="M268 67H324M268 89H324" stroke="#3a3a3a" stroke-width="2.2"/>\n',
+        '<path d="M268 67H324M268 89H324" stroke="#3a3a3a" stroke-width="2.2"/>\n',
         arrow(258, 78, 0, ARTERY), arrow(334, 78, 0, ARTERY),
         f'<circle cx="296" cy="78" r="50" fill="none" stroke="{INK}" stroke-width="2"/>\n',
         f'<g transform="translate({PERSON_AT[0]} {PERSON_AT[1]}) scale({PERSON_SCALE})">'
@@ -274,8 +274,8 @@ def kidney_tube() -> str:
     parts = [
         body_shape(PERSON_SIDE),
         body_shape(ARM_SIDE),
-        f'<path d="M178 158C194 154 200 170 198 186C196 204 188 216 174 214C164 212 166 200 171 194'
-        f'C176 188 175 180 170 176C164 170 166 160 178 158Z" fill="#dba39a" stroke="#8a4b40" stroke-width="2.2"/>\n',
+        '<path d="M178 158C194 154 200 170 198 186C196 204 188 216 174 214C164 212 166 200 171 194'
+        'C176 188 175 180 170 176C164 170 166 160 178 158Z" fill="#dba39a" stroke="#8a4b40" stroke-width="2.2"/>\n',
         '<path d="M160 182H400" stroke="#7a7a7a" stroke-width="2" stroke-dasharray="6 4"/>\n',  # the kidney's level
         f'<path d="{tube}" fill="none" stroke="{INK}" stroke-width="5" stroke-linecap="round"/>'
         f'<path d="{tube}" fill="none" stroke="#ffffff" stroke-width="2" stroke-linecap="round"/>\n',

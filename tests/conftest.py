@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from leaflets.cli import main
-
 from helpers import REPO, SAMPLE
+from leaflets.cli import main
 
 
 def copy_project(source: Path, target: Path) -> Path:

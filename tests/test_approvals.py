@@ -6,16 +6,13 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pikepdf
-import pytest
-
-from leaflets.build import Builder
-from leaflets.content import Project
 
 from helpers import REPO, edit_record, pdf_text, remove_records, set_languages
+from leaflets.build.leaflet import Builder
+from leaflets.model.content import Project
 
 FISTULA = "dialysis-fistula-creation"
 SENTENCE = "Wear a loose top with wide sleeves."
@@ -164,8 +161,8 @@ def test_a_hand_edited_archive_is_reported_never_overwritten(project, cli):
 
 def test_two_approvals_at_once_the_second_stops_in_one_line(project):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom leaflets.review import approvals_lock\n"
-         "from leaflets.content import Project\nwith approvals_lock(Project(Path(sys.argv[1]))):\n"
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom leaflets.governance.review import approvals_lock\n"
+         "from leaflets.model.content import Project\nwith approvals_lock(Project(Path(sys.argv[1]))):\n"
          "    print('held', flush=True)\n    time.sleep(30)\n", str(project)],
         stdout=subprocess.PIPE, text=True)
     try:
@@ -218,7 +215,7 @@ def test_the_shipped_leaflets_stay_drafts():
 
 
 def test_the_web_page_shows_each_leaflets_state(project, cli):
-    from leaflets.web import create_app, make_pool
+    from leaflets.web.app import create_app, make_pool
 
     cli("--root", project, "approve", FISTULA, *DOCTOR)
     cli("--root", project, "approve", FISTULA, "--lang", "es", *TRANSLATOR)

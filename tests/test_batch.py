@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.batch import build_clinic, exclusive
-from leaflets.content import Project
-from leaflets.errors import UsageError
-
 from helpers import REPO, set_languages
+from leaflets.build.batch import build_clinic, exclusive
+from leaflets.errors import UsageError
+from leaflets.model.content import Project
 
 
 def two_languages(project: Path) -> Project:

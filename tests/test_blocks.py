@@ -11,15 +11,14 @@ import pikepdf
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from leaflets.build import Builder
-from leaflets.checks import conditional_prohibitions, termbase_findings
-from leaflets.content import Item, Procedure, Project, load_block, load_procedure
-from leaflets.errors import LeafletError
-from leaflets.termbase import Term, catalog_problems, changed_numbers, missing_terms, numbers, read_termbase
-from leaflets.yamlfile import read_yaml
-
 from conftest import copy_project
 from helpers import REPO, pdf_text
+from leaflets.build.leaflet import Builder
+from leaflets.errors import LeafletError
+from leaflets.governance.checking import conditional_prohibitions, termbase_findings
+from leaflets.language.termbase import Term, catalog_problems, changed_numbers, missing_terms, numbers, read_termbase
+from leaflets.model.content import Item, Procedure, Project, load_block, load_procedure
+from leaflets.model.yamlfile import read_yaml
 
 FIXTURE = Path(__file__).parent / "data" / "blocks"
 RECORD = "fistula-with-blocks"

@@ -7,11 +7,10 @@ import os
 import time
 from pathlib import Path
 
-from leaflets.cache import FOLDER, RACY_SECONDS
-from leaflets.content import Project
-from leaflets.manifest import MANIFEST, Manifest, ManifestReader
-
 from helpers import edit_record, set_languages
+from leaflets.build.manifest import MANIFEST, Manifest, ManifestReader
+from leaflets.model.cache import FOLDER, RACY_SECONDS
+from leaflets.model.content import Project
 
 RECORD = "dialysis-fistula-creation"
 

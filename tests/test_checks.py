@@ -7,16 +7,15 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pdfua
 import pikepdf
 import pytest
-import pdfua
-
-from leaflets.build import Builder, build_one
-from leaflets.checks import check_leaflets, check_pdf, readability
-from leaflets.content import Project, contrast_ratio, load_clinic
-from leaflets.errors import LeafletErrors
 
 from helpers import REPO, SAMPLE, pdf_text, set_languages
+from leaflets.build.leaflet import Builder, build_one
+from leaflets.errors import LeafletErrors
+from leaflets.governance.checking import check_leaflets, check_pdf, readability
+from leaflets.model.content import Project, contrast_ratio, load_clinic
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.content import Project
-from leaflets.web import create_app, make_pool
-
 from conftest import REPO, copy_project
 from helpers import free_port, pdf_text, wait_until_up
+from leaflets.model.content import Project
+from leaflets.web.app import create_app, make_pool
 
 LANGUAGES = ("en", "ar", "zh_Hans")
 PAGE_WEIGHT_LIMIT = 300 * 1024

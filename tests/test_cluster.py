@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
-from leaflets.batch import build_clinic
-from leaflets.errors import UsageError
-
 from helpers import REPO, free_port, remove_records, set_languages
+from leaflets.build.batch import build_clinic
+from leaflets.errors import UsageError
 
 DASK = str(Path(sys.executable).parent / "dask")
 ONE_RECORD = "dialysis-fistula-creation"

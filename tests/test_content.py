@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from leaflets.content import Project, load_clinic, load_procedure
-from leaflets.errors import LeafletError, LeafletErrors
-
 from conftest import REPO, SAMPLE
 from helpers import BILLION_LAUGHS  # benchmarks/hostile.py times the same attacks
+from leaflets.errors import LeafletError, LeafletErrors
+from leaflets.model.content import Project, load_clinic, load_procedure
 
 GOOD = SAMPLE / "content" / "procedures" / "hand-x-ray.yaml"
 

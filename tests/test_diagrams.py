@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 import weasyprint
 
-from leaflets.pdf import SafeFetcher
-
 from helpers import REPO
+from leaflets.render.pdf import SafeFetcher
 
 DIAGRAMS = REPO / "templates" / "diagrams"
 SVG = "{http://www.w3.org/2000/svg}"

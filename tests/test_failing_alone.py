@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.content import Project
-from leaflets.web import create_app, make_pool
-
 from helpers import set_languages
+from leaflets.model.content import Project
+from leaflets.web.app import create_app, make_pool
 
 CATALOG = "locales/fr/LC_MESSAGES/messages.po"
 RECORDS = "content/procedures"

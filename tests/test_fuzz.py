@@ -20,12 +20,11 @@ from babel.messages.pofile import read_po, write_po
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from leaflets.build import Builder
-from leaflets.cli import main
-from leaflets.content import Procedure, Project, load_procedure
-from leaflets.errors import LeafletError
-
 from conftest import SAMPLE, copy_project
+from leaflets.build.leaflet import Builder
+from leaflets.cli import main
+from leaflets.errors import LeafletError
+from leaflets.model.content import Procedure, Project, load_procedure
 
 RECORD = "content/procedures/hand-x-ray.yaml"
 CLINIC = "content/clinics/sample.yaml"

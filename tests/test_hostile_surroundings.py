@@ -4,8 +4,8 @@ one line for each problem, nothing lost, nothing printed for a stranger."""
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.content import Project
-from leaflets.web import create_app, make_pool, own_names
-
 from helpers import edit_record, pdf_text
+from leaflets.model.content import Project
+from leaflets.web.app import create_app, make_pool, own_names
 
 PROCEDURE = "kidney-tube-tract-widening"
 
@@ -132,7 +131,7 @@ def test_serving_beyond_this_computer_needs_saying_so(cli, project):
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    from conftest import copy_project, REPO
+    from conftest import REPO, copy_project
 
     root = copy_project(REPO, tmp_path_factory.mktemp("guarded") / "project")
     pool = make_pool(Project(root), "example", workers=1)

@@ -14,12 +14,11 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from fontTools.ttLib import TTFont
 
-from leaflets.build import Builder, build_one
-from leaflets.catalogs import catalog_languages, load_language
-from leaflets.content import Project
-from leaflets.render import make_environment
-
 from helpers import REPO, pdf_text, set_languages
+from leaflets.build.leaflet import Builder, build_one
+from leaflets.language.catalogs import catalog_languages, load_language
+from leaflets.model.content import Project
+from leaflets.render.html import make_environment
 
 LANGUAGES = ["es", "fr", "ar", "zh_Hans", "vi"]
 CATALOGS = sorted((REPO / "locales").glob("*/LC_MESSAGES/messages.po"))

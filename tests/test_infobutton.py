@@ -7,10 +7,9 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from leaflets.content import Project
-from leaflets.web import create_app, make_pool
-
 from helpers import REPO
+from leaflets.model.content import Project
+from leaflets.web.app import create_app, make_pool
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CPT, SNOMED, ICD10PCS = "2.16.840.1.113883.6.12", "2.16.840.1.113883.6.96", "2.16.840.1.113883.6.4"
@@ -81,7 +80,7 @@ def test_languages_in_the_forms_the_specification_allows(client, language, title
     f"mainSearchCriteria.v.c=99999&mainSearchCriteria.v.cs={CPT}",  # a code no record carries
     f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={SNOMED}",  # the right number in another system
     f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={ICD10PCS}",
-    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs=1.2.3.4",  # a system we do not know
+    "mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs=1.2.3.4",  # a system we do not know
     f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={CPT}&informationRecipient.languageCode.c=de",  # no German
 ])
 def test_nothing_known_is_an_empty_feed(client, query):
@@ -102,7 +101,7 @@ def test_a_malformed_request_is_a_400(client, query):
 
 def test_several_criteria_and_other_code_systems():
     """mainSearchCriteria0/1 (numbered, as the guide allows) and HCPCS, ICD-10-PCS and SNOMED CT codes."""
-    from leaflets.infobutton import matches, parse_request
+    from leaflets.web.infobutton import matches, parse_request
     asked = parse_request({"mainSearchCriteria0.v.c": "36836", "mainSearchCriteria0.v.cs": CPT,
                            "mainSearchCriteria1.v.c": "031C3ZF", "mainSearchCriteria1.v.cs": ICD10PCS})
     assert matches(asked, {"cpt": "36836"}) and matches(asked, {"icd10pcs": "031c3zf"})

@@ -27,7 +27,8 @@ def part_languages(path) -> list[str]:
 def is_accessible(path) -> bool:
     """Our own PDF/UA checks (one H1 per leaflet, no skipped heading levels, ...) and pdfua's."""
     import pdfua
-    from leaflets.checks import check_pdf
+
+    from leaflets.governance.checking import check_pdf
 
     return check_pdf(path) == [] and not pdfua.validate(str(path)).findings
 

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pikepdf
 import pytest
 
-from leaflets.build import Builder, build_one
-from leaflets.content import PluralText, Project
-from leaflets.policies import Policies
-from leaflets.errors import UnsafeResourceError
-from leaflets.pdf import RefusedURL, SafeFetcher
-
 from conftest import comparable, folded
 from helpers import REPO, pdf_text
+from leaflets.build.leaflet import Builder, build_one
+from leaflets.errors import UnsafeResourceError
+from leaflets.model.content import PluralText, Project
+from leaflets.model.policies import Policies
+from leaflets.render.pdf import RefusedURL, SafeFetcher
 
 PROCEDURES = sorted(p.stem for p in (REPO / "content" / "procedures").glob("*.yaml"))
 HEADINGS = [
@@ -216,7 +215,7 @@ def test_builds_in_separate_processes_are_byte_identical(tmp_path):
 def test_source_date_epoch_sets_the_day_a_build_is_for(tmp_path):
     """A build for the day after the review is due says the leaflet is out of date."""
     due = Project(REPO).load_procedure("dialysis-fistula-creation").review.review_due
-    before, after = (int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()) for d in (due, due + timedelta(days=1)))
+    before, after = (int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()) for d in (due, due + timedelta(days=1)))
     for name, epoch in (("before", before), ("after", after), ("after-again", after)):
         assert build_in_a_fresh_process(tmp_path / f"{name}.pdf", "en", SOURCE_DATE_EPOCH=str(epoch)).returncode == 0
     assert "Out of date" not in pdf_text(tmp_path / "before.pdf")
@@ -236,7 +235,7 @@ def test_a_process_that_keeps_its_builder_to_the_end_leaves_no_font_copies(tmp_p
     the heap is frozen, as it is while the batch and the web page fork their workers."""
     script = (
         "import sys; from pathlib import Path\n"
-        "from leaflets.build import Builder\nfrom leaflets.content import Project\n"
+        "from leaflets.build.leaflet import Builder\nfrom leaflets.model.content import Project\n"
         f"BUILDER = Builder(Project(Path({str(REPO)!r})))\n"
         "BUILDER.pdf(BUILDER.leaflet(BUILDER.project.load_procedure('dialysis-fistula-creation'), "
         "BUILDER.project.load_clinic('example'), 'en'))\n"

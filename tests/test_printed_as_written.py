@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.checks import check_pdf
-from leaflets.content import Project
-from leaflets.web import create_app, make_pool
-
 from helpers import edit_record, pdf_text
+from leaflets.governance.checking import check_pdf
+from leaflets.model.content import Project
+from leaflets.web.app import create_app, make_pool
 
 # Each kind of character that would change what the text says once printed.
 HIDING_OR_REORDERING = {
@@ -66,7 +65,7 @@ def test_a_note_with_too_many_lines_is_refused(cli, project):
 
 
 def test_the_web_page_prints_every_line_of_a_note(project):
-    from leaflets.batch import build_clinic
+    from leaflets.build.batch import build_clinic
 
     build_clinic(Project(project), "example")
     pool = make_pool(Project(project), "example", workers=1)

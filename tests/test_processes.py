@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.batch import exclusive
-
 from helpers import free_port, pdf_text, set_languages, wait_until_up
+from leaflets.build.batch import exclusive
 
 PERSONAL = {"lang": "en", "print": "regular", "patient_name": "Test Patient", "date": "2026-12-01", "time": "09:30"}
 

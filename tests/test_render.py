@@ -62,7 +62,7 @@ def test_a_clinic_template_that_misbehaves_is_one_line_naming_its_file_and_line(
 
 
 def test_a_clinic_template_that_loops_without_end_is_stopped(sample, cli, monkeypatch):
-    monkeypatch.setattr("leaflets.render.TEMPLATE_SECONDS", 1.0)
+    monkeypatch.setattr("leaflets.render.html.TEMPLATE_SECONDS", 1.0)
     with_clinic_template(sample, "<p>Line one</p>\n{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}\n")
     monkeypatch.chdir(sample)
     code, _, err = cli("build", "hand-x-ray", "--clinic", "sample")

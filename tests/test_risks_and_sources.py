@@ -10,14 +10,13 @@ from datetime import date
 import pikepdf
 import pytest
 
-from leaflets.build import Builder
-from leaflets.checks import check_leaflets, phrase_matches, smog_grade, whole_sentences
-from leaflets.content import Project, load_procedure
+from helpers import I16, edit_record, pdf_text, replace_section, set_languages, with_numbered_risks
+from leaflets.build.leaflet import Builder
 from leaflets.errors import LeafletErrors
-from leaflets.i18n import extract_records
-from leaflets.risks import icon_array
-
-from helpers import I16, REPO, edit_record, pdf_text, replace_section, set_languages, with_numbered_risks
+from leaflets.governance.checking import check_leaflets, phrase_matches, smog_grade, whole_sentences
+from leaflets.language.i18n import extract_records
+from leaflets.model.content import Project, load_procedure
+from leaflets.render.risks import icon_array
 
 FISTULA = "dialysis-fistula-creation"
 

@@ -6,11 +6,10 @@ import unicodedata
 
 import pytest
 
-from leaflets.content import Project
-from leaflets.search import did_you_mean, find, fold
-from leaflets.web import make_site
-
 from helpers import REPO
+from leaflets.model.content import Project
+from leaflets.web.app import make_site
+from leaflets.web.search import did_you_mean, find, fold
 
 KIDNEY, FISTULA, CLOT = "kidney-tube-tract-widening", "dialysis-fistula-creation", "dialysis-access-clot-removal"
 HEART, FOOT = "coronary-blockage-opening", "foot-vein-arterialization"
@@ -120,7 +119,7 @@ def test_did_you_mean_when_nothing_matches(entries):
 
 
 def test_the_page_says_did_you_mean():
-    from leaflets.web import create_app, make_pool
+    from leaflets.web.app import create_app, make_pool
     project = Project(REPO)
     pool = make_pool(project, "example", workers=1)
     try:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.content import Project
-from leaflets.web import create_app, make_pool
-
-from conftest import copy_project, REPO
+from conftest import REPO, copy_project
 from helpers import free_port, pdf_text, set_languages, wait_until_up
+from leaflets.model.content import Project
+from leaflets.web.app import create_app, make_pool
 
 
 @pytest.fixture(scope="module")
@@ -249,9 +248,10 @@ def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
 
 
 def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(tmp_path):
-    from leaflets.batch import build_clinic
-    from leaflets.checks import check_pdf
     import pdfua
+
+    from leaflets.build.batch import build_clinic
+    from leaflets.governance.checking import check_pdf
 
     root = copy_project(REPO, tmp_path / "project")
     project = set_languages(root, "en, ar")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.workers import WorkerBug, WorkerLost, WorkerPool
+from leaflets.build.workers import WorkerBug, WorkerLost, WorkerPool
 
 
 def square(number: int) -> int:

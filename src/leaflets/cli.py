@@ -16,18 +16,23 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .batch import BatchReport, build_clinic, progress_printer
-from .build import BUILD_OPTIONS, build_one, build_packet, write_atomically
-from .catalogs import adopt_cldr_plural_forms, catalog_languages, catalog_path, plural_forms_advice_for, run_babel
-from .checks import Severity, check_leaflets, check_pdf, check_project, translation_status
-from .content import Project
-from .errors import LeafletError, UsageError
-from .paths import display_path
-from .releases import which
-from .render import PatientDetails, PersonalError, parse_personal
-from .review import approval_state, approve, as_html, as_terminal, make_review
-
+from leaflets import __version__
+from leaflets.build.archive import which
+from leaflets.build.batch import BatchReport, build_clinic, progress_printer
+from leaflets.build.leaflet import BUILD_OPTIONS, build_one, build_packet, write_atomically
+from leaflets.errors import LeafletError, UsageError
+from leaflets.governance.checking import Severity, check_leaflets, check_pdf, check_project, translation_status
+from leaflets.governance.review import approval_state, approve, as_html, as_terminal, make_review
+from leaflets.language.catalogs import (
+    adopt_cldr_plural_forms,
+    catalog_languages,
+    catalog_path,
+    plural_forms_advice_for,
+    run_babel,
+)
+from leaflets.model.content import Project
+from leaflets.paths import display_path
+from leaflets.render.html import PatientDetails, PersonalError, parse_personal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -315,7 +320,7 @@ def run_which(project: Project, args: argparse.Namespace) -> int:
 
 
 def run_serve(project: Project, args: argparse.Namespace) -> int:
-    from .web import serve  # Flask and waitress load only for this command
+    from leaflets.web.app import serve  # Flask and waitress load only for this command
 
     if not _loopback(args.host) and not args.allow_network:
         raise UsageError(f"--host {args.host} lets other computers reach the page, which has no login of its own; "

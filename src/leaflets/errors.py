@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
-from .paths import display_path
+from leaflets.paths import display_path
 
 
 class LeafletError(Exception):

@@ -28,13 +28,13 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po, write_po
 from babel.support import Translations
 
-from . import __version__
-from .policies import placeholders
-from .errors import LeafletError, LeafletErrors, NotFoundError
-from .characters import unprintable
-from .content import MAX_TEXT
-from .paths import display_path
-from .i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
+from leaflets import __version__
+from leaflets.errors import LeafletError, LeafletErrors, NotFoundError
+from leaflets.language.i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
+from leaflets.model.characters import unprintable
+from leaflets.model.content import MAX_TEXT
+from leaflets.model.policies import placeholders
+from leaflets.paths import display_path
 
 
 class CatalogError(LeafletError):
@@ -360,7 +360,7 @@ def source_locations(root: Path, record: Path | None = None) -> dict[str, list[t
     """
     places = {message: list(found) for message, found in _extracted(root, _extraction_stamp(root)).items()}
     if record is not None and record.is_file():
-        from .i18n import extract_records
+        from leaflets.language.i18n import extract_records
 
         with record.open("rb") as stream:
             for line, _function, message, _comments in extract_records(stream, None, None, {}):

@@ -10,20 +10,27 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .content import LARGE_PRINT_SUFFIX, MAX_PAGES, UNPRINTED_FIELDS, Clinic, Procedure, Project, build_day
-from .errors import OutputError, TooLong, UsageError
-from .paths import display_path
-from .paths import is_inside
-from .catalogs import load_language, refusal
-from .approvals import Standing, read_approvals, standing
-from .i18n import SOURCE_LANGUAGE, Language, prose_strings, tracking_misses
-from .render import (
-    STYLESHEET, Leaflet, PatientDetails, content_fingerprint, content_leaflet, make_environment, printed_content, render_html,
-    template_file, translation_fingerprint,
+from leaflets.errors import OutputError, TooLong, UsageError
+from leaflets.language.catalogs import load_language, refusal
+from leaflets.language.i18n import SOURCE_LANGUAGE, Language, prose_strings, tracking_misses
+from leaflets.model.approvals import Standing, read_approvals, standing
+from leaflets.model.content import LARGE_PRINT_SUFFIX, MAX_PAGES, UNPRINTED_FIELDS, Clinic, Procedure, Project, build_day
+from leaflets.paths import display_path, is_inside
+from leaflets.render.html import (
+    STYLESHEET,
+    Leaflet,
+    PatientDetails,
+    content_fingerprint,
+    content_leaflet,
+    make_environment,
+    printed_content,
+    render_html,
+    template_file,
+    translation_fingerprint,
 )
 
 if TYPE_CHECKING:
-    from .pdf import PdfRenderer
+    from leaflets.render.pdf import PdfRenderer
 
 LOGGER = logging.getLogger(__name__)
 
@@ -55,7 +62,7 @@ class Builder:
 
     def renderer(self, clinic_id: str) -> PdfRenderer:
         if clinic_id not in self._renderers:
-            from .pdf import PdfRenderer  # WeasyPrint takes a second to import: only when a PDF is made
+            from leaflets.render.pdf import PdfRenderer  # WeasyPrint takes a second to import: only when a PDF is made
 
             self._renderers[clinic_id] = PdfRenderer(
                 base_folder=self.project.templates,
@@ -284,14 +291,14 @@ def build_one(
     data, standing = builder.release_pdf(leaflet)
     release = standing.released and not personal  # a personalised leaflet is never archived
     if release:
-        from .releases import check_archive
+        from leaflets.build.archive import check_archive
 
         check_archive(project, leaflet.clinic.id, procedure.id)  # a hand-edited archive: one line, nothing written
     if output != "-":
         target = Path(output) if output else dist_path(project, leaflet)
         write_atomically(target, data)
     if release:
-        from .releases import archive_release
+        from leaflets.build.archive import archive_release
 
         archive_release(project, leaflet.clinic.id, procedure, large_print, standing, data)
     return (None if output == "-" else target), data

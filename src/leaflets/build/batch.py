@@ -27,20 +27,32 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .build import Builder, pdf_name, write_atomically
-from .content import Clinic, Procedure, Project, build_day
-from .errors import LeafletError, State, UsageError, refused_or_failed
-from .i18n import parse_locale
-from .locks import held
-from .paths import display_path, is_inside
-from .manifest import (
-    MANIFEST, OUT_OF_DATE, TRANSLATION_REFUSED, Manifest, ManifestEntry, approvals_digest, asset_inputs, catalog_digest,
-    digest, file_stat, input_key, record_digest, sha256_file, shared_inputs,
+from leaflets.build.archive import archive_problems, archive_release
+from leaflets.build.leaflet import Builder, pdf_name, write_atomically
+from leaflets.build.locks import held
+from leaflets.build.manifest import (
+    MANIFEST,
+    OUT_OF_DATE,
+    TRANSLATION_REFUSED,
+    Manifest,
+    ManifestEntry,
+    approvals_digest,
+    asset_inputs,
+    catalog_digest,
+    digest,
+    file_stat,
+    input_key,
+    record_digest,
+    sha256_file,
+    shared_inputs,
 )
-from .approvals import Standing
-from .releases import archive_problems, archive_release
-from .render import MAX_HTML_CHARS, make_environment, render_template
-from .workers import WorkerLost, WorkerPool, keep_warm, warm
+from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
+from leaflets.errors import LeafletError, State, UsageError, refused_or_failed
+from leaflets.language.i18n import parse_locale
+from leaflets.model.approvals import Standing
+from leaflets.model.content import Clinic, Procedure, Project, build_day
+from leaflets.paths import display_path, is_inside
+from leaflets.render.html import MAX_HTML_CHARS, make_environment, render_template
 
 INDEX = "index.html"
 INDEX_CHARS_PER_LEAFLET = 2_000  # a cell of the catalog page (two links) is about 500
@@ -222,7 +234,7 @@ def _cluster(scheduler: str | None) -> Iterator[Any]:
         yield None
         return
     try:
-        from . import cluster
+        from leaflets.build import cluster
     except ImportError:
         raise UsageError("--scheduler needs Dask's distributed package: pip install 'leaflets[dask]'") from None
     client = cluster.connect(scheduler)
@@ -243,7 +255,7 @@ def _run(
     """
     plan = sorted(plan, key=_expected_cost, reverse=True)
     if client is not None and plan:
-        from . import cluster
+        from leaflets.build import cluster
 
         cluster.prepare(client, builder.project, clinic_id, sorted({job.lang for job in plan}))
         yield from cluster.render(client, builder.project, plan)

@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 # Code systems by their HL7 OIDs, to the names records use in ``codes``.
@@ -122,7 +122,7 @@ class FeedEntry:
 
 def respond(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, self_url: str) -> tuple[str, str]:
     """The knowledge response: (body, mimetype)."""
-    updated = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    updated = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     feed_id = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, self_url)}"
     if asked.response_type == "application/json":
         return json.dumps(_json_feed(asked, entries, author, updated, feed_id), ensure_ascii=False), "application/json"

@@ -16,8 +16,8 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from html.parser import HTMLParser
 from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path, PurePath
 from types import ModuleType
 from typing import Any
@@ -28,14 +28,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from .approvals import Standing
-from .content import Clinic, Phones, Procedure
-from .policies import Policies
-from .errors import TemplateProblem
-from .characters import isolated, scripts_of, undrawable, unprintable
-from .paths import is_inside
-from .i18n import SOURCE_LANGUAGE, Language, isolate_record, translate_record
-from .risks import risk_section
+from leaflets.errors import TemplateProblem
+from leaflets.language.i18n import SOURCE_LANGUAGE, Language, isolate_record, translate_record
+from leaflets.model.approvals import Standing
+from leaflets.model.characters import isolated, scripts_of, undrawable, unprintable
+from leaflets.model.content import Clinic, Phones, Procedure
+from leaflets.model.policies import Policies
+from leaflets.paths import is_inside
+from leaflets.render.risks import risk_section
 
 TEMPLATE = "leaflet.html"
 STYLESHEET = "leaflet.css"
@@ -395,7 +395,7 @@ def content_fingerprint(english: str) -> str:
 
 def translation_fingerprint(english_fingerprint: str, translated: str) -> str:
     """A translation's fingerprint: its own printed content and the English content it translates."""
-    return hashlib.sha256(f"{english_fingerprint}\n{translated}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{english_fingerprint}\n{translated}".encode()).hexdigest()
 
 
 _BLOCKS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "div", "section", "header",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from datetime import date, datetime, timezone
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -26,11 +26,11 @@ from pydantic import (
     model_validator,
 )
 
-from .cache import Identity, RecordCache, identity
-from .errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
-from .paths import is_inside
-from .policies import POLICY_NAMES, Policies, placeholders
-from .yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
+from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
+from leaflets.model.cache import Identity, RecordCache, identity
+from leaflets.model.policies import POLICY_NAMES, Policies, placeholders
+from leaflets.model.yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
+from leaflets.paths import is_inside
 
 MAX_TEXT = 2000
 MAX_PAGES = 40  # a patient leaflet; today's longest is 10 pages in large print
@@ -478,7 +478,7 @@ def build_day() -> date:
     if not (epoch.isascii() and epoch.isdigit()) or len(epoch) > 12:
         raise UsageError(problem)
     try:
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
     except (OverflowError, OSError, ValueError):
         raise UsageError(problem) from None
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from .errors import ContentError
-from .policies import PLACEHOLDER
+from leaflets.errors import ContentError
+from leaflets.model.policies import PLACEHOLDER
 
 TERMBASE = "termbase.csv"
 COLUMNS = ("English term", "Approved translation", "Note")

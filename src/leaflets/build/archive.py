@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .approvals import Approval, Standing, read_approvals
-from .build import write_atomically
-from .content import LARGE_PRINT_SUFFIX, Procedure, Project, build_day
-from .errors import LeafletError, LeafletErrors, OutputError, UsageError
-from .paths import display_path, is_inside
+from leaflets.build.leaflet import write_atomically
+from leaflets.errors import LeafletError, LeafletErrors, OutputError, UsageError
+from leaflets.model.approvals import Approval, Standing, read_approvals
+from leaflets.model.content import LARGE_PRINT_SUFFIX, Procedure, Project, build_day
+from leaflets.paths import display_path, is_inside
 
 ARCHIVE = "archive"
 RELEASES = "releases.json"

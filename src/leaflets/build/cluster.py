@@ -20,25 +20,32 @@ process (``dask worker --nthreads 1``): a renderer serves one leaflet at a time.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from distributed import Client, WorkerPlugin, as_completed
 from distributed.scheduler import KilledWorker
 
-from .build import Builder
-from .cache import code_version
-from .content import Project, build_day
-from .errors import LeafletError, State, UsageError, refused_or_failed
-from .manifest import approvals_digest, asset_inputs, catalog_digest, digest, input_key, record_digest, shared_inputs
-from .paths import display_path
-from .workers import keep_warm, warm
+from leaflets.build.leaflet import Builder
+from leaflets.build.manifest import (
+    approvals_digest,
+    asset_inputs,
+    catalog_digest,
+    digest,
+    input_key,
+    record_digest,
+    shared_inputs,
+)
+from leaflets.build.workers import keep_warm, warm
+from leaflets.errors import LeafletError, State, UsageError, refused_or_failed
+from leaflets.model.cache import code_version
+from leaflets.model.content import Project, build_day
+from leaflets.paths import display_path
 
 PLUGIN = "leaflets-renderer"
 CONNECT_SECONDS = 20
-PACKAGE = Path(__file__).resolve().parent
 
 
 def project_digest(root: str, clinic_id: str) -> str:
@@ -46,8 +53,7 @@ def project_digest(root: str, clinic_id: str) -> str:
     the templates, fonts, pictures and clinic, and every catalog of the clinic's languages."""
     project = Project(Path(root))
     clinic = project.load_clinic(clinic_id)
-    modules = sorted(path.name for path in PACKAGE.glob("*.py"))
-    return digest(code_version(*modules), shared_inputs(project, clinic),
+    return digest(code_version(), shared_inputs(project, clinic),
                   {code: catalog_digest(project, code) for code in clinic.languages})
 
 
@@ -77,7 +83,7 @@ class WarmRenderer(WorkerPlugin):
 
 def render_on_worker(job: Any, root: str) -> Any:
     """In a Dask worker: the job's ``Outcome``, after checking the worker reads the record the client planned with."""
-    from .batch import Outcome, _procedure, _render_job
+    from leaflets.build.batch import Outcome, _procedure, _render_job
 
     if warm("root") != root:
         return Outcome(job, State.FAILED, errors=[f"{display_path(job.target)}: not made: this Dask worker is warmed "
@@ -143,7 +149,7 @@ def render(client: Any, project: Project, plan: list[Any]) -> Iterator[Any]:
 
 
 def _lost(job: Any) -> Any:
-    from .batch import Outcome
+    from leaflets.build.batch import Outcome
 
     return Outcome(job, State.FAILED, errors=[
         f"{display_path(job.target)}: not made: the Dask worker making it stopped each time it was tried "

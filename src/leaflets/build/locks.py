@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import OutputError, UsageError
-from .paths import display_path
+from leaflets.errors import OutputError, UsageError
+from leaflets.paths import display_path
 
 
 @contextmanager

@@ -18,10 +18,10 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from .characters import unprintable
-from .content import Project, Strict, Text, _validate
-from .errors import UsageError
-from .yamlfile import YamlDocument, read_yaml
+from leaflets.errors import UsageError
+from leaflets.model.characters import unprintable
+from leaflets.model.content import Project, Strict, Text, _validate
+from leaflets.model.yamlfile import YamlDocument, read_yaml
 
 APPROVALS = "approvals"
 Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -173,7 +173,7 @@ def next_version(last: str | None, record_version: str) -> str:
 
 def check_signer(by: str | None, role: str | None, fonts: Path) -> tuple[str, str]:
     """``--by`` and ``--role``: present, short, and printable by the shipped fonts."""
-    from .characters import undrawable
+    from leaflets.model.characters import undrawable
 
     for option, value in (("--by", by), ("--role", role)):
         if value is None or not value.strip():

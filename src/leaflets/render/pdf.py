@@ -19,9 +19,9 @@ from markupsafe import escape
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .content import MAX_PAGES
-from .errors import TooLong, UnsafeResourceError
-from .paths import is_inside
+from leaflets.errors import TooLong, UnsafeResourceError
+from leaflets.model.content import MAX_PAGES
+from leaflets.paths import is_inside
 
 LOGGER = logging.getLogger(__name__)
 

@@ -11,36 +11,37 @@ travel only in a POST body: never in a URL, a log line or a file.
 
 from __future__ import annotations
 
+import _thread
 import hashlib
 import logging
 import os
-import _thread
 import signal
-import threading
-from urllib.parse import urlencode, urlsplit
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, send_file, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from .build import LARGE_PRINT_SUFFIX, Builder, packet_leaflets, pdf_name
-from .content import Clinic, Procedure, Project
-from .errors import LeafletError, UsageError, refused_or_failed
-from .i18n import Language, parse_locale
-from .approvals import Standing
-from .manifest import ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
-from .characters import isolated
-from .render import PatientDetails, PersonalError, make_environment, parse_personal, render_template
-from .search import Entry, did_you_mean, find, fold, make_entry
-from . import infobutton, webfonts
-from .workers import WorkerLost, WorkerPool, keep_warm, warm
+from leaflets.build.leaflet import LARGE_PRINT_SUFFIX, Builder, packet_leaflets, pdf_name
+from leaflets.build.manifest import ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
+from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
+from leaflets.errors import LeafletError, UsageError, refused_or_failed
+from leaflets.language.i18n import Language, parse_locale
+from leaflets.model.approvals import Standing
+from leaflets.model.characters import isolated
+from leaflets.model.content import Clinic, Procedure, Project
+from leaflets.render import webfonts
+from leaflets.render.html import PatientDetails, PersonalError, make_environment, parse_personal, render_template
+from leaflets.web import infobutton
+from leaflets.web.search import Entry, did_you_mean, find, fold, make_entry
 
 LOGGER = logging.getLogger("leaflets.web")
 MAX_REQUEST_BYTES = 16 * 1024

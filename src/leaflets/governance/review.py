@@ -16,18 +16,26 @@ from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 
-from .approvals import (
-    APPROVALS, Approval, Standing, approvals_path, approved_text, approved_text_path, check_signer,
-    find_version, parse_approvals, read_approvals,
+from leaflets.build.archive import check_archive
+from leaflets.build.leaflet import Builder, write_atomically
+from leaflets.build.locks import held
+from leaflets.errors import ContentError, LeafletErrors, NotFoundError, UsageError
+from leaflets.governance.checking import leaflet_errors
+from leaflets.language.i18n import SOURCE_LANGUAGE
+from leaflets.model.approvals import (
+    APPROVALS,
+    Approval,
+    Standing,
+    approvals_path,
+    approved_text,
+    approved_text_path,
+    check_signer,
+    find_version,
+    parse_approvals,
+    read_approvals,
 )
-from .build import Builder, write_atomically
-from .checks import leaflet_errors
-from .content import Procedure, Project, build_day
-from .errors import ContentError, LeafletErrors, NotFoundError, UsageError
-from .locks import held
-from .i18n import SOURCE_LANGUAGE
-from .releases import check_archive
-from .yamlfile import parse_yaml
+from leaflets.model.content import Procedure, Project, build_day
+from leaflets.model.yamlfile import parse_yaml
 
 # A word, a run of spaces, or one CJK character (Chinese has no spaces between words).
 _TOKENS = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")

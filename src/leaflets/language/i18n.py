@@ -7,12 +7,12 @@ catalog, ``locales/<lang>/LC_MESSAGES/messages.po`` (loaded by ``catalogs.py``).
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from babel import Locale, UnknownLocaleError
@@ -20,10 +20,10 @@ from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
-from .characters import isolated
-from .errors import NotFoundError
-from .policies import DEFAULT_POLICIES, fill, placeholders
-from .yamlfile import Location, dotted, parse_yaml, read_limited
+from leaflets.errors import NotFoundError
+from leaflets.model.characters import isolated
+from leaflets.model.policies import DEFAULT_POLICIES, fill, placeholders
+from leaflets.model.yamlfile import Location, dotted, parse_yaml, read_limited
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"

@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = 1  # raise when an entry's layout changes
-# The code whose result an entry holds: any change to it makes every entry stale.
-READERS = ("cache.py", "characters.py", "content.py", "errors.py", "i18n.py", "paths.py", "policies.py", "yamlfile.py")
 RACY_SECONDS = 2.0
 FOLDER = Path(".cache") / "leaflets"
 
@@ -36,16 +34,19 @@ Identity = tuple[str, int, int, int, int]  # path, size, mtime_ns, inode, device
 
 def format_version() -> str:
     """A digest of the entry layout and of the sources of the code that parses and validates records."""
-    return code_version(*READERS)
+    return code_version()
 
 
-@lru_cache(maxsize=8)
-def code_version(*modules: str) -> str:
-    """A digest of ``SCHEMA``, pydantic's version and the sources of these modules of the package."""
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of ``SCHEMA``, pydantic's version and the source of every module of the package:
+    any change to the code makes every cached result stale."""
     import pydantic
 
-    package = Path(__file__).resolve().parent
-    parts = [str(SCHEMA), pydantic.VERSION] + [(package / name).read_text(encoding="utf-8") for name in sorted(modules)]
+    package = Path(__file__).resolve().parent.parent
+    sources = sorted(package.rglob("*.py"))
+    parts = [str(SCHEMA), pydantic.VERSION]
+    parts += [f"{path.relative_to(package)}\0{path.read_text(encoding='utf-8')}" for path in sources]
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from .content import Risk, leaflet_denominator
+from leaflets.model.content import Risk, leaflet_denominator
 
 BANDS = ((1 / 10, "very-common"), (1 / 100, "common"), (1 / 1000, "uncommon"), (1 / 10000, "rare"), (0.0, "very-rare"))
 ICON_ARRAY_SIZES = {100: 10, 1000: 40}  # people in the picture: how many a row

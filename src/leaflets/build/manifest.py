@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .build import write_atomically
-from .catalogs import catalog_path
-from .content import Clinic, Procedure, Project
-from .i18n import SOURCE_LANGUAGE
+from leaflets import __version__
+from leaflets.build.leaflet import write_atomically
+from leaflets.language.catalogs import catalog_path
+from leaflets.language.i18n import SOURCE_LANGUAGE
+from leaflets.model.content import Clinic, Procedure, Project
 
 MANIFEST = "manifest.json"
 TRANSLATION_REFUSED = "translation refused"

@@ -16,8 +16,8 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from .characters import unprintable
-from .errors import ContentError
+from leaflets.errors import ContentError
+from leaflets.model.characters import unprintable
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 20

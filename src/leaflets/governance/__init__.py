@@ -1,0 +1,1 @@
+"""Quality and approval: the check command's run, the clinicians' review sheet."""

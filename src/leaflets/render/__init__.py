@@ -1,0 +1,1 @@
+"""One leaflet as HTML (Jinja2) and as PDF (WeasyPrint): the environment, fonts, icon arrays."""

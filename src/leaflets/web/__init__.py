@@ -1,0 +1,1 @@
+"""The clinicians' page, search and the Infobutton responder: thin doors over build."""
