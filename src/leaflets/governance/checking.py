@@ -15,6 +15,7 @@ from leaflets.build.archive import archive_problems
 from leaflets.build.leaflet import Builder
 from leaflets.build.manifest import approvals_digest, digest, sha256_file, shared_inputs
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
+from leaflets.governance.advice import infection_without_escalation, phrase_matches, stop_plan_contradictions
 from leaflets.language.catalogs import TranslationRefused, catalog_languages, catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE, prose_strings, translate_record
 from leaflets.language.termbase import TERMBASE, catalog_problems, read_termbase
@@ -220,17 +221,53 @@ def long_sentences(texts: list[tuple[str, str]], lang: str) -> list[tuple[str, s
     return found
 
 
+GLOSSARY_FREE = frozenset({"glossary", "also_called"})  # other names are names, explained by the leaflet itself
+
+
+def explained_in_place(word: str, text: str) -> bool:
+    """Whether ``text`` explains ``word`` where it uses it: "a small tube (stent)", "sedation (medicine to
+    relax you)", "called a stent", "anticoagulants include warfarin"; not "nitroglycerin (GTN)"."""
+    term = rf"{re.escape(word)}\w*"
+    return any(re.search(pattern, text, re.IGNORECASE) for pattern in (
+        rf"\({term}(?: \w+)?\)",  # a small mesh tube (stent); lined mesh tubes (stent grafts)
+        rf"\b{term} \((?:\w+ ){{2,}}",  # sedation (medicine to relax you)
+        rf"\bcalled (?:an? |the )?{term}",
+        rf"\b{term} (?:includes?|means|(?:is|are) (?:an?|the)) ",
+    ))
+
+
+def _uses(word: str, text: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}", text.lower()) is not None
+
+
 def unexplained_words(record: dict[str, Any], plain_words: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(medical word, plainer words, where used) for each listed word the glossary does not explain."""
+    """(medical word, plainer words, where used) for each listed word the leaflet uses without explaining
+    it, in its glossary or where it uses it."""
     explained = " ".join(entry["term"].lower() for entry in record.get("glossary", []))
-    printed = [(location, text) for location, text in prose_strings(record) if location[0] not in UNPRINTED_FIELDS]
-    used = " ".join(text.lower() for location, text in printed if location[0] != "glossary")
+    printed = [(location, text) for location, text in prose_strings(record)
+               if location[0] not in UNPRINTED_FIELDS and location[0] not in GLOSSARY_FREE]
+    used = " ".join(text.lower() for _, text in printed)
     found = []
     for word, plain in plain_words.items():  # "in" first: most words are not there, and it is far quicker
-        if word in used and re.search(rf"\b{re.escape(word)}", used) and word not in explained:
-            found.append((word, plain, next(
-                dotted(loc) for loc, text in printed if loc[0] != "glossary" and re.search(rf"\b{re.escape(word)}", text.lower())
-            )))
+        if word not in used or word in explained or not _uses(word, used):
+            continue
+        if any(explained_in_place(word, text) for _, text in printed):
+            continue
+        found.append((word, plain, next(dotted(loc) for loc, text in printed if _uses(word, text))))
+    return found
+
+
+def needless_glossary_entries(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(term, why) for each glossary entry the leaflet does not use, or explains where it uses it."""
+    printed = [text for location, text in prose_strings(record)
+               if location[0] not in UNPRINTED_FIELDS and location[0] not in GLOSSARY_FREE]
+    found = []
+    for entry in record.get("glossary", []):
+        word = re.split(r"[ (]", entry["term"].lower())[0]
+        if not any(_uses(word, text) for text in printed):
+            found.append((entry["term"], "is not used in the leaflet"))
+        elif any(explained_in_place(word, text) for text in printed):
+            found.append((entry["term"], "is explained where it is used"))
     return found
 
 
@@ -343,25 +380,6 @@ def risk_findings(document: YamlDocument) -> list[Finding]:
 # -- triage: one sign, one place -----------------------------------------------------------------
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word.rstrip("e") or word
-
-
-def _words(text: str) -> set[str]:
-    return {_stem(word) for word in re.findall(r"[a-z]+", text.lower())}
-
-
-def phrase_matches(phrase: str, text: str) -> bool:
-    """Whether every word of ``phrase`` (``a|b`` for either) is in ``text``: in any order, any case,
-    singular or plural."""
-    words = _words(text)
-    return all(any(_stem(choice) in words for choice in part.lower().split("|")) for part in phrase.split())
-
-
 def signs_of(item: dict[str, Any], red_flags: RedFlags | None) -> set[str]:
     """The red-flag signs a "when to get help" item speaks of: the one its ``sign:`` names, or those its words match."""
     if item.get("sign"):
@@ -404,6 +422,14 @@ def triage_findings(procedures: list[Procedure], documents: dict[str, YamlDocume
     return found
 
 
+def advice_findings(procedure: Procedure, red_flags: RedFlags | None, path: Path) -> list[Finding]:
+    """Errors for advice that contradicts the record's keep_taking, or leaves an infection sign without escalation."""
+    if red_flags is None:
+        return []
+    messages = stop_plan_contradictions(procedure, red_flags.advice) + infection_without_escalation(procedure, red_flags.advice)
+    return [Finding(procedure.id, message, Severity.ERROR, path) for message in messages]
+
+
 # -- the whole check ---------------------------------------------------------------------------
 
 
@@ -425,14 +451,19 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     results = CheckResults(project, clinic, plain_words, today)
     procedures = project.load_each_procedure()[0]  # the others are reported by check_project
     documents = {procedure.id: read_yaml(project.record_path(procedure.id)) for procedure in procedures}
-    findings += triage_findings(procedures, documents, project.load_red_flags())
+    red_flags = project.load_red_flags()
+    findings += triage_findings(procedures, documents, red_flags)
     for procedure in procedures:
         english = procedure.model_dump(mode="json")
         record_path = project.record_path(procedure.id)
         findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)
         findings += number_findings(documents[procedure.id], clinic) + risk_findings(documents[procedure.id])
+        findings += advice_findings(procedure, red_flags, record_path)
         for word, plain, where in unexplained_words(english, plain_words):
             findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
+                                    Severity.WARNING, record_path))
+        for term, why in needless_glossary_entries(english):
+            findings.append(Finding(procedure.id, f"glossary: '{term}' {why}; leave it out of the glossary",
                                     Severity.WARNING, record_path))
         for lang in clinic.languages:
             report, found = results.get(procedure.id, lang, english) or results.put(
