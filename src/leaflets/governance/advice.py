@@ -80,7 +80,8 @@ def stop_plan_contradictions(procedure: Procedure, words: AdviceWords) -> list[s
 def infection_without_escalation(procedure: Procedure, words: AdviceWords) -> list[str]:
     """Each "call us" sign of infection that does not say what to do when the clinic cannot be reached."""
     return [f"when_to_get_help.call_us[{index + 1}]: a sign of infection with no step for when we cannot be reached "
-            f"or the patient feels very unwell (add: 'If you cannot reach us, or you feel very unwell, go to the emergency room.')"
+            "or the patient feels very unwell (add, for example: 'If you cannot reach us, or you feel very unwell, "
+            "go to the emergency room.')"
             for index, item in enumerate(procedure.when_to_get_help.call_us)
             if isinstance(item.text, str) and any_matches(words.infection, item.text)
             and not any_matches(words.escalation, item.text)]

@@ -229,7 +229,7 @@ def explained_in_place(word: str, text: str) -> bool:
     relax you)", "called a stent", "anticoagulants include warfarin"; not "nitroglycerin (GTN)"."""
     term = rf"{re.escape(word)}\w*"
     return any(re.search(pattern, text, re.IGNORECASE) for pattern in (
-        rf"\({term}(?: \w+)?\)",  # a small mesh tube (stent); lined mesh tubes (stent grafts)
+        rf"\((?:\w+ )?{term}\)|\({term}(?: \w+)?\)",  # a small mesh tube (stent); mesh tubes (stent grafts)
         rf"\b{term} \((?:\w+ ){{2,}}",  # sedation (medicine to relax you)
         rf"\bcalled (?:an? |the )?{term}",
         rf"\b{term} (?:includes?|means|(?:is|are) (?:an?|the)) ",
