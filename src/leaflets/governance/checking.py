@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.build.archive import archive_problems
-from leaflets.build.leaflet import Builder
+from leaflets.build.leaflet import Builder, pdf_name
 from leaflets.build.manifest import approvals_digest, digest, sha256_file, shared_inputs
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, State, refused_or_failed
 from leaflets.governance.advice import infection_without_escalation, phrase_matches, stop_plan_contradictions
+from leaflets.governance.pages import budget_problem, help_box_problems
 from leaflets.language.catalogs import TranslationRefused, catalog_languages, catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE, prose_strings, translate_record
 from leaflets.language.termbase import TERMBASE, catalog_problems, read_termbase
@@ -471,8 +472,28 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
             reports.append(report)
             findings += found
     findings += catalog_warnings(builder, clinic.languages) + clinic_boxes(project, clinic)
+    findings += page_budget_findings(project, clinic, [procedure.id for procedure in procedures])
     findings += [Finding("archive", e.message, Severity.ERROR, e.path) for e in archive_problems(project, clinic.id)]
     return reports, findings
+
+
+def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[str]) -> list[Finding]:
+    """Built leaflets over the clinic's page budget (large print: twice it), each naming its longest sections."""
+    import pikepdf
+
+    found = []
+    for procedure_id in procedure_ids:
+        for lang in clinic.languages:
+            for large_print in (False, True):
+                path = project.dist_for(clinic.id) / pdf_name(lang, procedure_id, large_print)
+                if not path.is_file():
+                    continue
+                with pikepdf.open(path) as pdf:
+                    problem = budget_problem(pdf, clinic.page_budget, large_print)
+                if problem:
+                    found.append(Finding(f"{procedure_id} [{lang}{', large print' if large_print else ''}]", problem,
+                                         Severity.ERROR, path))
+    return found
 
 
 def clinic_boxes(project: Project, clinic: Clinic) -> list[Finding]:
@@ -810,5 +831,10 @@ def _maps_to_notdef(font: Any) -> bool:
     return bool(_NOTDEF.search(encoding.read_bytes()))
 
 
+def _help_box(pdf: Any) -> list[str]:
+    # Not PDF/UA: the "when to get help" box on page 1 or 2 and never split (issue 24).
+    return help_box_problems(pdf)
+
+
 PDF_RULES = [_marked, _structure_tree, _language, _title, _fonts_embedded, _figures_have_alt, _headings, _lists,
-             _no_empty_boxes]
+             _no_empty_boxes, _help_box]
