@@ -113,3 +113,13 @@ def test_check_enforces_the_clinics_page_budget_on_the_built_pdfs(project, cli):
     clinic.write_text(clinic.read_text().replace("page_budget: 4", "page_budget: 8"))
     code, out, _ = cli("--root", project, "check", "--clinic", "example")
     assert "over the clinic's budget" not in out
+
+
+def test_every_source_stays_in_the_review_though_the_paper_prints_a_few(cli):
+    code, out, _ = cli("--root", REPO, "review", "kidney-tube-tract-widening")
+    assert code == 0
+    sources = out[out.index("Sources (all of them; the leaflet prints only those behind its numbers, in short form):"):]
+    procedure = Project(REPO).load_procedure("kidney-tube-tract-widening")
+    assert len(procedure.cited_sources) > 10
+    for source in procedure.cited_sources:
+        assert f"{source.title}. {source.publisher}" in sources and (source.url or source.doi) in sources
