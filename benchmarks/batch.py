@@ -54,7 +54,7 @@ def make_project(target: Path, synthesize: int, languages: str | None) -> Path:
 
 
 def leaflets_of(project: Path) -> list[tuple[str, str, bool]]:
-    from leaflets.model.content import Project
+    from leaflets.model.project import Project
 
     clinic = Project(project).load_clinic("example")
     ids = Project(project).procedure_ids()
@@ -125,7 +125,7 @@ class WarmRenderer:
 
     def __init__(self, project: Path, first: tuple[str, str, bool]):
         from leaflets.build.leaflet import Builder
-        from leaflets.model.content import Project
+        from leaflets.model.project import Project
 
         the_project = Project(project)
         self.builder = Builder(the_project)

@@ -65,7 +65,7 @@ PREWRITE = r"""
 import json, sys
 from pathlib import Path
 import leaflets.build.batch as batch
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.errors import State
 
 root, base = Path(sys.argv[1]), Path(sys.argv[2])

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from helpers import REPO, edit_record, pdf_text, set_languages
 from leaflets.build.leaflet import Builder
-from leaflets.governance.advice import infection_without_escalation, stop_plan_contradictions
-from leaflets.governance.checking import explained_in_place, needless_glossary_entries, unexplained_words
-from leaflets.model.content import Project
+from leaflets.checks.advice import infection_without_escalation, stop_plan_contradictions
+from leaflets.checks.readability import explained_in_place, needless_glossary_entries, unexplained_words
+from leaflets.model.project import Project
 from leaflets.render.html import parse_personal
 
 CORONARY, FISTULA, CLOT = "coronary-blockage-opening", "dialysis-fistula-creation", "dialysis-access-clot-removal"

@@ -12,7 +12,7 @@ import pikepdf
 
 from helpers import REPO, edit_record, pdf_text, remove_records, set_languages
 from leaflets.build.leaflet import Builder
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 
 FISTULA = "dialysis-fistula-creation"
 SENTENCE = "Wear a loose top with wide sleeves."
@@ -162,7 +162,7 @@ def test_a_hand_edited_archive_is_reported_never_overwritten(project, cli):
 def test_two_approvals_at_once_the_second_stops_in_one_line(project):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom leaflets.governance.review import approvals_lock\n"
-         "from leaflets.model.content import Project\nwith approvals_lock(Project(Path(sys.argv[1]))):\n"
+         "from leaflets.model.project import Project\nwith approvals_lock(Project(Path(sys.argv[1]))):\n"
          "    print('held', flush=True)\n    time.sleep(30)\n", str(project)],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -16,7 +16,7 @@ import pytest
 from helpers import REPO, set_languages
 from leaflets.build.batch import build_clinic, exclusive
 from leaflets.errors import UsageError
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 
 
 def two_languages(project: Path) -> Project:

@@ -14,10 +14,13 @@ from babel.messages.pofile import read_po, write_po
 from conftest import copy_project
 from helpers import REPO, pdf_text
 from leaflets.build.leaflet import Builder
+from leaflets.checks.characters import termbase_findings
+from leaflets.checks.structure import conditional_prohibitions
 from leaflets.errors import LeafletError
-from leaflets.governance.checking import conditional_prohibitions, termbase_findings
 from leaflets.language.termbase import Term, catalog_problems, changed_numbers, missing_terms, numbers, read_termbase
-from leaflets.model.content import Item, Procedure, Project, load_block, load_procedure
+from leaflets.model.blocks import load_block
+from leaflets.model.project import Project, load_procedure
+from leaflets.model.record import Item, Procedure
 from leaflets.model.yamlfile import read_yaml
 
 FIXTURE = Path(__file__).parent / "data" / "blocks"

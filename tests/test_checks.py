@@ -13,9 +13,12 @@ import pytest
 
 from helpers import REPO, SAMPLE, pdf_text, set_languages
 from leaflets.build.leaflet import Builder, build_one
+from leaflets.checks.pdf import check_pdf
+from leaflets.checks.readability import readability
 from leaflets.errors import LeafletErrors
-from leaflets.governance.checking import check_leaflets, check_pdf, readability
-from leaflets.model.content import Project, contrast_ratio, load_clinic
+from leaflets.governance.checking import check_leaflets
+from leaflets.model.clinic import contrast_ratio, load_clinic
+from leaflets.model.project import Project
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import REPO, copy_project
 from helpers import free_port, pdf_text, wait_until_up
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.web.app import create_app, make_pool
 
 LANGUAGES = ("en", "ar", "zh_Hans")

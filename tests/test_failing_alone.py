@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import set_languages
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.web.app import create_app, make_pool
 
 CATALOG = "locales/fr/LC_MESSAGES/messages.po"

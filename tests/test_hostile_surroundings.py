@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers import edit_record, pdf_text
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.web.app import create_app, make_pool, own_names
 
 PROCEDURE = "kidney-tube-tract-widening"

@@ -17,7 +17,7 @@ from fontTools.ttLib import TTFont
 from helpers import REPO, pdf_text, set_languages
 from leaflets.build.leaflet import Builder, build_one
 from leaflets.language.catalogs import catalog_languages, load_language
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.render.html import make_environment
 
 LANGUAGES = ["es", "fr", "ar", "zh_Hans", "vi"]

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from helpers import REPO
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.web.app import create_app, make_pool
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -28,7 +28,7 @@ def is_accessible(path) -> bool:
     """Our own PDF/UA checks (one H1 per leaflet, no skipped heading levels, ...) and pdfua's."""
     import pdfua
 
-    from leaflets.governance.checking import check_pdf
+    from leaflets.checks.pdf import check_pdf
 
     return check_pdf(path) == [] and not pdfua.validate(str(path)).findings
 

@@ -11,9 +11,9 @@ import pytest
 
 from helpers import REPO, pdf_text, set_languages
 from leaflets.build.leaflet import Builder
-from leaflets.governance.checking import check_pdf
-from leaflets.governance.pages import anchors, budget_problem, help_box_problems, section_lengths
-from leaflets.model.content import Project
+from leaflets.checks.pages import anchors, budget_problem, help_box_problems, section_lengths
+from leaflets.checks.pdf import check_pdf
+from leaflets.model.project import Project
 
 PROCEDURES = Project(REPO).procedure_ids()
 

@@ -17,8 +17,9 @@ from conftest import comparable, folded
 from helpers import REPO, pdf_text
 from leaflets.build.leaflet import Builder, build_one
 from leaflets.errors import UnsafeResourceError
-from leaflets.model.content import PluralText, Project
 from leaflets.model.policies import Policies
+from leaflets.model.project import Project
+from leaflets.model.record import PluralText
 from leaflets.render.pdf import RefusedURL, SafeFetcher
 
 PROCEDURES = sorted(p.stem for p in (REPO / "content" / "procedures").glob("*.yaml"))
@@ -235,7 +236,7 @@ def test_a_process_that_keeps_its_builder_to_the_end_leaves_no_font_copies(tmp_p
     the heap is frozen, as it is while the batch and the web page fork their workers."""
     script = (
         "import sys; from pathlib import Path\n"
-        "from leaflets.build.leaflet import Builder\nfrom leaflets.model.content import Project\n"
+        "from leaflets.build.leaflet import Builder\nfrom leaflets.model.project import Project\n"
         f"BUILDER = Builder(Project(Path({str(REPO)!r})))\n"
         "BUILDER.pdf(BUILDER.leaflet(BUILDER.project.load_procedure('dialysis-fistula-creation'), "
         "BUILDER.project.load_clinic('example'), 'en'))\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from helpers import edit_record, pdf_text
-from leaflets.governance.checking import check_pdf
-from leaflets.model.content import Project
+from leaflets.checks.pdf import check_pdf
+from leaflets.model.project import Project
 from leaflets.web.app import create_app, make_pool
 
 # Each kind of character that would change what the text says once printed.

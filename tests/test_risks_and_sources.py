@@ -12,10 +12,12 @@ import pytest
 
 from helpers import I16, edit_record, pdf_text, replace_section, set_languages, with_numbered_risks
 from leaflets.build.leaflet import Builder
+from leaflets.checks.readability import smog_grade, whole_sentences
+from leaflets.checks.triage import phrase_matches
 from leaflets.errors import LeafletErrors
-from leaflets.governance.checking import check_leaflets, phrase_matches, smog_grade, whole_sentences
+from leaflets.governance.checking import check_leaflets
 from leaflets.language.i18n import extract_records
-from leaflets.model.content import Project, load_procedure
+from leaflets.model.project import Project, load_procedure
 from leaflets.render.risks import icon_array
 
 FISTULA = "dialysis-fistula-creation"

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from helpers import REPO
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.web.app import make_site
 from leaflets.web.search import did_you_mean, find, fold
 

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import REPO, copy_project
 from helpers import free_port, pdf_text, set_languages, wait_until_up
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.web.app import create_app, make_pool
 
 
@@ -251,7 +251,7 @@ def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(
     import pdfua
 
     from leaflets.build.batch import build_clinic
-    from leaflets.governance.checking import check_pdf
+    from leaflets.checks.pdf import check_pdf
 
     root = copy_project(REPO, tmp_path / "project")
     project = set_languages(root, "en, ar")

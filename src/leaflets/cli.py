@@ -19,9 +19,12 @@ from pathlib import Path
 from leaflets import __version__
 from leaflets.build.archive import which
 from leaflets.build.batch import BatchReport, build_clinic, progress_printer
-from leaflets.build.leaflet import BUILD_OPTIONS, build_one, build_packet, write_atomically
+from leaflets.build.files import write_atomically
+from leaflets.build.leaflet import BUILD_OPTIONS, build_one, build_packet
+from leaflets.checks.findings import Severity
+from leaflets.checks.pdf import check_pdf
 from leaflets.errors import LeafletError, UsageError
-from leaflets.governance.checking import Severity, check_leaflets, check_pdf, check_project, translation_status
+from leaflets.governance.checking import check_leaflets, check_project, translation_status
 from leaflets.governance.review import approval_state, approve, as_html, as_terminal, make_review
 from leaflets.language.catalogs import (
     adopt_cldr_plural_forms,
@@ -30,7 +33,7 @@ from leaflets.language.catalogs import (
     plural_forms_advice_for,
     run_babel,
 )
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.paths import display_path
 from leaflets.render.html import PatientDetails, PersonalError, parse_personal
 

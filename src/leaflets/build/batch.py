@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.build.archive import archive_problems, archive_release
-from leaflets.build.leaflet import Builder, pdf_name, write_atomically
+from leaflets.build.files import write_atomically
+from leaflets.build.leaflet import Builder, pdf_name
 from leaflets.build.locks import held
 from leaflets.build.manifest import (
     MANIFEST,
@@ -50,7 +51,10 @@ from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, State, UsageError, refused_or_failed
 from leaflets.language.i18n import parse_locale
 from leaflets.model.approvals import Standing
-from leaflets.model.content import Clinic, Procedure, Project, build_day
+from leaflets.model.clinic import Clinic
+from leaflets.model.day import build_day
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
 from leaflets.paths import display_path, is_inside
 from leaflets.render.html import MAX_HTML_CHARS, make_environment, render_template
 

@@ -41,7 +41,8 @@ from leaflets.build.manifest import (
 from leaflets.build.workers import keep_warm, warm
 from leaflets.errors import LeafletError, State, UsageError, refused_or_failed
 from leaflets.model.cache import code_version
-from leaflets.model.content import Project, build_day
+from leaflets.model.day import build_day
+from leaflets.model.project import Project
 from leaflets.paths import display_path
 
 PLUGIN = "leaflets-renderer"

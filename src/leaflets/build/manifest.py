@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from leaflets import __version__
-from leaflets.build.leaflet import write_atomically
+from leaflets.build.files import write_atomically
 from leaflets.language.catalogs import catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE
-from leaflets.model.content import Clinic, Procedure, Project
+from leaflets.model.clinic import Clinic
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
 
 MANIFEST = "manifest.json"
 TRANSLATION_REFUSED = "translation refused"

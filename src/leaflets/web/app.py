@@ -37,7 +37,9 @@ from leaflets.errors import LeafletError, UsageError, refused_or_failed
 from leaflets.language.i18n import Language, parse_locale
 from leaflets.model.approvals import Standing
 from leaflets.model.characters import isolated
-from leaflets.model.content import Clinic, Procedure, Project
+from leaflets.model.clinic import Clinic
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
 from leaflets.render import webfonts
 from leaflets.render.html import PatientDetails, PersonalError, make_environment, parse_personal, render_template
 from leaflets.web import infobutton

@@ -1,13 +1,33 @@
-"""What a built leaflet looks like on paper: its page budget and its "when to get help" box.
+"""The page budget: a record that would print far too many pages is refused before the minutes a layout
+would take (the PDF's own page count is checked after layout, in ``render.pdf``); a built leaflet over
+the clinic's budget is reported with its longest sections; and the "when to get help" box is on page 1
+or 2, whole.
 
-Both read the PDF's named destinations: WeasyPrint writes one for each element with an id, with its
-page and its height on the page, so a section's place and length are known without laying it out again.
+The built-PDF checks read the PDF's named destinations: WeasyPrint writes one for each element with an
+id, with its page and its height on the page, so a section's place and length are known without laying
+it out again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from leaflets.model.record import MAX_PAGES
+from leaflets.model.walk import printed_strings
+
+MAX_PRINTED_CHARACTERS = 40_000  # about 6 times today's longest record; far more would be a book, not a leaflet
+CHARACTERS_PER_PAGE = 1_000  # large print: 650 on the shipped leaflets, 1,800 in long paragraphs
+
+
+def book_problem(record: dict[str, Any]) -> str | None:
+    """Why a record's plain data would print far too many pages for a leaflet; None if it would not."""
+    printed = sum(len(text) for _, text in printed_strings(record))
+    if printed <= MAX_PRINTED_CHARACTERS:
+        return None
+    return (f"this leaflet holds {printed:,} characters of text, about {printed // CHARACTERS_PER_PAGE} pages "
+            f"in large print; a leaflet may have at most {MAX_PAGES} pages: shorten the record or split it in two")
+
 
 HELP_BOX, HELP_BOX_END = "get-help", "get-help-end"  # ids of the box's heading and of its last line
 HELP_BOX_LAST_PAGE = 2
@@ -59,7 +79,7 @@ def section_lengths(pdf: Any) -> list[tuple[str, float]]:
     """(element id, length in pages) of each part of the leaflet that starts at an id, longest first."""
     starts = sorted((anchor, name) for name, anchor in anchors(pdf).items() if not name.endswith("-end"))
     ends = [anchor for anchor, _ in starts[1:]] + [Anchor(len(pdf.pages), 1.0)]
-    lengths = [(name, (end.page - start.page) + (end.down - start.down)) for (start, name), end in zip(starts, ends)]
+    lengths = [(name, (end.page - start.page) + (end.down - start.down)) for (start, name), end in zip(starts, ends, strict=True)]
     return sorted(lengths, key=lambda pair: -pair[1])
 
 

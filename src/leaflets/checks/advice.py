@@ -12,27 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
-from leaflets.model.content import AdviceWords, Procedure
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word.rstrip("e") or word
-
-
-def _words(text: str) -> set[str]:
-    return {_stem(word) for word in re.findall(r"[a-z]+", text.lower())}
-
-
-def phrase_matches(phrase: str, text: str) -> bool:
-    """Whether every word of ``phrase`` (``a|b`` for either) is in ``text``: in any order, any case,
-    singular or plural."""
-    words = _words(text)
-    return all(any(_stem(choice) in words for choice in part.lower().split("|")) for part in phrase.split())
+from leaflets.checks.findings import Finding, Severity
+from leaflets.checks.triage import phrase_matches
+from leaflets.model.clinic import AdviceWords
+from leaflets.model.record import Procedure
 
 
 def any_matches(phrases: list[str], text: str) -> bool:
@@ -85,3 +70,9 @@ def infection_without_escalation(procedure: Procedure, words: AdviceWords) -> li
             for index, item in enumerate(procedure.when_to_get_help.call_us)
             if isinstance(item.text, str) and any_matches(words.infection, item.text)
             and not any_matches(words.escalation, item.text)]
+
+
+def advice_findings(procedure: Procedure, words: AdviceWords, path: Path) -> list[Finding]:
+    """Errors for advice that contradicts the record's keep_taking, or leaves an infection sign without escalation."""
+    messages = stop_plan_contradictions(procedure, words) + infection_without_escalation(procedure, words)
+    return [Finding(procedure.id, message, Severity.ERROR, path) for message in messages]
