@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.checks.findings import Finding, Severity
+from leaflets.checks.pages import help_box_problems
 
 
 def check_pdf(path: Path) -> list[Finding]:
@@ -162,5 +163,10 @@ def _maps_to_notdef(font: Any) -> bool:
     return bool(_NOTDEF.search(encoding.read_bytes()))
 
 
+def _help_box(pdf: Any) -> list[str]:
+    # Not PDF/UA: the "when to get help" box on page 1 or 2 and never split (issue 24).
+    return help_box_problems(pdf)
+
+
 PDF_RULES = [_marked, _structure_tree, _language, _title, _fonts_embedded, _figures_have_alt, _headings, _lists,
-             _no_empty_boxes]
+             _no_empty_boxes, _help_box]

@@ -127,17 +127,55 @@ def long_sentences(texts: list[tuple[str, str]], lang: str) -> list[tuple[str, s
     return found
 
 
+GLOSSARY_FREE = frozenset({"glossary", "also_called"})  # other names are names, explained by the leaflet itself
+
+
+def explained_in_place(word: str, text: str) -> bool:
+    """Whether ``text`` explains ``word`` where it uses it: "a small tube (stent)", "sedation (medicine to
+    relax you)", "called a stent", "anticoagulants include warfarin"; not "nitroglycerin (GTN)"."""
+    term = rf"{re.escape(word)}\w*"
+    return any(re.search(pattern, text, re.IGNORECASE) for pattern in (
+        rf"\((?:\w+ )?{term}\)|\({term}(?: \w+)?\)",  # a small mesh tube (stent); mesh tubes (stent grafts)
+        rf"\b{term} \((?:\w+ ){{2,}}",  # sedation (medicine to relax you)
+        rf"\bcalled (?:an? |the )?{term}",
+        rf"\b{term} (?:includes?|means|(?:is|are) (?:an?|the)) ",
+    ))
+
+
+def _uses(word: str, text: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}", text.lower()) is not None
+
+
+def _glossary_free_text(record: dict[str, Any]) -> list[tuple[Any, str]]:
+    return [(location, text) for location, text in printed_strings(record) if location[0] not in GLOSSARY_FREE]
+
+
 def unexplained_words(record: dict[str, Any], plain_words: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(medical word, plainer words, where used) for each listed word the glossary does not explain."""
+    """(medical word, plainer words, where used) for each listed word the leaflet uses without explaining
+    it, in its glossary or where it uses it."""
     explained = " ".join(entry["term"].lower() for entry in record.get("glossary", []))
-    printed = list(printed_strings(record))
-    used = " ".join(text.lower() for location, text in printed if location[0] != "glossary")
+    printed = _glossary_free_text(record)
+    used = " ".join(text.lower() for _, text in printed)
     found = []
     for word, plain in plain_words.items():  # "in" first: most words are not there, and it is far quicker
-        if word in used and re.search(rf"\b{re.escape(word)}", used) and word not in explained:
-            found.append((word, plain, next(
-                dotted(loc) for loc, text in printed if loc[0] != "glossary" and re.search(rf"\b{re.escape(word)}", text.lower())
-            )))
+        if word not in used or word in explained or not _uses(word, used):
+            continue
+        if any(explained_in_place(word, text) for _, text in printed):
+            continue
+        found.append((word, plain, next(dotted(loc) for loc, text in printed if _uses(word, text))))
+    return found
+
+
+def needless_glossary_entries(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(term, why) for each glossary entry the leaflet does not use, or explains where it uses it."""
+    printed = [text for _, text in _glossary_free_text(record)]
+    found = []
+    for entry in record.get("glossary", []):
+        word = re.split(r"[ (]", entry["term"].lower())[0]
+        if not any(_uses(word, text) for text in printed):
+            found.append((entry["term"], "is not used in the leaflet"))
+        elif any(explained_in_place(word, text) for text in printed):
+            found.append((entry["term"], "is explained where it is used"))
     return found
 
 

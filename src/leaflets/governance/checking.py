@@ -8,17 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.build.archive import archive_problems
-from leaflets.build.leaflet import Builder, Refused
+from leaflets.build.leaflet import Builder, Refused, pdf_name
 from leaflets.build.manifest import approvals_digest, shared_inputs
+from leaflets.checks.advice import advice_findings
 from leaflets.checks.approval import approval_findings, governance_findings
 from leaflets.checks.characters import boxes_findings, catalog_boxes, clinic_boxes, termbase_findings
 from leaflets.checks.findings import Finding, Severity
 from leaflets.checks.numbers import number_findings, risk_findings
+from leaflets.checks.pages import budget_problem
 from leaflets.checks.readability import (
     Readability,
     load_plain_words,
     long_sentence_findings,
     long_sentences,
+    needless_glossary_entries,
     readability,
     readability_findings,
     unexplained_words,
@@ -123,14 +126,19 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     results = CheckResults(project, clinic, plain_words, today)
     procedures = project.load_each_procedure()[0]  # the others are reported by check_project
     documents = {procedure.id: read_yaml(project.record_path(procedure.id)) for procedure in procedures}
-    findings += triage_findings(procedures, documents, project.load_red_flags())
+    red_flags = project.load_red_flags()
+    findings += triage_findings(procedures, documents, red_flags)
     for procedure in procedures:
         english = procedure.model_dump(mode="json")
         record_path = project.record_path(procedure.id)
         findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)
         findings += number_findings(documents[procedure.id], clinic) + risk_findings(documents[procedure.id])
+        findings += advice_findings(procedure, red_flags.advice, record_path) if red_flags else []
         for word, plain, where in unexplained_words(english, plain_words):
             findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
+                                    Severity.WARNING, record_path))
+        for term, why in needless_glossary_entries(english):
+            findings.append(Finding(procedure.id, f"glossary: '{term}' {why}; leave it out of the glossary",
                                     Severity.WARNING, record_path))
         for lang in clinic.languages:
             report, found = results.get(procedure.id, lang, english) or results.put(
@@ -138,8 +146,28 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
             reports.append(report)
             findings += found
     findings += catalog_warnings(builder, clinic.languages) + clinic_boxes(project, clinic)
+    findings += page_budget_findings(project, clinic, [procedure.id for procedure in procedures])
     findings += [Finding("archive", e.message, Severity.ERROR, e.path) for e in archive_problems(project, clinic.id)]
     return reports, findings
+
+
+def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[str]) -> list[Finding]:
+    """Built leaflets over the clinic's page budget (large print: twice it), each naming its longest sections."""
+    import pikepdf
+
+    found = []
+    for procedure_id in procedure_ids:
+        for lang in clinic.languages:
+            for large_print in (False, True):
+                path = project.dist_for(clinic.id) / pdf_name(lang, procedure_id, large_print)
+                if not path.is_file():
+                    continue
+                with pikepdf.open(path) as pdf:
+                    problem = budget_problem(pdf, clinic.page_budget, large_print)
+                if problem:
+                    found.append(Finding(f"{procedure_id} [{lang}{', large print' if large_print else ''}]", problem,
+                                         Severity.ERROR, path))
+    return found
 
 
 def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:

@@ -37,7 +37,7 @@ from leaflets.model.approvals import (
 )
 from leaflets.model.day import build_day
 from leaflets.model.project import Project
-from leaflets.model.record import Procedure
+from leaflets.model.record import Procedure, Source
 from leaflets.model.yamlfile import parse_yaml
 
 # A word, a run of spaces, or one CJK character (Chinese has no spaces between words).
@@ -71,6 +71,7 @@ class Review:
     standing: Standing
     since: Approval | None  # what it is compared with; None when never approved
     lines: list[Line] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # every source of the record and its blocks (paper prints a few)
 
     @property
     def changed(self) -> int:
@@ -134,7 +135,17 @@ def make_review(project: Project, procedure_id: str, lang: str = SOURCE_LANGUAGE
     if standing.translated:
         english = builder.printed(replace(leaflet, language=builder.language(SOURCE_LANGUAGE))).splitlines()
         lines = _beside_english(lines, english, now)
-    return Review(procedure_id, lang, standing, baseline, lines)
+    return Review(procedure_id, lang, standing, baseline, lines, procedure.cited_sources)
+
+
+def source_line(source: Source) -> str:
+    """A source as cited in full: title, publisher, year, address."""
+    year = f", {source.year}" if source.year else ""
+    where = " ".join(part for part in (source.url, f"doi:{source.doi}" if source.doi else None) if part)
+    return f"{source.title}. {source.publisher}{year}. {where}"
+
+
+SOURCES_HEADING = "Sources (all of them; the leaflet prints only those behind its numbers, in short form):"
 
 
 def _beside_english(lines: list[Line], english: list[str], now: list[str]) -> list[Line]:
@@ -189,6 +200,8 @@ def as_terminal(review: Review, colour: bool = False) -> str:
         out.append(f"{signs[line.kind]} {''.join(_mark(piece, colour) for piece in line.pieces)}")
         if line.english is not None:
             out.append(f"    en: {line.english}")
+    if review.sources:
+        out += ["", SOURCES_HEADING] + [f"  {index}. {source_line(source)}" for index, source in enumerate(review.sources, 1)]
     return "\n".join(out) + "\n"
 
 
@@ -231,6 +244,8 @@ def as_html(review: Review) -> str:
 <p>{escape(heading(review))}</p>
 <p>Removed words are <del>struck through</del>, added words <ins>underlined</ins>; changed lines have a bar at the left.</p>
 <table>{head}{''.join(rows)}</table>
+<h2>{escape(SOURCES_HEADING)}</h2>
+<ol>{''.join(f"<li>{escape(source_line(source))}</li>" for source in review.sources)}</ol>
 </main></body></html>
 """
 

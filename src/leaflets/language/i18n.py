@@ -6,6 +6,7 @@ catalog, ``locales/<lang>/LC_MESSAGES/messages.po`` (loaded by ``catalogs.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -94,6 +95,12 @@ class Language:
             format_time(value, format="short", locale=self.locale),
             format_date(value.date(), format="full", locale=self.locale),
         )
+
+    def clock(self, value: dt.datetime, day: dt.date) -> str:
+        """A short time ("3:30 AM"), with its full date when it falls on another day than ``day``."""
+        if value.date() == day:
+            return format_time(value, format="short", locale=self.locale)
+        return self.datetime(value)
 
     def list(self, items: list[str]) -> str:
         return format_list(items, locale=self.locale)

@@ -12,7 +12,7 @@ from typing import Any
 from leaflets.errors import ContentError, LeafletError, LeafletErrors
 from leaflets.model.digests import Identity, identity
 from leaflets.model.policies import POLICY_NAMES, placeholders
-from leaflets.model.record import ID_PATTERN, Block, Procedure, WhenToGetHelp
+from leaflets.model.record import ID_PATTERN, Block, Item, Procedure, WhenToGetHelp
 from leaflets.model.validation import validate
 from leaflets.model.walk import source_ids, walk
 from leaflets.model.yamlfile import Location, YamlDocument, dotted, read_yaml
@@ -69,8 +69,10 @@ def with_blocks(procedure: Procedure, blocks: list[Block]) -> Procedure:
     """The record with each block's items after its own, section by section, blocks in the order listed."""
     if not blocks:
         return procedure
+    kept = procedure.keep_taking
     update: dict[str, Any] = {
-        section: [*getattr(procedure, section), *(item for block in blocks for item in getattr(block, section))]
+        section: [*getattr(procedure, section), *(item for block in blocks for item in getattr(block, section)
+                                                   if not isinstance(item, Item) or item.applies(kept))]
         for section in BLOCK_SECTIONS
     }
     help = procedure.when_to_get_help

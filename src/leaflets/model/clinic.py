@@ -17,7 +17,7 @@ from pydantic import (
 
 from leaflets.errors import ContentError, LeafletErrors
 from leaflets.model.policies import Policies
-from leaflets.model.record import Identifier, Strict, Text
+from leaflets.model.record import Identifier, MedicineKind, Strict, Text
 from leaflets.model.validation import raise_at, validate
 from leaflets.model.yamlfile import YamlDocument, dotted, read_yaml
 from leaflets.paths import is_inside
@@ -32,8 +32,27 @@ class RedFlag(Strict):
     urgent: bool = True  # False: a sign to call the clinic about (the same day), not 911
 
 
+Phrases = list[Text]  # each: words all present in any order, "a|b" for either (see ``phrase_matches``)
+
+
+class AdviceWords(Strict):
+    """Words that find advice contradicting itself (issue 24), in content/red_flags.yaml under ``advice:``.
+
+    ``stop_plan``: a plan to stop a medicine on a given day. ``medicines``: the words naming each kind
+    a record may keep (``keep_taking``); ``any_blood_thinner``: words that name every kind at once.
+    ``infection``: a sign of infection; ``escalation``: what to do when the clinic cannot be reached.
+    """
+
+    stop_plan: Phrases = []
+    medicines: dict[MedicineKind, Phrases] = {}
+    any_blood_thinner: Phrases = []
+    infection: Phrases = []
+    escalation: Phrases = []
+
+
 class RedFlags(Strict):
     signs: Annotated[list[RedFlag], Field(min_length=1)]
+    advice: AdviceWords = AdviceWords()
 
     @model_validator(mode="after")
     def _unique(self) -> RedFlags:
@@ -74,6 +93,7 @@ class Clinic(Strict):
     accent_colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
     paper: Literal["letter", "A4"] = "letter"
     reading_grade_max: Annotated[float, Field(ge=3, le=16)] = 8
+    page_budget: Annotated[int, Field(ge=2, le=20)] = 8  # pages of a regular-print leaflet; large print twice that
     languages: Annotated[list[LanguageCode], Field(min_length=1)] = ["en"]
     policies: Policies = Policies()
     packets: dict[Identifier, Packet] = {}

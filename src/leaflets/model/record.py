@@ -6,6 +6,7 @@ README): keep them stable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -68,12 +69,30 @@ class PluralText(Strict):
         return self.count or (names[0] if len(names) == 1 else None)
 
 
+MEDICINE_KINDS = ("antiplatelets", "anticoagulants")  # what a record may list under keep_taking
+MedicineKind = Literal["antiplatelets", "anticoagulants"]
+WHEN = ("week-before", "day-before", "on-the-day", "after")  # the groups of the preparation checklist, in order
+When = Literal["week-before", "day-before", "on-the-day", "after"]
+
+
 class Item(Strict):
-    """A list entry: plain text, or ``{text, pictogram, source}``."""
+    """A list entry: plain text, or ``{text, pictogram, source, when, if_kept, unless_kept}``.
+
+    ``when`` groups a preparation item (default: the day before). ``if_kept`` / ``unless_kept`` make
+    an item depend on the record's ``keep_taking``: printed only when the record keeps taking every
+    kind listed, or none of them (a shared block words itself for the procedure this way).
+    """
 
     text: Text | PluralText
     pictogram: Literal[PICTOGRAMS] | None = None  # type: ignore[valid-type]
     source: Identifier | None = None
+    when: When = "day-before"
+    if_kept: list[MedicineKind] = []
+    unless_kept: list[MedicineKind] = []
+
+    def applies(self, keep_taking: Sequence[str]) -> bool:
+        """Whether this item is printed for a record whose patients keep taking ``keep_taking``."""
+        return all(kind in keep_taking for kind in self.if_kept) and not any(kind in keep_taking for kind in self.unless_kept)
 
 
 class HelpItem(Item):
@@ -285,6 +304,7 @@ class Procedure(Strict):
     blocks: list[Identifier] = []
     how_to: list[HowTo] = []
     diagrams: list[Diagram] = []
+    keep_taking: list[MedicineKind] = []  # medicines its patients keep taking through the procedure (see the README)
     block_sources: list[Source] = []  # filled in from the included blocks by the loader, never written
 
     @model_validator(mode="before")

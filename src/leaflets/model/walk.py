@@ -28,7 +28,8 @@ class Field(Enum):
 # ``sources`` are cited as published; ``source``, ``sign`` and ``about`` are references and numbers.
 FIELDS: dict[str, Field] = {
     **dict.fromkeys(("id", "codes", "review", "sources", "pictogram", "duration", "blocks", "block_sources", "source",
-                     "about", "image", "when", "count", "key", "serious", "sign"), Field.REFERENCE),
+                     "about", "image", "when", "count", "key", "serious", "sign", "keep_taking", "if_kept",
+                     "unless_kept"), Field.REFERENCE),
     "search_terms": Field.UNPRINTED,
 }
 PROSE_SKIPPED = frozenset(key for key, kind in FIELDS.items() if kind is Field.REFERENCE)

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePath
 from types import ModuleType
 from typing import Any, cast
@@ -32,6 +32,7 @@ from leaflets.language.i18n import SOURCE_LANGUAGE, Language, isolate_record, tr
 from leaflets.model.approvals import Standing
 from leaflets.model.characters import isolated, scripts_of, undrawable, unprintable
 from leaflets.model.clinic import Clinic
+from leaflets.model.policies import Policies
 from leaflets.model.record import Procedure
 from leaflets.paths import is_inside
 from leaflets.render.risks import risk_section
@@ -354,10 +355,24 @@ def _render_leaflet(leaflet: Leaflet, environment: LeafletSandbox, record: dict[
         translated=language.code != SOURCE_LANGUAGE,
         large_print=leaflet.large_print,
         personal=leaflet.personal,
+        fasting=fasting_times(leaflet.procedure, leaflet.clinic.policies, leaflet.personal.appointment, language),
         out_of_date=leaflet.out_of_date,
         release=standing,
         fingerprint=standing.code,
     )
+
+
+def fasting_times(procedure: Procedure, policies: Policies, appointment: datetime | None,
+                  language: Language) -> dict[str, str | None] | None:
+    """When a leaflet with the fasting block says to stop eating and drinking: clock times from the
+    appointment and the clinic's hours, or no times (the leaflet prints lines to write them on)."""
+    if "fasting" not in procedure.blocks:
+        return None
+    if appointment is None:
+        return {"food": None, "fluids": None}
+    food = appointment - timedelta(hours=policies.fasting_food_hours)
+    fluids = appointment - timedelta(hours=policies.fasting_clear_fluids_hours)
+    return {"food": language.clock(food, appointment.date()), "fluids": language.clock(fluids, appointment.date())}
 
 
 def _install_language(environment: jinja2.Environment, language: Language) -> None:
