@@ -11,6 +11,7 @@ covered; if a translation ever needs a rarer character, add it below and rerun:
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from fontTools import subset
@@ -25,10 +26,8 @@ def gb2312_characters() -> set[str]:
     characters = set()
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 characters.add(bytes([high, low]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return characters
 
 

@@ -99,9 +99,9 @@ def test_a_broken_record_fails_alone(project):
 
 def test_a_second_build_into_the_same_dist_stops_with_a_clear_message(project):
     the_project = two_languages(project)
-    with exclusive(project / "dist" / "example"):
-        with pytest.raises(UsageError, match=r"another build is writing .*dist/example \(pid \d+\); wait for it"):
-            build_clinic(the_project, "example")
+    busy = r"another build is writing .*dist/example \(pid \d+\); wait for it"
+    with exclusive(project / "dist" / "example"), pytest.raises(UsageError, match=busy):
+        build_clinic(the_project, "example")
 
 
 def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(project):

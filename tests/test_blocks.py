@@ -241,7 +241,10 @@ def test_a_diagram_must_be_an_svg_inside_the_diagrams_folder(blocks_project, tmp
 
 def test_a_do_not_pictogram_beside_conditional_text_is_reported():
     procedure = load_procedure(REPO / "content" / "procedures" / "dialysis-fistula-creation.yaml")
-    with_picture = lambda text: procedure.model_copy(update={"preparation": [Item(text=text, pictogram="no-food-drink")]})
+
+    def with_picture(text: str):
+        return procedure.model_copy(update={"preparation": [Item(text=text, pictogram="no-food-drink")]})
+
     assert conditional_prohibitions(with_picture("Do not eat or drink for 6 hours before you arrive.")) == []
     [finding] = conditional_prohibitions(with_picture("You may need to stop eating a few hours before."))
     assert "preparation[1]: the 'no-food-drink' picture says 'do not eat or drink' without condition" in finding.message
@@ -289,7 +292,8 @@ def test_check_names_the_catalog_line_of_a_wrong_term(project, cli):
     text = catalog.read_text(encoding="utf-8")
     assert 'msgid "Blood thinner"\nmsgstr "Medicamento para diluir la sangre"\n' in text
     catalog.write_text(text.replace('msgstr "Medicamento para diluir la sangre"', 'msgstr "Anticoagulante"', 1), encoding="utf-8")
-    line = next(n for n, l in enumerate(catalog.read_text(encoding="utf-8").splitlines(), 1) if l == 'msgstr "Anticoagulante"') - 1
+    lines = catalog.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text_line in enumerate(lines, 1) if text_line == 'msgstr "Anticoagulante"') - 1
     found = catalog_problems(catalog, read_termbase(project / "locales" / "es" / "termbase.csv"), "es")
     assert [p.line for p in found] == [line] and "should be translated as 'para diluir la sangre'" in found[0].message
     code, out, _ = cli("--root", project, "check", "--clinic", "example", "--strict")

@@ -56,7 +56,10 @@ def test_the_shipped_template_is_current(tmp_path):
     """locales/messages.pot holds exactly what extraction finds today."""
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run([str(pybabel), "--quiet", "extract", "-F", "babel.cfg", "-o", str(tmp_path / "now.pot"), "."], cwd=REPO, check=True)
-    ids = lambda path: {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(path.open("rb")) if m.id}
+
+    def ids(path):
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(path.open("rb")) if m.id}
+
     assert ids(tmp_path / "now.pot") == ids(REPO / "locales" / "messages.pot")
 
 
