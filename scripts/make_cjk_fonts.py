@@ -3,8 +3,9 @@
 
 The full fonts are 20 MB each. The Chinese subsets keep the 6,763 hanzi of GB 2312, CJK
 punctuation and full-width forms (about 2.5 MB per weight), which covers everyday Chinese.
-The Korean subsets keep every Hangul syllable and jamo, so any Korean name can be printed. A test checks that every character of every catalog is
-covered; if a translation ever needs a rarer character, add it below and rerun:
+The Korean subsets keep every Hangul syllable and jamo, so any Korean name can be printed.
+A test checks that every character of every catalog is covered; if a translation ever needs a rarer
+character, add it below and rerun:
 
     apt-get install fonts-noto-cjk && .venv/bin/python scripts/make_cjk_fonts.py
 """

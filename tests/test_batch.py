@@ -123,7 +123,9 @@ def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(proj
     for pdf in pdfs:
         assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0, pdf
     time.sleep(0.2)  # the killed build's workers notice their parent is gone
-    finished = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all"], capture_output=True, text=True)
+    finished = subprocess.run(
+        [sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all"], capture_output=True, text=True
+    )
     assert finished.returncode == 0, finished.stderr
     assert len(list((project / "dist").rglob("*.pdf"))) == 20
     assert not list((project / "dist").rglob(".*.part"))
@@ -132,10 +134,19 @@ def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(proj
 @pytest.mark.benchmark
 def test_the_benchmark_prints_every_figure():
     """benchmarks/batch.py, shortened to English and one round; its targets are read by people, not asserted."""
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "batch.py"), "--languages", "en", "--runs", "1", "--skip-naive"],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "batch.py"), "--languages", "en", "--runs", "1", "--skip-naive"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("10 leaflets (5 procedures)")
-    for figure in (r"\(b\) build --all: median [\d.]+ s of 1 runs", r"no-op rebuild [\d.]+ s", r"peak memory \d+ MB",
-                   r"\(c\) floor: median warm render [\d.]+ s \(of 10\)", r"\(b\)/\(c\): [\d.]+x the floor"):
+    for figure in (
+        r"\(b\) build --all: median [\d.]+ s of 1 runs",
+        r"no-op rebuild [\d.]+ s",
+        r"peak memory \d+ MB",
+        r"\(c\) floor: median warm render [\d.]+ s \(of 10\)",
+        r"\(b\)/\(c\): [\d.]+x the floor",
+    ):
         assert re.search(figure, done.stdout), (figure, done.stdout)

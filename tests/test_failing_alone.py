@@ -49,7 +49,9 @@ def test_a_broken_catalog_stops_only_its_language(project):
     check = leaflets(project, "check")
     assert check.returncode == 1
     assert re.search(r"error: coronary-blockage-opening \[fr\]: cannot be built: .*messages\.po:\d+: end-of-line", check.stdout)
-    assert re.search(r"^coronary-blockage-opening +es .* draft; translation not signed off$", check.stdout, re.MULTILINE)  # the others are checked
+    assert re.search(
+        r"^coronary-blockage-opening +es .* draft; translation not signed off$", check.stdout, re.MULTILINE
+    )  # the others are checked
     assert re.search(r"^coronary-blockage-opening +fr .* refused$", check.stdout, re.MULTILINE)
 
     status = leaflets(project, "i18n", "status")
