@@ -102,6 +102,8 @@ def add_bad_files(project: Path) -> list[str]:
 
 @pytest.mark.parametrize("command", [["build", "--all"], ["check"], ["i18n", "status"], ["list"]])
 def test_badly_named_and_broken_records_are_one_line_each_and_stop_only_themselves(project, command):
+    if command == ["build", "--all"]:
+        set_languages(project, "en, es")  # a translation as well, not six: each bad file is still one line
     expected = add_bad_files(project)
     done = leaflets(project, *command)
     assert done.returncode == 1 and "Traceback" not in done.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, copy_project
-from helpers import free_port, pdf_text, set_languages, wait_until_up
+from helpers import free_port, pdf_text, wait_until_up
 from leaflets.model.content import Project
 from leaflets.web.app import create_app, make_pool
 
@@ -245,7 +245,8 @@ def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
     private_tmp, home = tmp_path / "tmp", tmp_path / "home"
     private_tmp.mkdir(), home.mkdir()
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8"}
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8",
+           "SOURCE_DATE_EPOCH": os.environ["SOURCE_DATE_EPOCH"]}  # the suite's "today" (conftest.py)
     server = subprocess.Popen(
         [sys.executable, "-m", "leaflets", "--root", str(root), "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -284,15 +285,13 @@ def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
         assert holding == [], holding
 
 
-def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(tmp_path):
+@pytest.mark.timeout(600)  # the first test to ask for built_example builds the clinic (60 PDFs) in its setup
+def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(built_project, tmp_path):
     import pdfua
 
-    from leaflets.build.batch import build_clinic
     from leaflets.governance.checking import check_pdf
 
-    root = copy_project(REPO, tmp_path / "project")
-    project = set_languages(root, "en, ar")
-    build_clinic(project, "example")
+    project = Project(built_project)  # the example clinic, built (English and Arabic among its languages)
     pool = make_pool(project, "example", workers=1)
     try:
         client = create_app(project, "example", pool).test_client()
@@ -340,6 +339,7 @@ def test_markup_in_a_patients_name_is_printed_as_text(client, tmp_path):
 
 
 @pytest.mark.benchmark
+@pytest.mark.timeout(660)  # a benchmark run shortened, with its own 600 s limit
 def test_twenty_clients_with_valid_and_hostile_requests():
     """The load benchmark, shortened: only intended statuses, memory bounded, no patient detail kept."""
     done = subprocess.run(
@@ -347,6 +347,8 @@ def test_twenty_clients_with_valid_and_hostile_requests():
         capture_output=True,
         text=True,
         timeout=600,
+        # the benchmark's server runs on the real day, so its build does too (not the suite's "today")
+        env={name: value for name, value in os.environ.items() if name != "SOURCE_DATE_EPOCH"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unexpected statuses: 0; patient details found in: nothing" in done.stdout
