@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 failed=()
 .venv/bin/ruff check src tests benchmarks scripts || failed+=(ruff)
 .venv/bin/mypy || failed+=(mypy)
-.venv/bin/python -m pytest "$@" || failed+=(pytest)
+# Two workers (pytest-xdist), a test file to each at a time: the module fixtures (a browser, a server,
+# a Dask cluster) start once, and one file's waits overlap the other's work.
+.venv/bin/python -m pytest -n 2 --dist loadfile "$@" || failed+=(pytest)
 
 if ((${#failed[@]})); then
   echo "test: failed: ${failed[*]}" >&2
