@@ -61,6 +61,7 @@ def test_rebuilds_only_what_changed(project):
     assert len(build_clinic(the_project, "example").built) == 8
 
 
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
 def test_manifest_and_catalog_page(built_example):
     out = built_example / "dist" / "example"  # the shared build: Spanish among its languages
     manifest = json.loads((out / "manifest.json").read_text())
@@ -78,6 +79,7 @@ def test_manifest_and_catalog_page(built_example):
     assert "Draft" in index and "Making a fistula in your arm for dialysis" in index
 
 
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
 def test_a_refused_translation_is_listed_and_its_old_pdf_removed(built_project):
     project, the_project = built_project, Project(built_project)  # the example clinic, built in six languages
     record = project / "content" / "procedures" / "coronary-blockage-opening.yaml"

@@ -259,7 +259,7 @@ def test_a_first_visit_weighs_under_300_kb(browser, server, ui):
 # -- fresh content without a restart -------------------------------------------------------------
 
 
-@pytest.mark.timeout(600)  # the first test to ask for built_example builds the clinic (60 PDFs) in its setup
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
 def test_a_running_server_shows_edited_records_and_new_prebuilt_pdfs(built_project):
     root = built_project  # the example clinic, built
     build = [sys.executable, "-m", "leaflets", "--root", str(root), "build", "--all"]

@@ -65,7 +65,7 @@ def test_built_files_are_readable_as_the_umask_says(cli, project):
     assert stat.S_IMODE(pdf.stat().st_mode) == 0o644
 
 
-@pytest.mark.timeout(600)  # the first test to ask for built_example builds the clinic (60 PDFs) in its setup
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
 def test_a_file_where_a_folder_belongs_is_one_line_and_loses_nothing(built_project):
     project = built_project  # the example clinic, built
     out = project / "dist" / "example"

@@ -285,7 +285,7 @@ def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
         assert holding == [], holding
 
 
-@pytest.mark.timeout(600)  # the first test to ask for built_example builds the clinic (60 PDFs) in its setup
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
 def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(built_project, tmp_path):
     import pdfua
 
