@@ -159,13 +159,13 @@ def main() -> int:
         project = make_project(Path(temporary), args.synthesize, args.languages)
         leaflets = leaflets_of(project)
         count = len(leaflets)
-        print(f"{count} leaflets ({len(set(l[0] for l in leaflets))} procedures), {cores} cores, {args.runs} round(s)")
+        print(f"{count} leaflets ({len({leaflet[0] for leaflet in leaflets})} procedures), {cores} cores, {args.runs} round(s)")
 
         peak, samples = watch_memory(build_all, project)
         warm = WarmRenderer(project, leaflets[0])
         sampled = leaflets if count <= 120 else leaflets[:120]
         batch_runs, naive_seconds, render_times = [], 0.0, []
-        for naive_share, render_share in zip(shares(leaflets, args.runs), shares(sampled, args.runs)):
+        for naive_share, render_share in zip(shares(leaflets, args.runs), shares(sampled, args.runs), strict=False):
             batch_runs.append(run_timed(build_all, project))
             if not args.skip_naive:
                 naive_seconds += naive(project, naive_share)

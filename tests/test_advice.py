@@ -70,8 +70,13 @@ def test_the_shipped_records_have_no_contradiction_and_no_infection_sign_without
 
 
 def test_check_reports_a_fever_with_nowhere_to_go_when_we_cannot_be_reached(project, cli):
-    edit_record(project, FISTULA, "    - Fever or chills, or swelling in your arm that gets worse. If you cannot reach us, or you feel "
-                "very unwell, go to the emergency room.", "    - Fever or chills")
+    edit_record(
+        project,
+        FISTULA,
+        "    - Fever or chills, or swelling in your arm that gets worse. If you cannot reach us, or you feel "
+        "very unwell, go to the emergency room.",
+        "    - Fever or chills",
+    )
     [message] = infection_without_escalation(Project(project).load_procedure(FISTULA), advice_words())
     assert message.startswith("when_to_get_help.call_us[3]: a sign of infection with no step for when we cannot be reached")
     set_languages(project, "en")
@@ -93,7 +98,10 @@ def test_the_checklist_is_grouped_by_when_in_order():
 
 def test_fasting_times_are_clock_times_when_the_appointment_is_known():
     text = english_text(REPO, FISTULA, appointment="2026-12-01 09:30")
-    assert "No food from (6 hours before you arrive) 3:30\u202fAM" in text or "No food from (6 hours before you arrive) 3:30 AM" in text
+    assert (
+        "No food from (6 hours before you arrive) 3:30\u202fAM" in text
+        or "No food from (6 hours before you arrive) 3:30 AM" in text
+    )
     assert "Nothing to drink from (2 hours before you arrive) 7:30" in text
 
 
@@ -116,7 +124,9 @@ def test_a_word_explained_where_it_is_used_needs_no_glossary_entry():
     assert explained_in_place("stent", "Sometimes a small mesh tube (stent) is left in.")
     assert explained_in_place("sedation", "For 24 hours after sedation (medicine to relax you), do not drive.")
     assert explained_in_place("anticoagulant", "Anticoagulants include warfarin and apixaban.")
-    assert not explained_in_place("nitroglycerin", "If you have nitroglycerin (GTN) spray, use 1 dose.")  # a short name, not a meaning
+    assert not explained_in_place(
+        "nitroglycerin", "If you have nitroglycerin (GTN) spray, use 1 dose."
+    )  # a short name, not a meaning
     assert not explained_in_place("vein", "Do not put an IV (a thin tube in a vein) in that arm.")  # explains IV, not vein
     record = {"summary": "A small mesh tube (stent) holds it open.", "glossary": []}
     assert unexplained_words(record, {"stent": "a small tube"}) == []
@@ -125,7 +135,15 @@ def test_a_word_explained_where_it_is_used_needs_no_glossary_entry():
 
 
 def test_check_warns_about_a_glossary_entry_the_leaflet_does_not_need():
-    record = {"summary": "A small mesh tube (stent) holds the artery open.",
-              "glossary": [{"term": "Stent", "meaning": "A small tube."}, {"term": "Graft", "meaning": "A soft tube."},
-                           {"term": "Artery", "meaning": "A blood vessel."}]}
-    assert needless_glossary_entries(record) == [("Stent", "is explained where it is used"), ("Graft", "is not used in the leaflet")]
+    record = {
+        "summary": "A small mesh tube (stent) holds the artery open.",
+        "glossary": [
+            {"term": "Stent", "meaning": "A small tube."},
+            {"term": "Graft", "meaning": "A soft tube."},
+            {"term": "Artery", "meaning": "A blood vessel."},
+        ],
+    }
+    assert needless_glossary_entries(record) == [
+        ("Stent", "is explained where it is used"),
+        ("Graft", "is not used in the leaflet"),
+    ]

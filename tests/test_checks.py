@@ -183,5 +183,8 @@ def test_the_fingerprint_follows_what_is_printed(project, tmp_path):
     record = project / "content" / "procedures" / "kidney-tube-tract-widening.yaml"
     record.write_text(record.read_text().replace("title: Making the path", "title: Making a path", 1))
     second, _ = build_one(Project(project), "kidney-tube-tract-widening", output=str(tmp_path / "b.pdf"))
-    fingerprint = lambda path: re.search(r"English · ([0-9a-f]{8})", pdf_text(path)).group(1)
+
+    def fingerprint(path):
+        return re.search(r"English · ([0-9a-f]{8})", pdf_text(path)).group(1)
+
     assert fingerprint(first) != fingerprint(second)
