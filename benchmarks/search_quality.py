@@ -37,9 +37,9 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root.resolve() / "src"))
-    from leaflets.model.content import Project
-    from leaflets.web.app import make_site
+    from leaflets.model.project import Project
     from leaflets.web.search import find
+    from leaflets.web.site import make_site
 
     entries = make_site(Project(args.root.resolve()), args.clinic).search_entries
     first: dict[str, int] = defaultdict(int)

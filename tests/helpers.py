@@ -11,14 +11,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
 
 # A YAML "billion laughs": nine anchors, each nine times the one before (benchmarks/hostile.py times it).
 BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 
@@ -35,6 +35,32 @@ def remove_records(project: Path, *procedure_ids: str, clinic: str = "example") 
         (project / "content" / "procedures" / f"{procedure_id}.yaml").unlink()
     path = project / "content" / "clinics" / f"{clinic}.yaml"
     path.write_text(re.sub(r"(?m)^packets:\n(?:[ #].*\n|\n)*", "", path.read_text()))
+
+
+def ready_catalogs(project: Path) -> Project:
+    """Make every leaflet printable in every language of the project's own catalogs (a copy): a string
+    not translated yet, or whose English changed since it was (fuzzy), is given its English. The
+    translations already made stay, so a test can see a leaflet in the language it asks for while the
+    translators catch up with new English."""
+    from babel.messages.pofile import read_po, write_po
+
+    for path in sorted((project / "locales").glob("*/LC_MESSAGES/messages.po")):
+        with path.open("rb") as file:
+            catalog = read_po(file)
+        for message in catalog:
+            if not message.id:
+                continue
+            forms = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.fuzzy or not all(forms):
+                message.flags.discard("fuzzy")
+                message.previous_id = []
+                if isinstance(message.id, tuple):
+                    message.string = (message.id[0], *[message.id[1]] * (catalog.num_plurals - 1))
+                else:
+                    message.string = message.id
+        with path.open("wb") as file:
+            write_po(file, catalog, ignore_obsolete=True)
+    return Project(project)
 
 
 def edit_record(project: Path, procedure_id: str, old: str, new: str) -> Path:

@@ -12,17 +12,20 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from helpers import REPO
-from leaflets.model.content import Project
-from leaflets.web.app import create_app, make_pool
+from helpers import REPO, ready_catalogs
+from leaflets.build.ondemand import make_pool
+from leaflets.web.app import create_app
 
 CPT, SNOMED = "http://www.ama-assn.org/go/cpt", "http://snomed.info/sct"
 FISTULA, CLOT, HEART = "dialysis-fistula-creation", "dialysis-access-clot-removal", "coronary-blockage-opening"
 
 
 @pytest.fixture(scope="module")
-def client():
-    project = Project(REPO)
+def client(tmp_path_factory):
+    """The page of a copy of the project in which every translation is ready (see ready_catalogs)."""
+    from conftest import copy_project
+
+    project = ready_catalogs(copy_project(REPO, tmp_path_factory.mktemp("fhir") / "project"))
     pool = make_pool(project, "example", workers=1)
     yield create_app(project, "example", pool).test_client()
     pool.close()
@@ -84,7 +87,7 @@ def test_an_attachment_has_size_and_hash_only_when_the_file_is_at_hand(tmp_path)
     assert size_and_sha1(tmp_path / "missing.pdf") is None
 
 
-@pytest.mark.parametrize("event", [f"{CPT}|92945", "urn:oid:2.16.840.1.113883.6.12|92943", "92944", "|92943",
+@pytest.mark.parametrize("event", [f"{CPT}|92944", "urn:oid:2.16.840.1.113883.6.12|92943", "92944", "|92943",
                                    f"{SNOMED}|415070008", "2.16.840.1.113883.6.96|415070008"])
 def test_every_spelling_of_a_code_system(client, event):
     found = resources(search(client, f"event={event}&language=en"))

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from leaflets.model.codes import LABEL, URI_OF, Codes, covers, every, plain, system_named
+from leaflets.model.day import build_day
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -228,7 +229,7 @@ def capability_statement(base: str, name: str, software_version: str) -> dict[st
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": date.today().isoformat(),
+        "date": build_day().isoformat(),  # the day every other date of the project is told from
         "publisher": name,
         "kind": "instance",
         "software": {"name": "leaflets", "version": software_version},

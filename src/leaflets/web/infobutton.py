@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from leaflets.language.i18n import Language
 from leaflets.model.codes import LABEL, OIDS, Codes, covers, system_named
-from leaflets.model.content import Procedure
+from leaflets.model.record import Procedure
 
 CODE_SYSTEMS = OIDS  # code systems by their HL7 OIDs, to the names records use in ``codes``
 RESPONSE_TYPES = {"text/xml": "text/xml", "application/atom+xml": "application/atom+xml",

@@ -38,7 +38,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from leaflets.language.i18n import Language
-from leaflets.model.content import Procedure
+from leaflets.model.record import Procedure
 
 # What clinicians write before a code; dropped from a query, so "CPT 50436" is the code alone.
 CODE_SYSTEM_WORDS = frozenset({"cpt", "hcpcs", "icd", "icd10", "icd10pcs", "pcs", "snomed", "snomedct", "sct", "code"})
