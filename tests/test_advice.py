@@ -33,8 +33,8 @@ def advice_words():
 def test_the_coronary_leaflet_says_to_keep_taking_aspirin_before_the_procedure():
     text = english_text(REPO, CORONARY)
     ready = text[text.index("How to get ready"):text.index("What happens")]
-    assert ("Keep taking aspirin, and clopidogrel, prasugrel or ticagrelor if you take one, every day before and after "
-            "the procedure.") in ready
+    assert "Keep taking aspirin every day before and after the procedure." in ready
+    assert "If you also take clopidogrel, prasugrel or ticagrelor, keep taking it too." in ready
     assert "the day to stop it and the day to start again" in ready  # the plan: for an anticoagulant only
     assert "Do not stop a blood thinner on your own" not in text  # the generic stop-and-restart plan is left out
 

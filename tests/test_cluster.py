@@ -134,7 +134,7 @@ def test_a_scheduler_that_cannot_be_reached_is_one_clear_error(project):
 def test_workers_that_run_other_code_are_refused_before_any_job(project, tmp_path):
     other = tmp_path / "other-leaflets"
     shutil.copytree(REPO / "src", other, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
-    content = other / "leaflets" / "content.py"
+    content = other / "leaflets" / "model" / "record.py"
     content.write_text(content.read_text() + "\n# another version of leaflets\n")
 
     different = "see a different project at .*every worker must read the same files"

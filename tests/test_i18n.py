@@ -47,7 +47,7 @@ def test_pybabel_extract_works_from_the_repository_root(tmp_path):
                             cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     pot = (tmp_path / "x.pot").read_text(encoding="utf-8")
-    assert "#. dialysis-fistula-creation: preparation[1]\n#: content/procedures/dialysis-fistula-creation.yaml:" in pot
+    assert "#. dialysis-fistula-creation: preparation[1].text\n#: content/procedures/dialysis-fistula-creation.yaml:" in pot
     assert "#: templates/leaflet.html:" in pot and 'msgid "When to get help"' in pot
     assert 'msgid_plural "%(low)s to %(num)s hours"' in pot
 
@@ -418,7 +418,7 @@ def test_an_edited_sentence_comes_back_fuzzy_in_catalogs_msgfmt_accepts_even_whe
     update_and_check()
     code, _, err = cli("--root", project, "build", "dialysis-fistula-creation", "--lang", "es", "--output", tmp_path / "es.pdf")
     assert code == 1 and "(fuzzy at " in err and new in err
-    sentence = f"  - {new} It tells others not to take blood or blood pressure from that arm.\n"
+    sentence = f"  - {new} Do not let anyone take blood pressure, draw blood or put an IV in that arm.\n"
     edit_record(project, "dialysis-fistula-creation", sentence, "")  # its entries become obsolete ...
     update_and_check()
     edit_record(project, "dialysis-fistula-creation", "recovery:\n", "recovery:\n" + sentence)  # ... and come back

@@ -43,7 +43,7 @@ class ManifestEntry:
     review_due: str
     input_key: str
     render_key: str | None
-    blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are, in pt
+    blank_fields: dict[str, list[float]] | None = None  # where the "For you" lines are: pt and page
     reason: str | None = None  # why a translation was refused
     approval: str | None = None  # approved, changed (since approval) or draft: see approvals.Standing
     translation: str | None = None  # a translation's: signed off, changed (since sign-off) or not signed off

@@ -154,8 +154,11 @@ class PdfRenderer:
         """
         if not values or any(name not in fields or "\n" in text for name, text in values.items()):
             return None  # a value on several lines is laid out with the whole leaflet
+        on_pages = {_page_of(fields[name]) for name in values}
+        if len(on_pages) != 1:
+            return None  # a "For you" box split across pages is laid out with the whole leaflet
         with pikepdf.open(io.BytesIO(prebuilt)) as pdf:
-            page = pdf.pages[0]
+            page = pdf.pages[on_pages.pop()]
             width, height = float(page.mediabox[2]), float(page.mediabox[3])
             overlay = self._overlay(values, fields, lang, direction, large_print, width, height)
             if overlay is None:
@@ -175,7 +178,7 @@ class PdfRenderer:
         boxes = "".join(
             f'<div class="value" style="left:{x}pt; top:{y}pt; width:{w}pt; height:{h}pt">{escape(text)}</div>'
             for name, text in values.items()
-            for x, y, w, h in [fields[name]]
+            for x, y, w, h in [fields[name][:4]]
         )
         html = (
             f'<html lang="{escape(lang)}" dir="{direction}"><head><style>{self.font_faces}'
@@ -215,17 +218,22 @@ def remove_font_copies_at_exit(font_config: FontConfiguration) -> None:
 
 
 def _blank_fields(rendered: Any) -> dict[str, list[float]]:
-    """Content boxes of page 1's empty "For you" values, in pt from the page's top left corner."""
+    """Content boxes of the empty "For you" values, in pt from their page's top left corner, and that
+    page's index (page 1 in regular print; after the help box in large print)."""
     fields = {}
-    for box in rendered.pages[0]._page_box.descendants():
-        element = getattr(box, "element", None)
-        if (element is not None and getattr(box, "element_tag", None) == "dd" and element.get("data-field")
-                and "write-here" in (element.get("class") or "")):
-            fields[element.get("data-field")] = [
-                round(value * 0.75, 2)
-                for value in (box.content_box_x(), box.content_box_y(), box.width, box.height)
-            ]
+    for index, page in enumerate(rendered.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if (element is not None and getattr(box, "element_tag", None) == "dd" and element.get("data-field")
+                    and "write-here" in (element.get("class") or "")):
+                box_pt = [round(value * 0.75, 2) for value in (box.content_box_x(), box.content_box_y(), box.width, box.height)]
+                fields[element.get("data-field")] = [*box_pt, float(index)]
     return fields
+
+
+def _page_of(field: list[float]) -> int:
+    """The page a blank line is on (entries written before pages were recorded are on page 1)."""
+    return int(field[4]) if len(field) > 4 else 0
 
 
 def _overflows(rendered: Any) -> bool:
