@@ -22,6 +22,7 @@ from leaflets.model.approvals import Standing, approvals_path
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.characters import undrawable
 from leaflets.model.content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
+from leaflets.model.formats import read_content
 from leaflets.model.yamlfile import Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import display_path
 
@@ -423,7 +424,7 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     builder, reports, findings = Builder(project, today), [], []
     results = CheckResults(project, clinic, plain_words, today)
     procedures = project.load_each_procedure()[0]  # the others are reported by check_project
-    documents = {procedure.id: read_yaml(project.record_path(procedure.id)) for procedure in procedures}
+    documents = {procedure.id: read_content(project.record_path(procedure.id)).document for procedure in procedures}
     findings += triage_findings(procedures, documents, project.load_red_flags())
     for procedure in procedures:
         english = procedure.model_dump(mode="json")

@@ -28,6 +28,7 @@ from pydantic import (
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from leaflets.model.cache import Identity, RecordCache, identity
+from leaflets.model.formats import read_content
 from leaflets.model.policies import POLICY_NAMES, Policies, placeholders
 from leaflets.model.yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import is_inside
@@ -477,8 +478,13 @@ def load_procedure(path: Path, root: Path | None = None, inputs: list[Identity |
     """
     inputs = [] if inputs is None else inputs
     inputs.append(identity(path))
-    document = read_yaml(path)
+    read = read_content(path)  # an earlier format is read as the current one (formats.py)
+    document = read.document
     procedure = _validate(Procedure, document)
+    if read.source_lines:  # format 1's sources, lines of text: printed as written, never made up
+        procedure = procedure.model_copy(update={"sources": [
+            Source.model_construct(id=f"source-{n}", title=line, publisher=None, year=None, url=None, doi=None)
+            for n, line in enumerate(read.source_lines, 1)]})
     root = root or path.resolve().parent.parent.parent
     diagrams = root / "templates" / "diagrams"
     inputs.extend(identity(diagrams / diagram.image) for diagram in procedure.diagrams)
@@ -500,7 +506,7 @@ BLOCK_SECTIONS = ("preparation", "recovery", "how_to", "glossary")
 
 def load_block(path: Path) -> Block:
     """Read and validate one shared block: its placeholders name clinic policies, its items' sources its own."""
-    document = read_yaml(path)
+    document = read_content(path, "block").document
     block = _validate(Block, document)
     errors = _block_placeholders(document)
     known = {source.id for source in block.sources}
@@ -711,7 +717,7 @@ def _from_cache(data: Any, path: Path) -> Procedure | None:
 def load_clinic(path: Path, procedure_ids: list[str] | None = None) -> Clinic:
     """Read and validate one clinic file; its logo must exist beside it, and its packets name
     only ``procedure_ids`` (when given)."""
-    document = read_yaml(path)
+    document = read_content(path, "clinic").document
     clinic = _validate(Clinic, document)
     if procedure_ids is not None:
         _check_packets(clinic, document, procedure_ids)
