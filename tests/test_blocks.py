@@ -18,7 +18,7 @@ from leaflets.errors import LeafletError
 from leaflets.governance.checking import conditional_prohibitions, termbase_findings
 from leaflets.language.termbase import Term, catalog_problems, changed_numbers, missing_terms, numbers, read_termbase
 from leaflets.model.content import Item, Procedure, Project, load_block, load_procedure
-from leaflets.model.yamlfile import read_yaml
+from leaflets.model.formats import read_content
 
 FIXTURE = Path(__file__).parent / "data" / "blocks"
 RECORD = "fistula-with-blocks"
@@ -62,7 +62,7 @@ def test_every_shipped_block_is_valid_and_cites_its_sources():
 
 
 def test_a_block_adds_its_items_after_the_records_own(blocks_project):
-    own = Procedure.model_validate(read_yaml(record_path(blocks_project)).data)  # the record alone, blocks not added
+    own = Procedure.model_validate(read_content(record_path(blocks_project)).document.data)  # the record alone, blocks not added
     merged = Project(blocks_project).load_procedure(RECORD)
     sedation = load_block(REPO / "content" / "blocks" / "sedation.yaml")
     assert merged.recovery[: len(own.recovery)] == own.recovery
