@@ -28,6 +28,7 @@ from pydantic import (
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError, UsageError
 from leaflets.model.cache import Identity, RecordCache, identity
+from leaflets.model.examples import example_for
 from leaflets.model.formats import read_content
 from leaflets.model.policies import POLICY_NAMES, Policies, placeholders
 from leaflets.model.yamlfile import NOT_A_FILE, Location, YamlDocument, dotted, read_yaml
@@ -55,7 +56,8 @@ def _sourced_to_text(value: Any) -> Any:
         return value
     unknown = sorted(set(value) - {"text", "source"})
     if unknown or "text" not in value:
-        raise ValueError(f"expected text, or keys text and source (found {', '.join(map(str, unknown)) or 'no text'})")
+        found = f"found the key(s) {', '.join(map(str, unknown))}" if unknown else "found no text"
+        raise ValueError(f"write text, or keys text and source, like {{text: Keep the bandage dry., source: neat-2017}} ({found})")
     return value["text"]
 
 
@@ -797,40 +799,56 @@ def _is_branch_tag(part: str) -> bool:
 
 
 def _plain_message(error: Any, model: type[BaseModel], location: Location) -> str:
+    """What is wrong at ``location``, and what to write there: never "expected X, found X"."""
     kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
-    if kind == "missing":
-        return "required, but missing"
     if kind == "extra_forbidden":
         return _unknown_key_message(model, location)
-    if kind in {"string_type"}:
-        return f"expected text, found {_describe(value)}"
-    if kind == "list_type":
-        return f"expected a list, found {_describe(value)}"
-    if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        if location and isinstance(location[-1], int):  # a list item: text, or {text, pictogram}
-            return f"expected text, found {_describe(value)}"
-        return f"expected keys and values, found {_describe(value)}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind in _TYPE_NAMES or kind in {"model_type", "model_attributes_type", "dict_type"}:
+        message = f"expected {_expected(kind, model, location)}, found {_describe(value)}"
+    else:
+        message = _value_message(kind, value, ctx, location) or error["msg"]
+    example = example_for(location) if kind not in _SAYS_ITS_LIMIT else None
+    if not example:
+        return message
+    return f"{message}, like: {example}" if "write it" in message else f"{message}; write it like: {example}"
+
+
+_SAYS_ITS_LIMIT = {"string_too_long", "too_long", "greater_than_equal", "greater_than", "less_than_equal", "less_than"}
+_TYPE_NAMES = {"string_type": "text", "list_type": "a list", "int_type": "a whole number", "int_parsing": "a whole number",
+               "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+               "bool_type": "true or false", "bool_parsing": "true or false"}
+
+
+def _expected(kind: str, model: type[BaseModel], location: Location) -> str:
+    """What belongs at ``location``: a kind of value, or (a model) its keys, and text if it may be text."""
+    if kind in _TYPE_NAMES:
+        return _TYPE_NAMES[kind]
+    keys = _known_keys(model, location)
+    if "text" in keys and location and isinstance(location[-1], int):  # a list item: text, or {text, ...}
+        return f"text (or keys {', '.join(keys)})"
+    return f"keys and values ({', '.join(keys)})" if keys else "keys and values"
+
+
+def _value_message(kind: str, value: Any, ctx: dict[str, Any], location: Location) -> str | None:
+    if kind == "missing":
+        return "required, but missing"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_too_long":
         return f"text is too long ({len(value):,} characters; at most {ctx.get('max_length'):,})"
-    if kind == "too_short":
-        return "needs at least one entry"
+    if kind in {"too_short", "too_long"}:
+        return "needs at least one entry" if kind == "too_short" else f"has too many entries (at most {ctx.get('max_length')})"
     if kind in {"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}:
         return f"'{value}' is not a valid date; write it as YYYY-MM-DD"
-    if kind in {"int_type", "int_parsing", "int_from_float"}:
-        return f"expected a whole number, found {_describe(value)}"
     if kind == "literal_error":
         return f"'{value}' is not allowed; expected {ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
         return f"'{value}' is not in the expected form ({_pattern_hint(location)})"
-    if kind == "greater_than_equal":
-        return f"{value} is out of range (at least {ctx.get('ge')})"
-    if kind in {"greater_than", "less_than_equal"}:
-        return f"{value} is out of range"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return error["msg"]
+    bounds = {"greater_than_equal": f"at least {ctx.get('ge')}", "greater_than": f"more than {ctx.get('gt')}",
+              "less_than_equal": f"at most {ctx.get('le')}", "less_than": f"less than {ctx.get('lt')}"}
+    return f"{value} is out of range ({bounds[kind]})" if kind in bounds else None
 
 
 def _unknown_key_message(model: type[BaseModel], location: Location) -> str:
@@ -869,6 +887,15 @@ def _pattern_hint(location: Location) -> str:
         "version": 'like "1.0"',
         "accent_colour": "like #1f4e79",
         "emergency": "digits, like 911",
+        "codes": 'digits and letters, in quotes, like "36836"',
+        "url": "an address starting with https://",
+        "doi": "a DOI starting with 10.",
+        "image": "a file name ending in .svg",
+        "source": "the id of a source: lowercase letters, digits and hyphens",
+        "sign": "the id of a sign: lowercase letters, digits and hyphens",
+        "blocks": "a block's name: lowercase letters, digits and hyphens",
+        "leaflets": "a procedure id: lowercase letters, digits and hyphens",
+        "packets": "lowercase letters, digits and hyphens",
         "languages": "a language code like en, es or zh_Hans",
     }
     for part in reversed(location):
