@@ -20,6 +20,7 @@ from leaflets import __version__
 from leaflets.build.archive import which
 from leaflets.build.batch import BatchReport, build_clinic, progress_printer
 from leaflets.build.leaflet import BUILD_OPTIONS, build_one, build_packet, write_atomically
+from leaflets.cli_formats import add_format_commands
 from leaflets.errors import LeafletError, UsageError
 from leaflets.governance.checking import Severity, check_leaflets, check_pdf, check_project, translation_status
 from leaflets.governance.review import approval_state, approve, as_html, as_terminal, make_review
@@ -88,6 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", default=".", help="the project folder holding content/, templates/ and locales/ (default: .)")
     parser.add_argument("-v", "--verbose", action="store_true", help="say more about what is happening")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    add_format_commands(commands)  # upgrade, schema (cli_formats.py)
 
     listing = commands.add_parser("list", help="list every procedure: id, title, code, status, review due")
     listing.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose templates decide what approved leaflets print")

@@ -110,7 +110,7 @@ def _warn_once(path: Path, written_in: int) -> None:
 def _from_format_1(document: YamlDocument) -> ReadContent:
     """A format-1 record as format 2 reads it: risks as one list, source lines kept aside."""
     errors: list[LeafletError] = []
-    data, moves = dict(document.data), {}
+    data, moves = dict(document.data), dict[Location, Location]()
     risks = data.get("risks")
     if isinstance(risks, dict):
         errors += _unknown_risk_groups(document, risks)

@@ -43,15 +43,18 @@ class Upgraded:
     def changed(self) -> bool:
         return bool(self.changes)
 
-    def report(self) -> list[str]:
-        """What the command prints for this file."""
+    def report(self, written: bool = True) -> list[str]:
+        """What the command prints for this file (``written``: the upgrade was written, not only checked)."""
         where = display_path(self.path)
         if not self.changed:
             return [f"{where}: already in format {CURRENT_FORMAT}"]
+        if not written:
+            lines = [f"{where}: format {self.written_in}; upgrading it to format {CURRENT_FORMAT} would change:"]
+            lines += [f"  {change}" for change in self.changes]
+            return lines + [f"  then, at line {need.replace(': to supply:', ', to supply:', 1)}" for need in self.to_supply]
         lines = [f"{where}: format {self.written_in} -> {CURRENT_FORMAT}"]
         lines += [f"  changed: {change}" for change in self.changes]
-        lines += [f"{where}:{need}" for need in self.to_supply]
-        return lines
+        return lines + [f"{where}:{need}" for need in self.to_supply]
 
 
 def kind_of(path: Path) -> str:
@@ -260,8 +263,9 @@ def _to_supply(data: CommentedMap) -> list[str]:
     risks = data.get("risks")
     for index, risk in enumerate(risks if isinstance(risks, CommentedSeq) else []):
         if isinstance(risk, str) or (isinstance(risk, CommentedMap) and "about" not in risk):
-            text = risk if isinstance(risk, str) else risk.get("text", "")
-            needs.append(f"{risks.lc.item(index)[0] + 1}: to supply: risks[{index + 1}] \"{str(text)[:50]}\": its "
+            text = str(risk if isinstance(risk, str) else risk.get("text", ""))
+            text = text if len(text) <= 50 else text[:50].rsplit(" ", 1)[0] + "..."
+            needs.append(f"{risks.lc.item(index)[0] + 1}: to supply: risks[{index + 1}] \"{text}\": its "
                          "number (about: {count, per}) and its source, or about: unknown if no reliable number exists")
     sources = data.get("sources")
     for index, source in enumerate(sources if isinstance(sources, CommentedSeq) else []):
@@ -271,24 +275,27 @@ def _to_supply(data: CommentedMap) -> list[str]:
     return needs
 
 
-def upgrade_paths(paths: list[Path], check: bool = False) -> tuple[list[str], bool, list[LeafletError]]:
+def upgrade_paths(paths: list[Path], check: bool = False, named: bool = True) -> tuple[list[str], bool, list[LeafletError]]:
     """Upgrade each file (or, with ``check``, only say what would change): the report's lines, whether
-    any file needs (or needed) changes, and the files that could not be upgraded."""
+    any file needs (or needed) changes, and the files that could not be upgraded. Files already in the
+    current format are listed when ``named`` (the user named them), else counted."""
     report: list[str] = []
     errors: list[LeafletError] = []
-    needed = False
+    changed = current = 0
     for path in paths:
         try:
             upgraded = upgrade_file(path, write=not check)
         except LeafletError as exc:
             errors.extend(exc.errors)
             continue
-        needed = needed or upgraded.changed
-        report += upgraded.report()
-    if needed:
-        report.append("each leaflet stays a draft until a clinician approves what it prints (leaflets approve)"
-                      if not check else "run 'leaflets upgrade' without --check to make these changes")
-    return report, needed, errors
+        changed, current = changed + upgraded.changed, current + (not upgraded.changed)
+        if upgraded.changed or named:
+            report += upgraded.report(written=not check)
+    summary = f"{changed} file(s) {'to upgrade' if check else 'upgraded'}, {current} already in format {CURRENT_FORMAT}"
+    if changed:
+        summary += ("; run 'leaflets upgrade' without --check to make these changes" if check else
+                    "; each leaflet stays a draft until a clinician approves what it prints (leaflets approve)")
+    return [*report, summary], bool(changed), errors
 
 
 def dump(data: Any) -> str:
