@@ -484,9 +484,7 @@ def load_procedure(path: Path, root: Path | None = None, inputs: list[Identity |
     document = read.document
     procedure = _validate(Procedure, document)
     if read.source_lines:  # format 1's sources, lines of text: printed as written, never made up
-        procedure = procedure.model_copy(update={"sources": [
-            Source.model_construct(id=f"source-{n}", title=line, publisher=None, year=None, url=None, doi=None)
-            for n, line in enumerate(read.source_lines, 1)]})
+        procedure = procedure.model_copy(update={"sources": [Source.model_construct(**fields) for fields in read.sources()]})
     root = root or path.resolve().parent.parent.parent
     diagrams = root / "templates" / "diagrams"
     inputs.extend(identity(diagrams / diagram.image) for diagram in procedure.diagrams)

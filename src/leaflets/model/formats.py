@@ -33,7 +33,7 @@ FORMATS = (1, 2)
 FORMAT_KEY = "format"
 RISK_GROUPS = ("common", "rare")  # format 1's risks, in the order the first release printed them
 
-RISK_EXAMPLE = "- text: Bruising where the needle went in / about: {count: 5, per: 100} / source: neat-2017"
+RISK_EXAMPLE = "- {text: Bruising where the needle went in, about: {count: 5, per: 100}, source: neat-2017}"
 SOURCE_EXAMPLE = ("{id: neat-2017, title: A study of fistulas made through the skin, publisher: American Journal "
                   "of Kidney Diseases, year: 2017, url: https://www.ajkd.org/...}")
 
@@ -50,14 +50,19 @@ class ReadContent:
     written_in: int
     source_lines: list[str] = field(default_factory=list)
 
+    def sources(self) -> list[dict[str, Any]]:
+        """Format 1's source lines as sources printed as written: the line as the title, nothing made up."""
+        return [{"id": f"source-{n}", "title": line, "publisher": None, "year": None, "url": None, "doi": None}
+                for n, line in enumerate(self.source_lines, 1)]
+
     @property
     def needs_upgrade(self) -> bool:
         return self.written_in < CURRENT_FORMAT
 
 
-def upgrade_hint(path: Path) -> str:
+def upgrade_hint(path: Path, written_in: int = FIRST_FORMAT) -> str:
     """The one warning a file in an earlier format gets: which format, and the command that upgrades it."""
-    return (f"written in format 1 (the file has no 'format: {CURRENT_FORMAT}' line); it still loads, but "
+    return (f"written in format {written_in} (the current one is {CURRENT_FORMAT}); it still loads, but "
             f"'leaflets upgrade {display_path(path)}' rewrites it in format {CURRENT_FORMAT}")
 
 
@@ -101,7 +106,7 @@ def _warn_once(path: Path, written_in: int) -> None:
     key = (path.resolve(), written_in)
     if key not in _warned:
         _warned.add(key)
-        logger.warning("%s:1: %s", display_path(path), upgrade_hint(path))
+        logger.warning("%s:1: %s", display_path(path), upgrade_hint(path, written_in))
 
 
 # -- format 1 ------------------------------------------------------------------------------------

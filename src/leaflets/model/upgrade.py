@@ -22,7 +22,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from leaflets.errors import ContentError, LeafletError
-from leaflets.model.formats import CURRENT_FORMAT, FIRST_FORMAT, FORMAT_KEY, FORMATS, RISK_GROUPS
+from leaflets.model.formats import CURRENT_FORMAT, FIRST_FORMAT, FORMAT_KEY, FORMATS, RISK_EXAMPLE, RISK_GROUPS
 from leaflets.paths import display_path
 
 KINDS = {"procedures": "procedure", "blocks": "block", "clinics": "clinic"}
@@ -156,7 +156,7 @@ def _risk_edits(data: CommentedMap, lines: Lines, path: Path, upgraded: Upgraded
     unknown = [str(key) for key in risks if key not in RISK_GROUPS]
     if unknown:
         raise ContentError(f"risks.{unknown[0]}: format 1 had only the groups common: and rare:, so this file "
-                           "cannot be upgraded safely; write its risks as one list by hand (see the README)",
+                           f"cannot be upgraded safely; write its risks as one list by hand, like {RISK_EXAMPLE}",
                            path, int(risks.lc.key(unknown[0])[0]) + 1)
     start, end = data.lc.key("risks")[0], _span_end(data, "risks", lines)
     if risks.fa.flow_style():
