@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import pdf_text
 from conftest import comparable
+from helpers import pdf_text
 from leaflets.errors import LeafletErrors
 from leaflets.model.content import load_block, load_clinic, load_procedure
 
