@@ -70,7 +70,8 @@ def test_upgrading_a_first_release_record_says_what_changed_and_what_to_supply(p
         "-   - AMA CPT code 36836 description (facts only, not wording)",
         "-   - General patient guidance on AV fistula care",
         "+   - id: source-1",
-        "+     title: AMA CPT code 36836 description (facts only, not wording)   # format 1's line: make it the title as published",
+        "+     title: AMA CPT code 36836 description (facts only, not wording)   "
+        "# format 1's line: make it the title as published",
         "+     publisher:   # to supply: who published it",
         "+     url:   # to supply: its address (https://...), or doi: 10.xxxx/...",
         "+   - id: source-2",

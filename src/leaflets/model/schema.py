@@ -20,12 +20,12 @@ from pydantic_core import core_schema
 from leaflets.errors import UsageError
 from leaflets.model.content import Block, Clinic, Procedure, Strict, Text
 from leaflets.model.examples import FIELDS
-from leaflets.model.formats import CURRENT_FORMAT, FORMAT_KEY, FORMATS
+from leaflets.model.formats import CURRENT_FORMAT, FIRST_FORMAT, FORMAT_KEY, FORMATS
 
 KINDS = ("procedure", "block", "clinic")
 SCHEMA_FOLDER = "schema"
 NOT_WRITTEN = ("block_sources", "logo_path")  # filled in by the loader, never written by an author
-PARENTS = {"Source": "sources", "HowTo": "how_to", "Packet": "packets", "Risk": "risks"}
+PARENTS = {"Source": "sources", "HowTo": "how_to", "Packet": "packets", "Risk": "risks", "PluralText": "text"}
 TEXT_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 2000}
 
 # The first release's keys (format 1): no blocks, how-to steps, diagrams or search terms; no clinic
@@ -35,6 +35,14 @@ FORMAT_1_RECORD = ("id", "title", "also_called", "codes", "summary", "purpose", 
                    "questions_to_ask", "glossary", "review", "sources")
 FORMAT_1_CLINIC = ("id", "name", "address", "phones", "emergency", "website", "logo", "accent_colour", "paper",
                    "reading_grade_max", "languages")
+
+
+FORMAT_1_FIELDS: dict[str, tuple[str, Any]] = {
+    "risks": ("Format 1: two lists of text, common: and rare: (format 2 has one list, each risk with its number).",
+              {"common": ["Bruising at the needle spot"], "rare": ["Infection at the needle spot"]}),
+    "sources": ("Format 1: where the facts come from, one line of text each (format 2 gives each its title, "
+                "publisher and address).", ["General patient guidance on AV fistula care"]),
+}
 
 
 class Format1Risks(Strict):
@@ -91,6 +99,9 @@ def json_schema(kind: str = "procedure", written_in: int = CURRENT_FORMAT) -> di
     _describe(schema, top=kind)
     for definition_name, definition in schema.get("$defs", {}).items():
         _describe(definition, top=PARENTS.get(definition_name))
+    if kind == "procedure" and written_in == FIRST_FORMAT:
+        for name, (description, example) in FORMAT_1_FIELDS.items():
+            schema["properties"][name].update(description=description, examples=[example])
     if kind == "procedure" and written_in == CURRENT_FORMAT:
         about = schema["$defs"]["Risk"]["properties"]["about"]
         about["anyOf"].append({"const": "unknown", "description": "looked for a reliable number and found none"})
