@@ -35,7 +35,7 @@ def test_every_key_has_a_description_and_every_example_is_valid(kind, number):
     jsonschema = pytest.importorskip("jsonschema")
     schema = json_schema(kind, number)
     assert [name for name, prop in properties(schema) if not prop.get("description")] == []
-    for name, prop in properties(schema):
+    for _, prop in properties(schema):
         for example in prop.get("examples", []):
             jsonschema.validate(example, {**prop, "$defs": schema.get("$defs", {})})
 
@@ -72,7 +72,8 @@ def test_mistakes_an_editor_flags_while_typing():
     assert _first_error(check, {**record, "preperation": []}).startswith("Additional properties are not allowed")
     assert "'plaster' is not one of" in _first_error(check, {**record, "preparation": [{"text": "x", "pictogram": "plaster"}]})
     assert _first_error(check, {**record, "codes": {"cpt": 36836}}) == "36836 is not of type 'string'"
-    assert "'format' is a required property" in _first_error(check, {k: v for k, v in record.items() if k != "format"})
+    without_format = {key: value for key, value in record.items() if key != "format"}
+    assert "'format' is a required property" in _first_error(check, without_format)
     risks = [{"text": "Bruising", "about": "unknown"}, {"text": "Bleeding", "about": {"count": 2, "per": 100}, "source": "neat-2017"}]
     assert list(check.iter_errors({**record, "risks": risks})) == []
 

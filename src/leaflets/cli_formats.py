@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from leaflets.errors import LeafletErrors
+from leaflets.errors import LeafletErrors, UsageError
 from leaflets.model.content import Project
 from leaflets.model.formats import CURRENT_FORMAT, FORMATS
 from leaflets.model.schema import KINDS, schema_text, write_schemas
-from leaflets.model.upgrade import upgrade_paths
 from leaflets.paths import display_path
 
 CONTENT_FOLDERS = ("procedures", "blocks", "clinics")
@@ -35,6 +34,10 @@ def add_format_commands(commands: Any) -> None:
 
 
 def run_upgrade(project: Project, args: argparse.Namespace) -> int:
+    try:
+        from leaflets.model.upgrade import upgrade_paths  # needs ruamel.yaml, which nothing else does
+    except ImportError as exc:
+        raise UsageError(f"leaflets upgrade needs the ruamel.yaml package ({exc}); install it with pip") from None
     paths = [Path(name) for name in args.files] or [
         path for folder in CONTENT_FOLDERS for path in sorted((project.content / folder).glob("*.yaml"))]
     report, needed, errors = upgrade_paths(paths, check=args.check, named=bool(args.files))
