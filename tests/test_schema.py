@@ -74,7 +74,8 @@ def test_mistakes_an_editor_flags_while_typing():
     assert _first_error(check, {**record, "codes": {"cpt": 36836}}) == "36836 is not of type 'string'"
     without_format = {key: value for key, value in record.items() if key != "format"}
     assert "'format' is a required property" in _first_error(check, without_format)
-    risks = [{"text": "Bruising", "about": "unknown"}, {"text": "Bleeding", "about": {"count": 2, "per": 100}, "source": "neat-2017"}]
+    risks = [{"text": "Bruising", "about": "unknown"},
+             {"text": "Bleeding", "about": {"count": 2, "per": 100}, "source": "neat-2017"}]
     assert list(check.iter_errors({**record, "risks": risks})) == []
 
 
