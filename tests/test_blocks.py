@@ -89,8 +89,8 @@ def test_an_unknown_placeholder_in_a_block_is_an_error_with_its_line(blocks_proj
     edit(block, "{fasting_food_hours} hour before", "{fasting_food_hour} hour before")
     edit(block, "{fasting_food_hours} hours before", "{fasting_food_hour} hours before")
     one, other = problems(load_block, block)
-    assert one.startswith(f"{block}:4: preparation[1].text.one: unknown placeholder '{{fasting_food_hour}}' (did you mean fasting_food_hours?)")
-    assert other.startswith(f"{block}:5: preparation[1].text.other: unknown placeholder")
+    assert one.startswith(f"{block}:5: preparation[1].text.one: unknown placeholder '{{fasting_food_hour}}' (did you mean fasting_food_hours?)")
+    assert other.startswith(f"{block}:6: preparation[1].text.other: unknown placeholder")
 
 
 def test_a_record_may_not_use_policy_placeholders(blocks_project):
@@ -148,7 +148,7 @@ def test_block_strings_are_extracted_once_from_the_block_as_plurals(blocks_proje
     catalog = read_po((blocks_project / "x.pot").open("rb"))
     message = catalog.get(NO_DRIVING)
     assert message.id[1] == "For {no_driving_hours_after_sedation} hours after sedation, do not drive or ride any vehicle, including a bicycle or motorbike."
-    assert message.locations == [("content/blocks/sedation.yaml", 10)]
+    assert message.locations == [("content/blocks/sedation.yaml", 11)]
     assert "python-brace-format" in message.flags
 
 
