@@ -158,3 +158,12 @@ def test_check_reads_a_first_release_record_without_contradictions(project, cli,
 
 
 REPO_RECORD = Path(__file__).parent.parent / "content" / "procedures" / "kidney-tube-tract-widening.yaml"
+
+
+def test_a_first_release_record_may_already_hold_sources_in_format_2(project):
+    path = put_record(project, FIRST_RELEASE / "dialysis-fistula-creation.yaml")
+    written = "  - {id: source-1, title: A study, publisher: AJKD, year: 2017, url: 'https://www.ajkd.org/x'}\n"
+    path.write_text(path.read_text().replace("  - General patient guidance on AV fistula care\n", written))
+    procedure = load_procedure(path, project)
+    assert [(source.id, source.title) for source in procedure.sources] == [
+        ("source-1", "A study"), ("source-2", "AMA CPT code 36836 description (facts only, not wording)")]

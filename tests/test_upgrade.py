@@ -170,3 +170,20 @@ def test_an_approval_does_not_survive_an_upgrade_that_changes_what_is_printed(pr
     output = project / "after.pdf"
     cli("--root", project, "build", FISTULA, "--output", output)
     assert "DRAFT: not yet approved by a clinician" in pdf_text(output)
+
+
+def test_windows_line_ends_a_byte_order_mark_and_an_explicit_format_1_are_kept_or_upgraded(tmp_path):
+    text = (FIRST_RELEASE / f"{FISTULA}.yaml").read_text()
+    windows = upgrade_text("\ufeff" + text.replace("\n", "\r\n"), tmp_path / "x.yaml").text
+    assert windows.startswith("\ufeffformat: 2\r\nid: ") and "\n" not in windows.replace("\r\n", "")
+    explicit = upgrade_text("format: 1  # the first release\n" + text, tmp_path / "x.yaml")
+    assert explicit.changes[0] == "format: 1 is now format: 2"
+    assert explicit.text.startswith("format: 2  # the first release\nid: ")
+
+
+def test_sources_already_written_in_format_2_stay_as_they_are(tmp_path):
+    written = "  - {id: neat-2017, title: A study, publisher: AJKD, year: 2017, url: 'https://www.ajkd.org/x'}\n"
+    text = (FIRST_RELEASE / f"{FISTULA}.yaml").read_text().replace("  - General patient guidance on AV fistula care\n", written)
+    upgraded = upgrade_text(text, tmp_path / "x.yaml")
+    assert written in upgraded.text and "  - id: source-1\n" in upgraded.text
+    assert [need.split(": to supply: ")[1][:21] for need in upgraded.to_supply if "sources" in need] == ["sources[1] (source-1)"]

@@ -484,7 +484,8 @@ def load_procedure(path: Path, root: Path | None = None, inputs: list[Identity |
     document = read.document
     procedure = _validate(Procedure, document)
     if read.source_lines:  # format 1's sources, lines of text: printed as written, never made up
-        procedure = procedure.model_copy(update={"sources": [Source.model_construct(**fields) for fields in read.sources()]})
+        lines = [Source.model_construct(**fields) for fields in read.sources()]
+        procedure = procedure.model_copy(update={"sources": [*procedure.sources, *lines]})
     root = root or path.resolve().parent.parent.parent
     diagrams = root / "templates" / "diagrams"
     inputs.extend(identity(diagrams / diagram.image) for diagram in procedure.diagrams)

@@ -52,8 +52,10 @@ class ReadContent:
 
     def sources(self) -> list[dict[str, Any]]:
         """Format 1's source lines as sources printed as written: the line as the title, nothing made up."""
-        return [{"id": f"source-{n}", "title": line, "publisher": None, "year": None, "url": None, "doi": None}
-                for n, line in enumerate(self.source_lines, 1)]
+        taken = {source.get("id") for source in self.document.data.get("sources") or [] if isinstance(source, dict)}
+        ids = (f"source-{n}" for n in range(1, 10_000) if f"source-{n}" not in taken)
+        return [{"id": next(ids), "title": line, "publisher": None, "year": None, "url": None, "doi": None}
+                for line in self.source_lines]
 
     @property
     def needs_upgrade(self) -> bool:
@@ -135,11 +137,17 @@ def _from_format_1(document: YamlDocument) -> ReadContent:
     lines: list[str] = []
     sources = data.get("sources")
     if isinstance(sources, list) and any(isinstance(source, str) for source in sources):
-        lines = [source.strip() for source in sources if isinstance(source, str) and source.strip()]
-        errors += [_error(document, ("sources", index), f"sources[{index + 1}]: a source line of format 1 is text; "
-                          f"give it as text, or in format 2 as {SOURCE_EXAMPLE}")
-                   for index, source in enumerate(sources) if not isinstance(source, str) or not source.strip()]
-        del data["sources"]
+        kept: list[Any] = []  # sources already written as format 2's, kept as they are
+        for index, source in enumerate(sources):
+            if isinstance(source, str) and source.strip():
+                lines.append(source.strip())
+            elif isinstance(source, dict):
+                moves[("sources", len(kept))] = ("sources", index)
+                kept.append(source)
+            else:
+                errors.append(_error(document, ("sources", index), f"sources[{index + 1}]: write where the facts come "
+                                     f"from, as a line of text (format 1) or, better, as {SOURCE_EXAMPLE}"))
+        data["sources"] = kept
     if errors:
         raise LeafletErrors(errors)
     return ReadContent(_moved(document, data, moves), FIRST_FORMAT, lines)

@@ -76,6 +76,11 @@ def upgrade_file(path: Path, write: bool = True) -> Upgraded:
 
 def upgrade_text(text: str, path: Path, kind: str = "procedure") -> Upgraded:
     """``text`` in the current format, with what changed and what is left to supply."""
+    if "\r\n" in text or text.startswith("\ufeff"):  # Windows line ends, a byte-order mark: kept as they were
+        upgraded = upgrade_text(text.removeprefix("\ufeff").replace("\r\n", "\n"), path, kind)
+        newline, mark = "\r\n" if "\r\n" in text else "\n", "\ufeff" if text.startswith("\ufeff") else ""
+        upgraded.text = mark + upgraded.text.replace("\n", newline) if upgraded.changed else text
+        return upgraded
     data = _parse(text, path)
     written_in = data.get(FORMAT_KEY, FIRST_FORMAT)
     if written_in == CURRENT_FORMAT:
