@@ -187,3 +187,15 @@ def test_sources_already_written_in_format_2_stay_as_they_are(tmp_path):
     upgraded = upgrade_text(text, tmp_path / "x.yaml")
     assert written in upgraded.text and "  - id: source-1\n" in upgraded.text
     assert [need.split(": to supply: ")[1][:21] for need in upgraded.to_supply if "sources" in need] == ["sources[1] (source-1)"]
+
+
+def test_every_earlier_file_upgrades_once_and_then_stays(tmp_path):
+    for path in sorted(FORMATS.glob("*/*.yaml")):
+        if path.name == "ear-tube-unknown-group.yaml":
+            continue
+        kind = "clinic" if "clinic" in path.name else "block" if "block" in path.name else "procedure"
+        upgraded = upgrade_text(path.read_text(), tmp_path / path.name, kind)
+        assert upgraded.changed and upgraded.changes[0] == "added 'format: 2' before the first key", path
+        assert upgrade_text(upgraded.text, tmp_path / path.name, kind).changed is False, path
+        if "no-format-line" in str(path):  # format 2 already: only the format line is new
+            assert changed_lines(path.read_text(), upgraded.text) == ["+ format: 2"]
