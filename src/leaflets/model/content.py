@@ -57,7 +57,8 @@ def _sourced_to_text(value: Any) -> Any:
     unknown = sorted(set(value) - {"text", "source"})
     if unknown or "text" not in value:
         found = f"found the key(s) {', '.join(map(str, unknown))}" if unknown else "found no text"
-        raise ValueError(f"write text, or keys text and source, like {{text: Keep the bandage dry., source: neat-2017}} ({found})")
+        raise ValueError("write text, or keys text and source, like {text: Keep the bandage dry., source: neat-2017} "
+                         f"({found})")
     return value["text"]
 
 
