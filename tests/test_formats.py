@@ -149,12 +149,15 @@ def test_the_first_release_clinic_file_loads(tmp_path, caplog):
     assert len(format_warnings(caplog)) == 1
 
 
-def test_check_reads_a_first_release_record_without_contradictions(project, cli, caplog):
-    put_record(project, FIRST_RELEASE / "dialysis-fistula-creation.yaml")
+def test_check_warns_once_about_a_first_release_record(project, cli, caplog):
+    path = put_record(project, FIRST_RELEASE / "dialysis-fistula-creation.yaml")
     code, out, err = cli("--root", project, "check")
     assert "expected text, found text" not in out + err and "expected a list, found keys" not in out + err
     assert out.startswith("5 procedures and 1 clinics: no problems found")
-    assert len(format_warnings(caplog)) == 1
+    assert f"{path}:1: warning: dialysis-fistula-creation: written in format 1 (the current one is 2); it still " \
+           f"loads, but 'leaflets upgrade {path}' rewrites it in format 2\n" in out
+    assert out.count("leaflets upgrade") == 1 and format_warnings(caplog) == []  # said once, by check
+    # (check also fails it: the first release's numbers name no source, which format 2's checks want)
 
 
 REPO_RECORD = Path(__file__).parent.parent / "content" / "procedures" / "kidney-tube-tract-widening.yaml"

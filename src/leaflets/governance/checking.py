@@ -22,15 +22,16 @@ from leaflets.model.approvals import Standing, approvals_path
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.characters import undrawable
 from leaflets.model.content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
-from leaflets.model.formats import read_content
+from leaflets.model.formats import earlier_formats, read_content, reported_elsewhere, upgrade_hint
 from leaflets.model.yamlfile import Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import display_path
 
 
 def check_project(project: Project) -> tuple[str, list[LeafletError]]:
     """Validate every record and clinic file: a summary, and every problem of every file."""
-    procedures, procedure_errors = project.load_each_procedure()
-    clinics, clinic_errors = project.load_each_clinic()
+    with reported_elsewhere():  # a file of an earlier format: one warning, from check_leaflets
+        procedures, procedure_errors = project.load_each_procedure()
+        clinics, clinic_errors = project.load_each_clinic()
     errors = procedure_errors + clinic_errors
     if errors:
         return f"{len(procedures)} procedures and {len(clinics)} clinics are valid: {len(errors)} problem(s) in the others", errors
@@ -417,7 +418,17 @@ class LeafletReport:
 
 
 def check_leaflets(project: Project, clinic_id: str, today: date | None = None) -> tuple[list[LeafletReport], list[Finding]]:
-    """Plain language, structure and governance of every leaflet of the clinic, in each of its languages."""
+    """Plain language, structure and governance of every leaflet of the clinic, in each of its languages;
+    and one warning for each content file written in an earlier format."""
+    with reported_elsewhere():
+        reports, findings = _check_leaflets(project, clinic_id, today)
+    paths = [path for folder in ("procedures", "blocks", "clinics") for path in sorted((project.content / folder).glob("*.yaml"))]
+    findings += [Finding(path.stem, upgrade_hint(path, written_in), Severity.WARNING, path, 1)
+                 for path, written_in in earlier_formats(paths)]
+    return reports, findings
+
+
+def _check_leaflets(project: Project, clinic_id: str, today: date | None) -> tuple[list[LeafletReport], list[Finding]]:
     today = today or build_day()
     clinic = project.load_clinic(clinic_id)
     plain_words = load_plain_words(project)

@@ -19,6 +19,8 @@ each such field is one error saying what format 2 expects there, with an example
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,9 +108,38 @@ def declared_format(document: YamlDocument) -> int:
 
 def _warn_once(path: Path, written_in: int) -> None:
     key = (path.resolve(), written_in)
-    if key not in _warned:
+    if key not in _warned and not _silent:
         _warned.add(key)
         logger.warning("%s:1: %s", display_path(path), upgrade_hint(path, written_in))
+
+
+_silent = False
+
+
+@contextmanager
+def reported_elsewhere() -> Iterator[None]:
+    """While ``check`` reports earlier formats itself (``earlier_formats``), loading logs no warning."""
+    global _silent
+    before, _silent = _silent, True
+    try:
+        yield
+    finally:
+        _silent = before
+
+
+def earlier_formats(paths: list[Path]) -> list[tuple[Path, int]]:
+    """The files among ``paths`` written in an earlier format, with that format (unreadable ones are
+    reported by the loader)."""
+    found = []
+    for path in paths:
+        try:
+            document = read_yaml(path)
+            written_in = declared_format(document) if isinstance(document.data, dict) else CURRENT_FORMAT
+        except LeafletError:
+            continue
+        if written_in < CURRENT_FORMAT:
+            found.append((path, written_in))
+    return found
 
 
 # -- format 1 ------------------------------------------------------------------------------------
