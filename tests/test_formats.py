@@ -170,3 +170,12 @@ def test_a_first_release_record_may_already_hold_sources_in_format_2(project):
     procedure = load_procedure(path, project)
     assert [(source.id, source.title) for source in procedure.sources] == [
         ("source-1", "A study"), ("source-2", "AMA CPT code 36836 description (facts only, not wording)")]
+
+
+def test_a_clinic_file_without_its_format_line_is_one_warning_and_fails_strict(project, cli):
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text(clinic.read_text().replace("format: 2\n", ""))
+    code, out, err = cli("--root", project, "check", "--strict")
+    assert code == 1 and err == ""
+    assert out.splitlines()[-1] == "30 leaflets: 0 error(s), 1 warning(s), 0 note(s)"
+    assert f"{clinic}:1: warning: example: written in format 1 (the current one is 2)" in out
