@@ -179,3 +179,10 @@ def test_a_clinic_file_without_its_format_line_is_one_warning_and_fails_strict(p
     assert code == 1 and err == ""
     assert out.splitlines()[-1] == "30 leaflets: 0 error(s), 1 warning(s), 0 note(s)"
     assert f"{clinic}:1: warning: example: written in format 1 (the current one is 2)" in out
+
+
+def test_a_file_that_cannot_be_read_gets_its_errors_and_no_still_loads_warning(project, cli):
+    path = put_record(project, HAND_MADE / "ear-tube-unknown-group.yaml")
+    code, out, err = cli("--root", project, "check")
+    assert code == 1 and f"{path}:10: risks.very_rare: format 1 had only the groups common: and rare:" in err
+    assert "still loads" not in out + err

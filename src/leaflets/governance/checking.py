@@ -21,7 +21,7 @@ from leaflets.language.termbase import TERMBASE, catalog_problems, read_termbase
 from leaflets.model.approvals import Standing, approvals_path
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.characters import undrawable
-from leaflets.model.content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, build_day, sourced_strings
+from leaflets.model.content import UNPRINTED_FIELDS, Clinic, Procedure, Project, RedFlags, build_day, load_block, sourced_strings
 from leaflets.model.formats import earlier_formats, read_content, reported_elsewhere, upgrade_hint
 from leaflets.model.yamlfile import Location, YamlDocument, dotted, read_yaml
 from leaflets.paths import display_path
@@ -422,10 +422,23 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     and one warning for each content file written in an earlier format."""
     with reported_elsewhere():
         reports, findings = _check_leaflets(project, clinic_id, today)
-    paths = [path for folder in ("procedures", "blocks", "clinics") for path in sorted((project.content / folder).glob("*.yaml"))]
+        loaded = _loading_files(project)
     findings += [Finding(path.stem, upgrade_hint(path, written_in), Severity.WARNING, path, 1)
-                 for path, written_in in earlier_formats(paths)]
+                 for path, written_in in earlier_formats(loaded)]
     return reports, findings
+
+
+def _loading_files(project: Project) -> list[Path]:
+    """The records, blocks and clinic files that load (the others are reported with their errors)."""
+    paths = [project.record_path(procedure.id) for procedure in project.load_each_procedure()[0]]
+    paths += [project.content / "clinics" / f"{clinic.id}.yaml" for clinic in project.load_each_clinic()[0]]
+    for path in sorted((project.content / "blocks").glob("*.yaml")):
+        try:
+            load_block(path)
+        except LeafletError:
+            continue
+        paths.append(path)
+    return paths
 
 
 def _check_leaflets(project: Project, clinic_id: str, today: date | None) -> tuple[list[LeafletReport], list[Finding]]:
