@@ -12,7 +12,9 @@ import pytest
 from conftest import comparable
 from helpers import pdf_text
 from leaflets.errors import LeafletErrors
-from leaflets.model.content import load_block, load_clinic, load_procedure
+from leaflets.model.blocks import load_block
+from leaflets.model.clinic import load_clinic
+from leaflets.model.project import load_procedure
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 FIRST_RELEASE = FORMATS / "format-1-first-release"
@@ -20,6 +22,7 @@ HAND_MADE = FORMATS / "format-1-hand-made"
 NO_FORMAT_LINE = FORMATS / "format-2-no-format-line"
 FIRST_RELEASE_RECORDS = sorted(p.name for p in FIRST_RELEASE.glob("*.yaml") if p.name != "example-clinic.yaml")
 NOT_PRINTED = ("id", "codes", "review")  # said in the footer and the list, not as written
+ON_PAPER_IN_SHORT = ("sources",)  # paper prints only the key sources, in short; `leaflets review` lists each in full
 
 
 def put_record(project: Path, source: Path, name: str | None = None) -> Path:
@@ -69,9 +72,14 @@ def test_a_first_release_record_builds_and_prints_every_item_it_holds(project, c
     assert len(format_warnings(caplog)) == 1
     text = comparable(pdf_text(output))
     data = __import__("yaml").safe_load((FIRST_RELEASE / name).read_text())
-    missing = [(where, words) for where, words in strings(data)
-               if where[0] not in NOT_PRINTED and where[-1] != "pictogram" and comparable(words) not in text]
+    missing = [(where, words) for where, words in strings(data) if where[0] not in NOT_PRINTED + ON_PAPER_IN_SHORT
+               and where[-1] != "pictogram" and comparable(words) not in text]
     assert missing == []
+    code, review, err = cli("--root", project, "review", name.removesuffix(".yaml"))
+    assert code == 0, err
+    listed = comparable(review)
+    assert [words for where, words in strings(data) if where[0] in ON_PAPER_IN_SHORT and comparable(words) not in listed] == []
+    assert "None" not in review  # a format 1 source has no publisher, and none is made up
 
 
 def test_hand_made_first_release_shapes_load(project, caplog):

@@ -17,8 +17,10 @@ import pytest
 
 from helpers import REPO
 from leaflets.errors import LeafletError
-from leaflets.model.content import Block, Clinic, Procedure, _validate
+from leaflets.model.clinic import Clinic
 from leaflets.model.formats import read_content
+from leaflets.model.record import Block, Procedure
+from leaflets.model.validation import validate as _validate
 from leaflets.model.yamlfile import YamlDocument
 
 VALUES: list[Any] = ["text", "", 7, 1.5, -1, 10**6, True, None, [], ["text"], {}, {"unknown": 1}, "2026-13-45", "x" * 2001,

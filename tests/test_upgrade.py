@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from helpers import pdf_text
-from leaflets.model.content import load_procedure
+from leaflets.model.project import load_procedure
 
 pytest.importorskip("ruamel.yaml")  # in pyproject.toml's dependencies; the lock may not have it yet
 from leaflets.model.upgrade import upgrade_text  # noqa: E402
@@ -157,7 +157,10 @@ def test_after_the_upgrade_the_record_loads_once_its_sources_are_supplied_and_pr
     assert cli("--root", project, "build", FISTULA, "--output", output)[0] == 0
     text = " ".join(pdf_text(output).split())
     assert all(risk.text in text for risk in procedure.risks)
-    assert "General patient guidance on AV fistula care. American Medical Association." in text
+    assert "All sources and the latest version:" in text  # paper prints only the key sources, in short
+    code, review, err = cli("--root", project, "review", FISTULA)
+    assert code == 0, err
+    assert "General patient guidance on AV fistula care. American Medical Association. https://www.ama-assn.org/" in review
 
 
 def test_an_approval_does_not_survive_an_upgrade_that_changes_what_is_printed(project, cli):
@@ -165,7 +168,11 @@ def test_an_approval_does_not_survive_an_upgrade_that_changes_what_is_printed(pr
     assert cli("--root", project, "approve", FISTULA, *DOCTOR)[0] == 0
     assert re.search(rf"^{FISTULA} .* approved v1.0 ", cli("--root", project, "list")[1], re.M)
     cli("--root", project, "upgrade")
-    supply(project / "content" / "procedures" / f"{FISTULA}.yaml")
+    path = project / "content" / "procedures" / f"{FISTULA}.yaml"
+    supply(path)  # the sources in full: not printed on paper (only key sources are), so the approval stands
+    assert re.search(rf"^{FISTULA} .* approved v1.0 ", cli("--root", project, "list")[1], re.M)
+    numbered = "    - {text: Bruising at the needle spot, about: {count: 5, per: 100}, source: source-2}\n"
+    path.write_text(path.read_text().replace("    - Bruising at the needle spot\n", numbered))  # what the upgrade asks for
     assert re.search(rf"^{FISTULA} .* changed since v1.0 was approved ", cli("--root", project, "list")[1], re.M)
     output = project / "after.pdf"
     cli("--root", project, "build", FISTULA, "--output", output)

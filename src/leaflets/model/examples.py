@@ -90,7 +90,15 @@ FIELDS: dict[str, tuple[str, str]] = {
     "how_to": ("Numbered self-care steps under a title.",
                "how_to: [{title: How to check your fistula, steps: [Feel for a buzz.], when: after}]"),
     "how_to.title": ("What the steps are for.", "title: How to check your fistula"),
-    "when": ("before (under 'How to get ready') or after (under recovery).", "when: after"),
+    "how_to.when": ("before (under 'How to get ready') or after (under recovery).", "when: after"),
+    "when": ("When a preparation item is done, its group in the checklist: week-before, day-before (the default), "
+             "on-the-day or after.", "when: week-before"),
+    "keep_taking": ("The kinds of blood thinner patients keep taking for this procedure: antiplatelets, anticoagulants; "
+                    "a shared block words itself for them.", "keep_taking: [antiplatelets]"),
+    "if_kept": ("Print this item only when the record keeps taking every kind listed (antiplatelets, anticoagulants).",
+                "if_kept: [antiplatelets]"),
+    "unless_kept": ("Print this item only when the record keeps taking none of the kinds listed.",
+                    "unless_kept: [antiplatelets]"),
     "diagrams": ("Drawings of templates/diagrams/, each with a caption and alt text.",
                  "diagrams: [{image: fistula-arm.svg, caption: ..., alt: ..., labels: [Artery, Vein]}]"),
     "image": ("An .svg file in templates/diagrams/.", "image: fistula-arm.svg"),
@@ -119,11 +127,30 @@ FIELDS: dict[str, tuple[str, str]] = {
     "paper": ("letter or A4.", "paper: letter"),
     "reading_grade_max": ("The plain-language target for leaflets check (a US grade).", "reading_grade_max: 8"),
     "languages": ("The languages build --all makes.", "languages: [en, es, fr]"),
+    "page_budget": ("Pages a regular-print leaflet may take (2 to 20; large print twice that); check names the longest "
+                    "sections of one that is longer.", "page_budget: 8"),
     "policies": ("Numbers the shared blocks print (see the README's table).", "policies: {fasting_food_hours: 6}"),
     "packets": ("Leaflets often given together, by name.",
                 "packets: {fistula-day: {title: Fistula day, leaflets: [dialysis-fistula-creation]}}"),
     "packets.title": ("The packet's title.", "title: Fistula day"),
     "leaflets": ("The procedure ids in the packet.", "leaflets: [dialysis-fistula-creation]"),
+    "signs": ("The signs of content/red_flags.yaml, each with an id, a description and the words that find it.",
+              "signs: [{id: chest-pain, description: Chest pain, words: [chest pain]}]"),
+    "signs.id": ("The sign's id, used by sign: in a record; lowercase letters, digits and hyphens.", "id: chest-pain"),
+    "signs.description": ("What the sign is, in a few words.", "description: Chest pain"),
+    "words": ("Words that find the sign in a leaflet: all present in any order, a|b for either.",
+              "words: [chest pain, chest|tight]"),
+    "signs.urgent": ("true (the default): call the emergency number; false: call the clinic the same day.",
+                     "urgent: false"),
+    "advice": ("Words that find advice contradicting itself: stop_plan, medicines, any_blood_thinner, infection, "
+               "escalation; each a list of phrases (words all present, a|b for either).",
+               "advice: {stop_plan: [stop|day], infection: [fever|redness]}"),
+    "stop_plan": ("Phrases of a plan to stop a medicine on a given day.", "stop_plan: [day to stop]"),
+    "medicines": ("For each kind a record may keep taking (antiplatelets, anticoagulants), the words naming it.",
+                  "medicines: {antiplatelets: [aspirin, clopidogrel], anticoagulants: [warfarin, apixaban]}"),
+    "any_blood_thinner": ("Phrases that name every kind of blood thinner at once.", "any_blood_thinner: [blood thinner]"),
+    "infection": ("Phrases of a sign of infection.", "infection: [fever, redness|swelling]"),
+    "escalation": ("Phrases of what to do when the clinic cannot be reached.", "escalation: [emergency room|911]"),
 }
 
 

@@ -33,6 +33,7 @@ CURRENT_FORMAT = 2
 FIRST_FORMAT = 1
 FORMATS = (1, 2)
 FORMAT_KEY = "format"
+KINDS = ("procedure", "block", "clinic")  # the files that declare a format
 RISK_GROUPS = ("common", "rare")  # format 1's risks, in the order the first release printed them
 
 RISK_EXAMPLE = "- {text: Bruising where the needle went in, about: {count: 5, per: 100}, source: neat-2017}"

@@ -18,11 +18,11 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from leaflets.errors import UsageError
-from leaflets.model.content import Block, Clinic, Procedure, Strict, Text
+from leaflets.model.clinic import Clinic
 from leaflets.model.examples import FIELDS
-from leaflets.model.formats import CURRENT_FORMAT, FIRST_FORMAT, FORMAT_KEY, FORMATS
+from leaflets.model.formats import CURRENT_FORMAT, FIRST_FORMAT, FORMAT_KEY, FORMATS, KINDS
+from leaflets.model.record import Block, Procedure, Strict, Text
 
-KINDS = ("procedure", "block", "clinic")
 SCHEMA_FOLDER = "schema"
 NOT_WRITTEN = ("block_sources", "logo_path")  # filled in by the loader, never written by an author
 PARENTS = {"Source": "sources", "HowTo": "how_to", "Packet": "packets", "Risk": "risks", "PluralText": "text"}

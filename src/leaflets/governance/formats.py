@@ -1,4 +1,8 @@
-"""The commands about content formats: ``leaflets upgrade`` and ``leaflets schema`` (registered by cli.py)."""
+"""The content's formats as commands: ``leaflets upgrade`` and ``leaflets schema`` (registered by cli.py;
+a module of governance/, the stage before cli, so that cli.py stays a thin layer).
+
+Like cli.py's, each command imports what it needs when it runs (the schema generator, ruamel.yaml).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.errors import LeafletErrors, UsageError
-from leaflets.model.content import Project
-from leaflets.model.formats import CURRENT_FORMAT, FORMATS
-from leaflets.model.schema import KINDS, schema_text, write_schemas
+from leaflets.model.formats import CURRENT_FORMAT, FORMATS, KINDS
+from leaflets.model.project import Project
 from leaflets.paths import display_path
 
 CONTENT_FOLDERS = ("procedures", "blocks", "clinics")
@@ -48,6 +51,8 @@ def run_upgrade(project: Project, args: argparse.Namespace) -> int:
 
 
 def run_schema(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.model.schema import schema_text, write_schemas
+
     if args.write:
         for path in write_schemas(project.root):
             print(display_path(path))
