@@ -104,5 +104,5 @@ def test_the_first_releases_complaints_are_gone():
     old_sources = messages(Procedure, {**data, "sources": ["AMA CPT code 36836 description"]})
     assert not any(contradiction(m) for m in old_risks + old_sources)
     assert old_risks[0].startswith("risks: expected a list, found keys and values; write it like: risks: [{text: ")
-    assert old_sources[0].startswith("sources[1]: expected keys and values (id, title, publisher, year, url, doi), "
+    assert old_sources[0].startswith("sources[1]: expected keys and values (id, title, publisher, year, url, doi, cited_for), "
                                      "found text; write it like: ")

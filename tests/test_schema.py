@@ -71,7 +71,10 @@ def test_mistakes_an_editor_flags_while_typing():
     assert list(check.iter_errors(record)) == []
     assert _first_error(check, {**record, "preperation": []}).startswith("Additional properties are not allowed")
     assert "'plaster' is not one of" in _first_error(check, {**record, "preparation": [{"text": "x", "pictogram": "plaster"}]})
-    assert _first_error(check, {**record, "codes": {"cpt": 36836}}) == "36836 is not of type 'string'"
+    assert _first_error(check, {**record, "codes": {"cpt": 36836}}) == "36836 is not valid under any of the given schemas"
+    [unquoted] = check.iter_errors({**record, "codes": {"cpt": 36836}})  # a code alone, or a list of them: neither
+    assert sorted(e.message for e in unquoted.context) == ["36836 is not of type 'array'", "36836 is not of type 'string'"]
+    assert list(check.iter_errors({**record, "codes": {"cpt": "36836"}})) == []  # one code may be written alone
     without_format = {key: value for key, value in record.items() if key != "format"}
     assert "'format' is a required property" in _first_error(check, without_format)
     risks = [{"text": "Bruising", "about": "unknown"},

@@ -18,7 +18,12 @@ FIELDS: dict[str, tuple[str, str]] = {
     "title": ("The leaflet's title, in plain words (not the code descriptor).",
               "title: Making a fistula in your arm for dialysis"),
     "also_called": ("Other names a patient may hear.", "also_called: [Percutaneous AV fistula, pAVF]"),
-    "codes": ("Procedure codes, each in quotes: cpt, hcpcs, icd10pcs or snomed.", 'codes: {cpt: "36836"}'),
+    "codes": ("Procedure codes, each in quotes, by system (cpt, hcpcs, icd10pcs or snomed): one code, or a list of "
+              "every code the leaflet covers.", 'codes: {cpt: ["36836", "36837"]}'),
+    "abbreviations": ("Clinicians' abbreviations to search by (never translated or printed).",
+                      "abbreviations: [pAVF, endoAVF]"),
+    "cited_for": ("facts (the default: printed among the leaflet's sources) or codes (it verifies the record's codes, "
+                  "for EHRs, and is not printed).", "cited_for: codes"),
     "summary": ("The main message, 1-3 sentences, printed first in a box.",
                 "summary: Your doctor joins an artery and a vein in your arm through a small needle hole."),
     "purpose": ("Why it is done.", "purpose: Dialysis needs a place where blood can flow out and back in fast."),

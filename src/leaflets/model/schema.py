@@ -65,6 +65,8 @@ class _Generator(GenerateJsonSchema):
             sourced = {"type": "object", "additionalProperties": False, "required": ["text"],
                        "properties": {"text": TEXT_SCHEMA, "source": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"}}}
             return {"anyOf": [inner, sourced]}
+        if name == "one_or_many":  # codes: one code alone, or a list of them
+            return {"anyOf": [inner["items"], inner]}
         return inner
 
 

@@ -178,6 +178,7 @@ def _pattern_hint(location: Location) -> str:
         "accent_colour": "like #1f4e79",
         "emergency": "digits, like 911",
         "codes": 'digits and letters, in quotes, like "36836"',
+        "abbreviations": "letters and digits, like pAVF",
         "url": "an address starting with https://",
         "doi": "a DOI starting with 10.",
         "image": "a file name ending in .svg",
