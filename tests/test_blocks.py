@@ -19,9 +19,9 @@ from leaflets.checks.structure import conditional_prohibitions
 from leaflets.errors import LeafletError
 from leaflets.language.termbase import Term, catalog_problems, changed_numbers, missing_terms, numbers, read_termbase
 from leaflets.model.blocks import load_block
+from leaflets.model.formats import read_content
 from leaflets.model.project import Project, load_procedure
 from leaflets.model.record import Item, Procedure
-from leaflets.model.yamlfile import read_yaml
 
 FIXTURE = Path(__file__).parent / "data" / "blocks"
 RECORD = "fistula-with-blocks"
@@ -65,7 +65,7 @@ def test_every_shipped_block_is_valid_and_cites_its_sources():
 
 
 def test_a_block_adds_its_items_after_the_records_own(blocks_project):
-    own = Procedure.model_validate(read_yaml(record_path(blocks_project)).data)  # the record alone, blocks not added
+    own = Procedure.model_validate(read_content(record_path(blocks_project)).document.data)  # the record alone, blocks not added
     merged = Project(blocks_project).load_procedure(RECORD)
     sedation = load_block(REPO / "content" / "blocks" / "sedation.yaml")
     assert merged.recovery[: len(own.recovery)] == own.recovery
@@ -96,9 +96,9 @@ def test_an_unknown_placeholder_in_a_block_is_an_error_with_its_line(blocks_proj
     edit(block, "{adult_stays_hours_after_sedation} hour.", "{adult_stays_hour_after_sedation} hour.")
     edit(block, "{adult_stays_hours_after_sedation} hours.", "{adult_stays_hour_after_sedation} hours.")
     one, other = problems(load_block, block)
-    assert one.startswith(f"{block}:6: preparation[1].text.one: unknown placeholder '{{adult_stays_hour_after_sedation}}' "
+    assert one.startswith(f"{block}:7: preparation[1].text.one: unknown placeholder '{{adult_stays_hour_after_sedation}}' "
                           "(did you mean adult_stays_hours_after_sedation?)")
-    assert other.startswith(f"{block}:7: preparation[1].text.other: unknown placeholder")
+    assert other.startswith(f"{block}:8: preparation[1].text.other: unknown placeholder")
 
 
 def test_a_record_may_not_use_policy_placeholders(blocks_project):
@@ -176,7 +176,7 @@ def test_block_strings_are_extracted_once_from_the_block_as_plurals(blocks_proje
     catalog = read_po((blocks_project / "x.pot").open("rb"))
     message = catalog.get(NO_DRIVING)
     assert message.id[1] == NO_DRIVING.replace("hour after", "hours after")
-    assert message.locations == [("content/blocks/sedation.yaml", 11)]
+    assert message.locations == [("content/blocks/sedation.yaml", 12)]
     assert "python-brace-format" in message.flags
 
 

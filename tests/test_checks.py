@@ -134,7 +134,7 @@ def test_an_accent_colour_that_would_fail_is_refused(tmp_path):
     with pytest.raises(LeafletErrors) as caught:
         load_clinic(path)
     assert [str(e) for e in caught.value.errors] == [
-        f"{path}:8: accent_colour: '#ffcc00' has a contrast of 1.5:1 on white paper; it needs at least 4.5:1 "
+        f"{path}:9: accent_colour: '#ffcc00' has a contrast of 1.5:1 on white paper; it needs at least 4.5:1 "
         "(a darker shade that passes: #866a00)"
     ]
 

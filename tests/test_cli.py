@@ -71,7 +71,7 @@ def test_a_clinic_whose_logo_is_missing_builds_nothing(cli, project):
     (project / "content" / "clinics" / "example-logo.svg").unlink()
     code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening")
     assert code == 1
-    assert err == f"{project}/content/clinics/example.yaml:12: logo: file 'example-logo.svg' does not exist\n"
+    assert err == f"{project}/content/clinics/example.yaml:13: logo: file 'example-logo.svg' does not exist\n"
     assert not (project / "dist").exists()
 
 
@@ -161,7 +161,7 @@ def test_build_all_a_broken_record_fails_alone(cli, project):
     code, out, err = cli("--root", project, "build", "--all")
     assert code == 1
     assert len(out.splitlines()) == 8
-    assert "foot-vein-arterialization.yaml:2: titel: unknown key 'titel' (did you mean title?)" in err
+    assert "foot-vein-arterialization.yaml:3: titel: unknown key 'titel' (did you mean title?)" in err
     assert not list((project / "dist").rglob("foot-vein-arterialization*"))
 
 

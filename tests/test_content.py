@@ -52,9 +52,12 @@ def test_a_record_keeps_its_items_and_pictograms():
 
 def test_the_broken_sample_record_reports_every_problem_at_once():
     assert problems(SAMPLE / "content" / "procedures" / "broken-record.yaml") == [
-        "broken-record.yaml:2: preparation: required, but missing",
-        "broken-record.yaml:2: when_to_get_help: required, but missing",
-        "broken-record.yaml:3: title: expected text, found a list",
+        "broken-record.yaml:2: preparation: required, but missing; "
+        "write it like: preparation: [Wear a loose top with wide sleeves.]",
+        "broken-record.yaml:2: when_to_get_help: required, but missing; write it like: "
+        "when_to_get_help: {urgent: [Chest pain], call_us: [Fever of 100.4 F or higher]}",
+        "broken-record.yaml:3: title: expected text, found a list; "
+        "write it like: title: Making a fistula in your arm for dialysis",
         "broken-record.yaml:5: preperation: unknown key 'preperation' (did you mean preparation?)",
         "broken-record.yaml:9: what_to_expect.duration: max_minutes must not be less than min_minutes",
         "broken-record.yaml:16: review: review_due must be after written_on",
@@ -71,22 +74,27 @@ def test_missing_when_to_get_help(tmp_path):
     start, end = text.index("when_to_get_help:"), text.index("questions_to_ask:")
     path = tmp_path / "hand-x-ray.yaml"
     path.write_text(text[:start] + text[end:], encoding="utf-8")
-    assert problems(path) == ["hand-x-ray.yaml:2: when_to_get_help: required, but missing"]
+    assert problems(path) == ["hand-x-ray.yaml:2: when_to_get_help: required, but missing; write it like: "
+                              "when_to_get_help: {urgent: [Chest pain], call_us: [Fever of 100.4 F or higher]}"]
 
 
 def test_a_list_where_text_belongs(tmp_path):
     path = edited(tmp_path, "  setting: The X-ray room.", "  setting: [The X-ray room.]")
-    assert problems(path) == ["hand-x-ray.yaml:19: what_to_expect.setting: expected text, found a list"]
+    assert problems(path) == ["hand-x-ray.yaml:19: what_to_expect.setting: expected text, found a list; "
+                              "write it like: setting: A hospital room with x-ray and ultrasound machines."]
 
 
 def test_text_where_a_list_belongs(tmp_path):
     path = edited(tmp_path, "benefits: [Your doctor can see what is wrong.]", "benefits: Your doctor can see.")
-    assert problems(path) == ["hand-x-ray.yaml:27: benefits: expected a list, found text"]
+    assert problems(path) == ["hand-x-ray.yaml:27: benefits: expected a list, found text; "
+                              "write it like: benefits: [There is no big cut.]"]
 
 
 def test_a_list_item_must_be_text(tmp_path):
     path = edited(tmp_path, "  - Tell us if you might be pregnant.", "  - [Tell us, twice]")
-    assert problems(path) == ["hand-x-ray.yaml:13: preparation[2]: expected text, found a list"]
+    assert problems(path) == ["hand-x-ray.yaml:13: preparation[2]: "
+                              "expected text (or keys text, pictogram, source, when, if_kept, unless_kept), found a list; "
+                              "write it like: preparation: [Wear a loose top with wide sleeves.]"]
 
 
 def test_an_unknown_pictogram(tmp_path):
@@ -105,7 +113,8 @@ def test_id_must_match_the_file_name(tmp_path):
 def test_an_impossible_date(tmp_path):
     path = edited(tmp_path, "written_on: 2026-01-15", "written_on: 2026-02-30")
     assert problems(path) == [
-        "hand-x-ray.yaml:40: review.written_on: '2026-02-30' is not a valid date; write it as YYYY-MM-DD"
+        "hand-x-ray.yaml:40: review.written_on: '2026-02-30' is not a valid date; "
+        "write it as YYYY-MM-DD, like: written_on: 2026-11-23"
     ]
 
 
@@ -170,7 +179,7 @@ def test_a_clinic_whose_logo_does_not_exist(tmp_path):
     path.write_text((SAMPLE / "content/clinics/sample.yaml").read_text() + "logo: missing.png\n", encoding="utf-8")
     with pytest.raises(LeafletErrors) as caught:
         load_clinic(path)
-    assert [str(e) for e in caught.value.errors] == [f"{path}:8: logo: file 'missing.png' does not exist"]
+    assert [str(e) for e in caught.value.errors] == [f"{path}:9: logo: file 'missing.png' does not exist"]
 
 
 def test_a_clinic_with_a_bad_colour_and_paper(tmp_path):
@@ -180,8 +189,9 @@ def test_a_clinic_with_a_bad_colour_and_paper(tmp_path):
     with pytest.raises(LeafletErrors) as caught:
         load_clinic(path)
     assert [e.message for e in caught.value.errors] == [
-        "paper: 'A5' is not allowed; expected 'letter' or 'A4'",
-        "accent_colour: 'red; background: url(x)' is not in the expected form (like #1f4e79)",
+        "paper: 'A5' is not allowed; expected 'letter' or 'A4'; write it like: paper: letter",
+        "accent_colour: 'red; background: url(x)' is not in the expected form (like #1f4e79); "
+        "write it like: accent_colour: \"#1f4e79\"",
     ]
 
 

@@ -95,7 +95,7 @@ def test_a_record_id_that_would_take_another_leaflets_large_print_name_is_refuse
     code, _, err = cli("--root", project, "list")
     assert code == 1
     assert err == (
-        f"{records}/{PROCEDURE}-large-print.yaml:1: id: an id must not end in '-large-print': its PDF would take "
+        f"{records}/{PROCEDURE}-large-print.yaml:2: id: an id must not end in '-large-print': its PDF would take "
         f"the name of the large-print leaflet of '{PROCEDURE}'\n"
     )
 

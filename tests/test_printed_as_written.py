@@ -193,7 +193,7 @@ def test_a_record_cannot_smuggle_such_characters_even_as_yaml_escapes(cli, proje
     )
     code, _, err = cli("--root", project, "list")
     assert code == 1
-    assert err.startswith(f"{path}:2: the text holds {why}") and err.count("\n") == 1
+    assert err.startswith(f"{path}:3: the text holds {why}") and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("tagged", ["!!binary V2lkZW5pbmc=", "!!set {a, b}", "!!omap [a: 1]", "!python/name:os.system"])
@@ -202,7 +202,7 @@ def test_a_record_cannot_use_other_yaml_types(cli, project, tagged):
         project, "kidney-tube-tract-widening", "title: Making the path for your kidney tube wider", f"title: {tagged}"
     )
     code, _, err = cli("--root", project, "list")
-    assert code == 1 and err.startswith(f"{path}:2: ") and err.count("\n") == 1
+    assert code == 1 and err.startswith(f"{path}:3: ") and err.count("\n") == 1
 
 
 def test_check_reports_text_that_would_print_as_boxes(cli, project):

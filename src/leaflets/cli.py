@@ -21,6 +21,7 @@ from leaflets import __version__
 from leaflets.build.batch import BatchReport
 from leaflets.build.leaflet import BUILD_OPTIONS
 from leaflets.errors import LeafletError, UsageError
+from leaflets.governance.formats import add_format_commands
 from leaflets.model.project import Project
 from leaflets.paths import display_path
 from leaflets.render.html import PatientDetails
@@ -91,6 +92,7 @@ def make_parser() -> argparse.ArgumentParser:
                         help="the project folder holding content/, templates/ and locales/ (default: .)")
     parser.add_argument("-v", "--verbose", action="store_true", help="say more about what is happening")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    add_format_commands(commands)  # upgrade, schema (governance/formats.py)
 
     listing = commands.add_parser("list", help="list every procedure: id, title, code, status, review due")
     listing.add_argument("--clinic", default=CLINIC, help="the clinic whose templates decide what approved leaflets print")

@@ -31,20 +31,22 @@ from leaflets.checks.triage import triage_findings
 from leaflets.errors import LeafletError, NotFoundError, State, refused_or_failed
 from leaflets.language.catalogs import TranslationRefused, catalog_languages, catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE, translate_record
+from leaflets.model.blocks import load_block
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.clinic import Clinic
 from leaflets.model.day import build_day
 from leaflets.model.digests import digest, file_digest
+from leaflets.model.formats import earlier_formats, read_content, reported_elsewhere, upgrade_hint
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
 from leaflets.model.walk import prose_strings
-from leaflets.model.yamlfile import read_yaml
 
 
 def check_project(project: Project) -> tuple[str, list[LeafletError]]:
     """Validate every record and clinic file: a summary, and every problem of every file."""
-    procedures, procedure_errors = project.load_each_procedure()
-    clinics, clinic_errors = project.load_each_clinic()
+    with reported_elsewhere():  # a file of an earlier format: one warning, from check_leaflets
+        procedures, procedure_errors = project.load_each_procedure()
+        clinics, clinic_errors = project.load_each_clinic()
     errors = procedure_errors + clinic_errors
     if errors:
         valid = f"{len(procedures)} procedures and {len(clinics)} clinics are valid"
@@ -118,14 +120,37 @@ class LeafletReport:
 
 
 def check_leaflets(project: Project, clinic_id: str, today: date | None = None) -> tuple[list[LeafletReport], list[Finding]]:
-    """Plain language, structure and governance of every leaflet of the clinic, in each of its languages."""
+    """Plain language, structure and governance of every leaflet of the clinic, in each of its languages;
+    and one warning for each content file written in an earlier format."""
+    with reported_elsewhere():
+        reports, findings = _check_leaflets(project, clinic_id, today)
+        loaded = _loading_files(project)
+    findings += [Finding(path.stem, upgrade_hint(path, written_in), Severity.WARNING, path, 1)
+                 for path, written_in in earlier_formats(loaded)]
+    return reports, findings
+
+
+def _loading_files(project: Project) -> list[Path]:
+    """The records, blocks and clinic files that load (the others are reported with their errors)."""
+    paths = [project.record_path(procedure.id) for procedure in project.load_each_procedure()[0]]
+    paths += [project.content / "clinics" / f"{clinic.id}.yaml" for clinic in project.load_each_clinic()[0]]
+    for path in sorted((project.content / "blocks").glob("*.yaml")):
+        try:
+            load_block(path)
+        except LeafletError:
+            continue
+        paths.append(path)
+    return paths
+
+
+def _check_leaflets(project: Project, clinic_id: str, today: date | None) -> tuple[list[LeafletReport], list[Finding]]:
     today = today or build_day()
     clinic = project.load_clinic(clinic_id)
     plain_words = load_plain_words(project)
     builder, reports, findings = Builder(project, today), [], []
     results = CheckResults(project, clinic, plain_words, today)
     procedures = project.load_each_procedure()[0]  # the others are reported by check_project
-    documents = {procedure.id: read_yaml(project.record_path(procedure.id)) for procedure in procedures}
+    documents = {procedure.id: read_content(project.record_path(procedure.id)).document for procedure in procedures}
     red_flags = project.load_red_flags()
     findings += triage_findings(procedures, documents, red_flags)
     for procedure in procedures:

@@ -142,6 +142,8 @@ def source_line(source: Source) -> str:
     """A source as cited in full: title, publisher, year, address."""
     year = f", {source.year}" if source.year else ""
     where = " ".join(part for part in (source.url, f"doi:{source.doi}" if source.doi else None) if part)
+    if source.publisher is None:  # a format 1 source: its line, printed as written (model/formats.py)
+        return f"{source.title}. {where}"
     return f"{source.title}. {source.publisher}{year}. {where}"
 
 

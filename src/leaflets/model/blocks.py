@@ -11,11 +11,12 @@ from typing import Any
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors
 from leaflets.model.digests import Identity, identity
+from leaflets.model.formats import read_content
 from leaflets.model.policies import POLICY_NAMES, placeholders
 from leaflets.model.record import ID_PATTERN, Block, Item, Procedure, WhenToGetHelp
 from leaflets.model.validation import validate
 from leaflets.model.walk import source_ids, walk
-from leaflets.model.yamlfile import Location, YamlDocument, dotted, read_yaml
+from leaflets.model.yamlfile import Location, YamlDocument, dotted
 from leaflets.paths import is_inside
 
 # -- shared blocks, placeholders and diagrams ----------------------------------------------------
@@ -25,7 +26,7 @@ BLOCK_SECTIONS = ("preparation", "recovery", "how_to", "glossary")
 
 def load_block(path: Path) -> Block:
     """Read and validate one shared block: its placeholders name clinic policies, its items' sources its own."""
-    document = read_yaml(path)
+    document = read_content(path, "block").document
     block = validate(Block, document)
     errors = _block_placeholders(document)
     known = {source.id for source in block.sources}

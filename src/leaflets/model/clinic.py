@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from leaflets.errors import ContentError, LeafletErrors
+from leaflets.model.formats import read_content
 from leaflets.model.policies import Policies
 from leaflets.model.record import Identifier, MedicineKind, Strict, Text
 from leaflets.model.validation import raise_at, validate
@@ -163,7 +164,7 @@ def load_red_flags(path: Path) -> RedFlags:
 def load_clinic(path: Path, procedure_ids: list[str] | None = None) -> Clinic:
     """Read and validate one clinic file; its logo must exist beside it, and its packets name
     only ``procedure_ids`` (when given)."""
-    document = read_yaml(path)
+    document = read_content(path, "clinic").document
     clinic = validate(Clinic, document)
     if procedure_ids is not None:
         _check_packets(clinic, document, procedure_ids)

@@ -56,7 +56,8 @@ def one_or_many(value: Any) -> Any:
         for item in value:
             if isinstance(item, int) and not isinstance(item, bool):
                 raise ValueError(f'write the code in quotes, as "{item}"')
-        if len(set(value)) != len(value):
+        texts = [item for item in value if isinstance(item, str)]  # anything else is the list's type error
+        if len(set(texts)) != len(texts):
             raise ValueError("a code is listed twice")
     return value
 

@@ -18,9 +18,10 @@ from leaflets.model.blocks import diagram_errors, included_blocks, record_placeh
 from leaflets.model.cache import RecordCache
 from leaflets.model.clinic import Clinic, RedFlags, load_clinic, load_red_flags
 from leaflets.model.digests import Identity, identity
+from leaflets.model.formats import read_content
 from leaflets.model.record import ID_PATTERN, Procedure, Source
 from leaflets.model.validation import validate
-from leaflets.model.yamlfile import NOT_A_FILE, read_yaml
+from leaflets.model.yamlfile import NOT_A_FILE
 from leaflets.paths import is_inside
 
 
@@ -34,8 +35,12 @@ def load_procedure(path: Path, root: Path | None = None, inputs: list[Identity |
     """
     inputs = [] if inputs is None else inputs
     inputs.append(identity(path))
-    document = read_yaml(path)
+    read = read_content(path)  # an earlier format is read as the current one (formats.py)
+    document = read.document
     procedure = validate(Procedure, document)
+    if read.source_lines:  # format 1's sources, lines of text: printed as written, never made up
+        lines = [Source.model_construct(**fields) for fields in read.sources()]
+        procedure = procedure.model_copy(update={"sources": [*procedure.sources, *lines]})
     root = root or path.resolve().parent.parent.parent
     diagrams = root / "templates" / "diagrams"
     inputs.extend(identity(diagrams / diagram.image) for diagram in procedure.diagrams)

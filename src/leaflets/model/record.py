@@ -45,7 +45,9 @@ def _sourced_to_text(value: Any) -> Any:
         return value
     unknown = sorted(set(value) - {"text", "source"})
     if unknown or "text" not in value:
-        raise ValueError(f"expected text, or keys text and source (found {', '.join(map(str, unknown)) or 'no text'})")
+        found = f"found the key(s) {', '.join(map(str, unknown))}" if unknown else "found no text"
+        raise ValueError("write text, or keys text and source, like {text: Keep the bandage dry., source: neat-2017} "
+                         f"({found})")
     return value["text"]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from leaflets.errors import ContentError, LeafletErrors
+from leaflets.model.examples import example_for
 from leaflets.model.yamlfile import Location, YamlDocument, dotted
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -72,43 +73,71 @@ _BRANCH_TAGS = frozenset({"Item", "HelpItem", "str", "constrained-str", "date", 
 
 
 def _plain_message(error: Any, model: type[BaseModel], location: Location) -> str:
-    """Pydantic's error in words an author understands."""
+    """Pydantic's error in words an author understands, and what to write there: never "expected X, found X"."""
     kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
     if kind == "extra_forbidden":
         return _unknown_key_message(model, location)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    for kinds, message in _MESSAGES:
-        if kind in kinds:
-            return message(value, ctx, location)
-    return str(error["msg"])
+    found = _Found(value, ctx, location, model)
+    message = next((say(found) for kinds, say in _MESSAGES if kind in kinds), str(error["msg"]))
+    example = example_for(location) if kind not in _SAYS_ITS_LIMIT else None
+    if not example:
+        return message
+    return f"{message}, like: {example}" if "write it" in message else f"{message}; write it like: {example}"
 
 
-def _expected_keys(value: Any, ctx: dict[str, Any], location: Location) -> str:
-    if location and isinstance(location[-1], int):  # a list item: text, or {text, pictogram}
-        return f"expected text, found {_describe(value)}"
-    return f"expected keys and values, found {_describe(value)}"
+class _Found(NamedTuple):
+    """What a message is about: the value found, pydantic's context, where, and the model of the file."""
+
+    value: Any
+    ctx: dict[str, Any]
+    location: Location
+    model: type[BaseModel]
 
 
-_Message = Callable[[Any, dict[str, Any], Location], str]
+def _expected(what: str) -> _Message:
+    return lambda found: f"expected {what}, found {_describe(found.value)}"
+
+
+def _expected_keys(found: _Found) -> str:
+    """Keys and values belong here (their names said), or, for a list item, text or those keys."""
+    keys = _known_keys(found.model, found.location)
+    if "text" in keys and found.location and isinstance(found.location[-1], int):  # a list item: text, or {text, ...}
+        return f"expected text (or keys {', '.join(keys)}), found {_describe(found.value)}"
+    expected = f"keys and values ({', '.join(keys)})" if keys else "keys and values"
+    return f"expected {expected}, found {_describe(found.value)}"
+
+
+def _out_of_range(bound: str, name: str) -> _Message:
+    return lambda found: f"{found.value} is out of range ({bound} {found.ctx.get(name)})"
+
+
+_SAYS_ITS_LIMIT = frozenset({"string_too_long", "too_long", "greater_than_equal", "greater_than", "less_than_equal",
+                             "less_than"})
+_Message = Callable[[_Found], str]
 _MESSAGES: list[tuple[frozenset[str], _Message]] = [
-    (frozenset({"missing"}), lambda value, ctx, location: "required, but missing"),
-    (frozenset({"string_type"}), lambda value, ctx, location: f"expected text, found {_describe(value)}"),
-    (frozenset({"list_type"}), lambda value, ctx, location: f"expected a list, found {_describe(value)}"),
+    (frozenset({"missing"}), lambda found: "required, but missing"),
+    (frozenset({"string_type"}), _expected("text")),
+    (frozenset({"list_type"}), _expected("a list")),
+    (frozenset({"int_type", "int_parsing", "int_from_float"}), _expected("a whole number")),
+    (frozenset({"float_type", "float_parsing"}), _expected("a number")),
+    (frozenset({"bool_type", "bool_parsing"}), _expected("true or false")),
     (frozenset({"model_type", "model_attributes_type", "dict_type"}), _expected_keys),
-    (frozenset({"string_too_short"}), lambda value, ctx, location: "must not be empty"),
-    (frozenset({"string_too_long"}), lambda value, ctx, location:
-        f"text is too long ({len(value):,} characters; at most {ctx.get('max_length'):,})"),
-    (frozenset({"too_short"}), lambda value, ctx, location: "needs at least one entry"),
+    (frozenset({"string_too_short"}), lambda found: "must not be empty"),
+    (frozenset({"string_too_long"}), lambda found:
+        f"text is too long ({len(found.value):,} characters; at most {found.ctx.get('max_length'):,})"),
+    (frozenset({"too_short"}), lambda found: "needs at least one entry"),
+    (frozenset({"too_long"}), lambda found: f"has too many entries (at most {found.ctx.get('max_length')})"),
     (frozenset({"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}),
-     lambda value, ctx, location: f"'{value}' is not a valid date; write it as YYYY-MM-DD"),
-    (frozenset({"int_type", "int_parsing", "int_from_float"}),
-     lambda value, ctx, location: f"expected a whole number, found {_describe(value)}"),
-    (frozenset({"literal_error"}), lambda value, ctx, location: f"'{value}' is not allowed; expected {ctx.get('expected')}"),
+     lambda found: f"'{found.value}' is not a valid date; write it as YYYY-MM-DD"),
+    (frozenset({"literal_error"}), lambda found: f"'{found.value}' is not allowed; expected {found.ctx.get('expected')}"),
     (frozenset({"string_pattern_mismatch"}),
-     lambda value, ctx, location: f"'{value}' is not in the expected form ({_pattern_hint(location)})"),
-    (frozenset({"greater_than_equal"}), lambda value, ctx, location: f"{value} is out of range (at least {ctx.get('ge')})"),
-    (frozenset({"greater_than", "less_than_equal"}), lambda value, ctx, location: f"{value} is out of range"),
+     lambda found: f"'{found.value}' is not in the expected form ({_pattern_hint(found.location)})"),
+    (frozenset({"greater_than_equal"}), _out_of_range("at least", "ge")),
+    (frozenset({"greater_than"}), _out_of_range("more than", "gt")),
+    (frozenset({"less_than_equal"}), _out_of_range("at most", "le")),
+    (frozenset({"less_than"}), _out_of_range("less than", "lt")),
 ]
 
 
@@ -148,6 +177,16 @@ def _pattern_hint(location: Location) -> str:
         "version": 'like "1.0"',
         "accent_colour": "like #1f4e79",
         "emergency": "digits, like 911",
+        "codes": 'digits and letters, in quotes, like "36836"',
+        "abbreviations": "letters and digits, like pAVF",
+        "url": "an address starting with https://",
+        "doi": "a DOI starting with 10.",
+        "image": "a file name ending in .svg",
+        "source": "the id of a source: lowercase letters, digits and hyphens",
+        "sign": "the id of a sign: lowercase letters, digits and hyphens",
+        "blocks": "a block's name: lowercase letters, digits and hyphens",
+        "leaflets": "a procedure id: lowercase letters, digits and hyphens",
+        "packets": "lowercase letters, digits and hyphens",
         "languages": "a language code like en, es or zh_Hans",
     }
     for part in reversed(location):
