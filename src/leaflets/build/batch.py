@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.build.archive import archive_problems, archive_release
-from leaflets.build.leaflet import Builder, pdf_name, write_atomically
+from leaflets.build.leaflet import Builder, pdf_name, write_atomically, write_if_changed
 from leaflets.build.locks import held
 from leaflets.build.manifest import (
     MANIFEST,
@@ -46,6 +46,8 @@ from leaflets.build.manifest import (
     sha256_file,
     shared_inputs,
 )
+from leaflets.build.web_index import write_indexes
+from leaflets.build.web_pages import web_files, web_page
 from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, State, UsageError, refused_or_failed
 from leaflets.language.i18n import parse_locale
@@ -53,6 +55,8 @@ from leaflets.model.approvals import Standing
 from leaflets.model.content import Clinic, Procedure, Project, build_day
 from leaflets.paths import display_path, is_inside
 from leaflets.render.html import MAX_HTML_CHARS, make_environment, render_template
+from leaflets.render.qr import page_name
+from leaflets.render.web_page import WebPage
 
 INDEX = "index.html"
 INDEX_CHARS_PER_LEAFLET = 2_000  # a cell of the catalog page (two links) is about 500
@@ -85,6 +89,7 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are
     standing: Standing | None = None  # whether what it prints is approved
+    web: WebPage | None = None  # its web version (regular print only; see web_pages.py)
 
 
 @dataclass
@@ -153,6 +158,8 @@ def build_clinic(
             after.write()
         if after.index_key != before.index_key or not (out / INDEX).is_file():
             write_index(project, the_clinic, procedures, languages, after, report)
+        if after.index_key != before.index_key or not all((out / code / INDEX).is_file() for code in languages):
+            write_indexes(builder, the_clinic, procedures, languages, after)  # each language's web versions
     report.seconds = time.perf_counter() - started
     return report
 
@@ -214,6 +221,8 @@ def _plan(
                 name = pdf_name(code, procedure.id, large_print)
                 key = input_key(shared, record, catalogs[code], code, large_print, out_of_date, approvals)
                 intact = None if force else before.intact(name)
+                if not large_print and not (out / page_name(code, procedure.id)).is_file():
+                    intact = None  # its web version is missing (issue 29)
                 if intact is not None and intact.input_key == key:
                     after.entries[name] = intact
                     continue
@@ -311,11 +320,12 @@ def _render_job(job: Job) -> Outcome:
     try:
         leaflet = builder.leaflet(_procedure(job.procedure_id), warm("clinic"), job.lang, job.large_print)
         html, standing = builder.rendered(leaflet)
+        web = None if job.large_print else web_page(builder.project, builder.environment(leaflet), leaflet, standing)
         render_key = digest(html, warm("assets"))
         if render_key == job.render_key:
-            return Outcome(job, State.UNCHANGED, render_key, standing=standing)
+            return Outcome(job, State.UNCHANGED, render_key, standing=standing, web=web)
         pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
-        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing)
+        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing, web=web)
     except LeafletError as exc:
         return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])
 
@@ -340,6 +350,18 @@ def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchRe
         report.refused.append(f"refused {display_path(job.target)}: {reason}")
     else:
         report.failed.extend(outcome.errors)
+    _record_web_version(outcome, before.out)
+
+
+def _record_web_version(outcome: Outcome, out: Path) -> None:
+    """Write a leaflet's web version beside its PDF, or remove it with its refused PDF (issue 29)."""
+    job = outcome.job
+    page = out / page_name(job.lang, job.procedure_id)
+    if outcome.web is not None and outcome.state in (State.BUILT, State.UNCHANGED):
+        for path, data in web_files(warm("builder").project, warm("clinic"), page, outcome.web).items():
+            write_if_changed(path, data)
+    elif outcome.state == State.REFUSED and not job.large_print:
+        page.unlink(missing_ok=True)
 
 
 def _entry(job: Job, name: str, render_key: str | None, blank_fields: dict[str, list[float]] | None,
@@ -386,6 +408,7 @@ def _prune(before: Manifest, after: Manifest) -> None:
         target = before.out / name
         if target.suffix == ".pdf" and is_inside(target, before.out):
             target.unlink(missing_ok=True)
+            target.with_suffix(".html").unlink(missing_ok=True)  # a regular print's web version (no-op for large print)
 
 
 # -- the catalog page --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leaflets.build.web_pages import page_path, web_files, web_page
 from leaflets.errors import OutputError, TooLong, UsageError
 from leaflets.language.catalogs import load_language, refusal
 from leaflets.language.i18n import SOURCE_LANGUAGE, Language, prose_strings, tracking_misses
@@ -117,6 +118,10 @@ class Builder:
         approvals = read_approvals(self.project, leaflet.procedure.id)
         return standing(approvals, leaflet.language.code, english, fingerprint, leaflet.procedure.review.version)
 
+    def environment(self, leaflet: Leaflet) -> Any:
+        """The Jinja environment of the leaflet's clinic and language (for its web version too)."""
+        return self._environment(leaflet)
+
     def _environment(self, leaflet: Leaflet) -> Any:
         key = (leaflet.clinic.id, leaflet.language.code)
         if key not in self._environments:
@@ -197,6 +202,16 @@ def write_atomically(path: Path, data: bytes) -> None:
     finally:
         if temporary is not None and Path(temporary).exists():
             Path(temporary).unlink(missing_ok=True)
+
+
+def write_if_changed(path: Path, data: bytes) -> None:
+    """``write_atomically``, unless ``path`` already holds ``data`` (a web version's page, fonts, pictures)."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomically(path, data)
 
 
 def check_output(project: Project, personal: PatientDetails, output: str | None) -> None:
@@ -297,6 +312,10 @@ def build_one(
     if output != "-":
         target = Path(output) if output else dist_path(project, leaflet)
         write_atomically(target, data)
+    if output is None and not large_print:  # into dist/: its web version beside it (a personalised one never)
+        page = web_page(project, builder.environment(leaflet), leaflet, standing)
+        for path, page_data in web_files(project, leaflet.clinic, page_path(project, clinic, lang, procedure.id), page).items():
+            write_if_changed(path, page_data)
     if release:
         from leaflets.build.archive import archive_release
 

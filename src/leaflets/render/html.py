@@ -34,6 +34,7 @@ from leaflets.model.approvals import Standing
 from leaflets.model.characters import isolated, scripts_of, undrawable, unprintable
 from leaflets.model.content import Clinic, Phones, Procedure
 from leaflets.paths import is_inside
+from leaflets.render.qr import web_version
 from leaflets.render.risks import risk_section
 
 TEMPLATE = "leaflet.html"
@@ -317,13 +318,17 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment, standing: Sta
     ``standing``: whether its printed content is approved (see ``approvals.py``); without one,
     it is a draft whose code is left blank (as in ``printed_content``'s own render).
     """
+    return render_template(environment, TEMPLATE, **leaflet_context(leaflet, standing))
+
+
+def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[str, Any]:
+    """What a leaflet's templates are given: the translated record and the rest (the PDF's and the
+    web version's alike, so the two cannot differ)."""
     language = leaflet.language
     record = translate_record(leaflet.procedure.model_dump(mode="json"), language, policies=leaflet.clinic.policies.model_dump())
     printed = isolate_record(record)
     standing = standing or Standing(language.code, "", "", leaflet.procedure.review.version, None, None)
-    return render_template(
-        environment,
-        TEMPLATE,
+    return dict(
         record=printed,
         risks=risk_section(leaflet.procedure.risks, [risk["text"] for risk in printed["risks"]], language.direction == "rtl"),
         plain=record,  # for what is not laid out as text: the document's title and description
@@ -337,6 +342,7 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment, standing: Sta
         out_of_date=leaflet.out_of_date,
         release=standing,
         fingerprint=standing.code,
+        **web_version(leaflet.clinic, language.code, leaflet.procedure.id),
     )
 
 
