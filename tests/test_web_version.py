@@ -109,7 +109,7 @@ def test_the_qr_code_on_the_last_page_is_the_pdfs_link_to_its_web_version(built,
     decoded = [r.text for image in tmp_path.glob("last*.png") for r in zxingcpp.read_barcodes(Image.open(image))]
     assert decoded == [ADDRESS.format(lang="en")]
     assert ADDRESS.format(lang="en") in links
-    assert "leaflets.riverside-clinic.example/example/en/dialysis-fistula-creation.html" in pdf_text(pdf).replace("\n", "")
+    assert "leaflets.riverside-clinic.example/example/en/dialysis-fistula-creation.html" in "".join(pdf_text(pdf).split())
 
 
 def test_a_leaflet_with_patient_details_never_has_a_web_version(built, tmp_path, capsys):
