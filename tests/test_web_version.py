@@ -174,3 +174,17 @@ def test_readable_at_200_percent_zoom(browser, built):
         assert float(tab.evaluate("getComputedStyle(document.querySelector('main p')).fontSize")[:-2]) >= 16
     finally:
         tab.close()
+
+
+def test_the_clinicians_page_links_each_languages_web_version(built):
+    from leaflets.web.app import create_app, make_pool
+
+    project = Project(built)
+    pool = make_pool(project, "example", workers=1)
+    try:
+        answer = create_app(project, "example", pool).test_client().get(f"/leaflet/{FISTULA}?ui=en")
+        html = answer.get_data(as_text=True)
+    finally:
+        pool.close()
+    for lang in ("en", "es", "ar", "zh_Hans"):
+        assert f'<a href="{ADDRESS.format(lang=lang)}" hreflang="{lang.replace("_", "-")}">Web version</a>' in html

@@ -40,6 +40,7 @@ from leaflets.model.characters import isolated
 from leaflets.model.content import Clinic, Procedure, Project
 from leaflets.render import webfonts
 from leaflets.render.html import PatientDetails, PersonalError, make_environment, parse_personal, render_template
+from leaflets.render.qr import web_address
 from leaflets.web import infobutton
 from leaflets.web.search import Entry, did_you_mean, find, fold, make_entry
 
@@ -612,6 +613,7 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
         font_cut=site.font_cut_of[ui],
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
         standing=lambda procedure, lang="en": standing_of(site, procedure, lang),
+        web_address=lambda procedure, lang: web_address(site.clinic, lang, procedure.id),  # issue 29
         leaflet_languages={code: site.languages.get(code) or site.broken[code] for code in site.clinic.languages
                            if code in site.languages or code in site.broken},
         large_print=context.pop("large_print", False), with_english=context.pop("with_english", False),
