@@ -188,3 +188,40 @@ def test_the_clinicians_page_links_each_languages_web_version(built):
         pool.close()
     for lang in ("en", "es", "ar", "zh_Hans"):
         assert f'<a href="{ADDRESS.format(lang=lang)}" hreflang="{lang.replace("_", "-")}">Web version</a>' in html
+
+
+def make_pages(root: Path, lang: str = "en") -> str:
+    """Build the fistula leaflet's web version as ``build`` does (without its PDF); its printed HTML."""
+    from leaflets.build.leaflet import Builder, write_if_changed
+    from leaflets.build.web_pages import page_path, web_files, web_page
+
+    project = Project(root)
+    builder = Builder(project)
+    leaflet = builder.leaflet(project.load_procedure(FISTULA), project.load_clinic("example"), lang)
+    printed, standing = builder.rendered(leaflet)
+    page = web_page(project, builder.environment(leaflet), leaflet, standing)
+    for path, data in web_files(project, leaflet.clinic, page_path(project, "example", lang, FISTULA), page).items():
+        write_if_changed(path, data)
+    return printed
+
+
+def test_an_approved_release_keeps_its_own_page_which_points_to_a_newer_release(tmp_path):
+    root = copy_project(REPO, tmp_path / "project")
+    folder = root / "dist" / "example" / "en"
+    assert main(["--root", str(root), "approve", FISTULA, "--by", "Dr A. Rivera", "--role", "Nephrologist"]) == 0
+    printed = make_pages(root)
+    first = re.search(r"Code printed on the leaflet ([0-9a-f]{8})", text_of(page(root)))[1]
+    assert ADDRESS.format(lang="en").replace(".html", f"-{first}.html") in printed  # the PDF's link and QR code
+    assert (folder / f"{FISTULA}-{first}.html").read_bytes() == (folder / f"{FISTULA}.html").read_bytes()
+    assert "There is a newer version" not in page(root)
+
+    record = root / "content" / "procedures" / f"{FISTULA}.yaml"
+    record.write_text(record.read_text().replace("most people go home the same day", "most people go home that day"))
+    assert main(["--root", str(root), "approve", FISTULA, "--by", "Dr A. Rivera", "--role", "Nephrologist"]) == 0
+    make_pages(root)
+    second = re.search(r"Code printed on the leaflet ([0-9a-f]{8})", text_of(page(root)))[1]
+    older = (folder / f"{FISTULA}-{first}.html").read_text(encoding="utf-8")
+    assert second != first and "Version 1.1" in text_of(page(root))
+    assert f'There is a newer version of this leaflet.</strong> <a href="{FISTULA}.html">Read the newer version</a>' in older
+    assert f"Code printed on the leaflet {first}" in text_of(older)
+    assert "There is a newer version" not in (folder / f"{FISTULA}-{second}.html").read_text(encoding="utf-8")

@@ -18,10 +18,11 @@ from leaflets.model.approvals import Standing
 from leaflets.model.content import Clinic, Project
 from leaflets.render.html import Leaflet, template_file
 from leaflets.render.qr import page_name
-from leaflets.render.web_page import FONTS, WebPage, logo_name, render_web_page
+from leaflets.render.web_page import FONTS, NOTICE, WebPage, logo_name, render_web_page
 
 _FONT_FILE = re.compile(r"^[0-9a-f]{16}\.woff2$")
 _FONT_NAMED = re.compile(r"fonts/([0-9a-f]{16}\.woff2)")
+_RELEASE_PAGE = re.compile(r"^-[0-9a-f]{8}\.html$")
 
 
 def web_page(project: Project, environment: Any, leaflet: Leaflet, standing: Standing) -> WebPage:
@@ -49,12 +50,21 @@ def web_files(project: Project, clinic: Clinic, target: Path, page: WebPage) -> 
     if logo and clinic.logo_path:
         files[out / logo] = clinic.logo_path.read_bytes()
     files[target] = page.html
+    if page.release:
+        files.update(release_pages(target, page))
     return files
 
 
-def remove_web_page(project: Project, clinic_id: str, lang: str, procedure_id: str) -> None:
-    """A leaflet no longer built, or a translation refused: its page goes with its PDF."""
-    page_path(project, clinic_id, lang, procedure_id).unlink(missing_ok=True)
+def release_pages(target: Path, page: WebPage) -> dict[Path, bytes]:
+    """An approved release's own page (the address its PDF prints), and the pages of the leaflet's older
+    releases, now saying that this newer one exists and linking to it."""
+    assert page.release is not None
+    own = target.with_name(f"{target.stem}-{page.release}.html")
+    files = {own: page.html}
+    for older in sorted(target.parent.glob(f"{target.stem}-*.html")):
+        if older != own and _RELEASE_PAGE.match(older.name[len(target.stem):]):
+            files[older] = NOTICE.sub(lambda _: b"<!--newer-->" + page.notice.strip() + b"<!--/newer-->", older.read_bytes(), 1)
+    return files
 
 
 def remove_unused_fonts(out: Path) -> None:

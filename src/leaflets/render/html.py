@@ -342,7 +342,7 @@ def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[
         out_of_date=leaflet.out_of_date,
         release=standing,
         fingerprint=standing.code,
-        **web_version(leaflet.clinic, language.code, leaflet.procedure.id),
+        **web_version(leaflet.clinic, language.code, leaflet.procedure.id, standing.code if standing.released else None),
     )
 
 

@@ -29,16 +29,19 @@ class QrCode:
     path: str  # one path of horizontal strokes, one module wide
 
 
-def page_name(lang: str, procedure_id: str) -> str:
-    """A leaflet's web version under ``dist/<clinic>/``: ``<lang>/<id>.html``."""
-    return f"{lang}/{procedure_id}.html"
+def page_name(lang: str, procedure_id: str, release: str | None = None) -> str:
+    """A leaflet's web version under ``dist/<clinic>/``: ``<lang>/<id>.html``, always its newest build;
+    with ``release`` (the 8 characters an approved release prints), that release's own page,
+    ``<lang>/<id>-<release>.html``, kept when newer releases come and marked as older."""
+    return f"{lang}/{procedure_id}{'-' + release if release else ''}.html"
 
 
-def web_address(clinic: Clinic, lang: str, procedure_id: str) -> str | None:
-    """Where the web version of a leaflet is published, or None if the clinic does not say."""
+def web_address(clinic: Clinic, lang: str, procedure_id: str, release: str | None = None) -> str | None:
+    """Where the web version of a leaflet (or of one of its releases) is published, or None if the
+    clinic does not say."""
     if clinic.published_at is None:
         return None
-    return f"{clinic.published_at}{clinic.id}/{page_name(lang, procedure_id)}"
+    return f"{clinic.published_at}{clinic.id}/{page_name(lang, procedure_id, release)}"
 
 
 def short_address(address: str) -> str:
@@ -59,10 +62,11 @@ def qr_code(text: str) -> QrCode:
     return QrCode(view_box.group(1), path.group(1))
 
 
-def web_version(clinic: Clinic, lang: str, procedure_id: str) -> dict[str, Any]:
+def web_version(clinic: Clinic, lang: str, procedure_id: str, release: str | None = None) -> dict[str, Any]:
     """What a leaflet's template is given about its web version: the address, short and in full,
-    and its QR code; all None when the clinic does not say where ``dist/`` is published."""
-    address = web_address(clinic, lang, procedure_id)
+    and its QR code; all None when the clinic does not say where ``dist/`` is published. An approved
+    release (``release``: its code) points to its own page, which says so once a newer one exists."""
+    address = web_address(clinic, lang, procedure_id, release)
     if address is None:
         return {"web_address": None, "short_address": None, "web_qr": None}
     return {"web_address": address, "short_address": short_address(address), "web_qr": qr_code(address)}

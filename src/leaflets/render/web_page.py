@@ -28,6 +28,8 @@ from leaflets.render.webfonts import FAMILIES, covered, cut
 
 PAGE_TEMPLATE = "web/leaflet_page.html"
 INDEX_TEMPLATE = "web/leaflet_index.html"
+NOTICE_TEMPLATE = "web/newer_notice.html"
+NOTICE = re.compile(rb"<!--newer-->.*?<!--/newer-->", re.S)  # where a page says a newer release exists
 FONTS = "fonts"  # under dist/<clinic>/
 _FONT_FACES = "/* @font-face rules of the fonts cut to this page */"
 _PICTURES = re.compile(r'src="\.\./((?:pictograms|diagrams)/[A-Za-z0-9._-]+)"')
@@ -52,6 +54,8 @@ class WebPage:
     html: bytes
     fonts: dict[str, bytes] = field(default_factory=dict)  # file name under dist/<clinic>/fonts/: WOFF2
     pictures: tuple[str, ...] = ()  # files of templates/ it shows: "pictograms/x.svg", "diagrams/y.svg"
+    release: str | None = None  # an approved release's code: the page is kept as <lang>/<id>-<code>.html too
+    notice: bytes = b""  # what older releases' pages say once this one exists
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,12 @@ def render_web_page(
     logo = logo_name(leaflet.clinic)
     html = render_template(environment, PAGE_TEMPLATE, **leaflet_context(leaflet, standing),
                            font_faces=Markup(_FONT_FACES), logo=f"../{logo}" if logo else None, newer=newer)
-    faces, files = cut_fonts(fonts, frozenset(html), "../fonts/")
+    release = standing.code if standing.released else None
+    notice = render_template(environment, NOTICE_TEMPLATE, newer=Newer(standing.version, f"{leaflet.procedure.id}.html"))
+    faces, files = cut_fonts(fonts, frozenset(html + notice), "../fonts/")  # an older page may show the notice later
     html = html.replace(_FONT_FACES, faces, 1)
-    return WebPage(html.encode("utf-8"), files, tuple(sorted(set(_PICTURES.findall(html)))))
+    return WebPage(html.encode("utf-8"), files, tuple(sorted(set(_PICTURES.findall(html)))), release,
+                   notice.encode("utf-8") if release else b"")
 
 
 def render_index(
