@@ -225,3 +225,39 @@ def test_an_approved_release_keeps_its_own_page_which_points_to_a_newer_release(
     assert f'There is a newer version of this leaflet.</strong> <a href="{FISTULA}.html">Read the newer version</a>' in older
     assert f"Code printed on the leaflet {first}" in text_of(older)
     assert "There is a newer version" not in (folder / f"{FISTULA}-{second}.html").read_text(encoding="utf-8")
+
+
+def test_build_all_writes_every_web_version_and_an_index_per_language(project, browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from helpers import remove_records, set_languages
+    from leaflets.build.batch import build_clinic
+
+    the_project = set_languages(project, "en, ar")
+    report = build_clinic(the_project, "example", jobs=2)
+    assert (report.refused, report.failed) == ([], [])
+    out = project / "dist" / "example"
+    ids = sorted(p.stem for p in (project / "content" / "procedures").glob("*.yaml"))
+    for lang in ("en", "ar"):
+        assert sorted(p.stem for p in (out / lang).glob("*.html") if p.stem != "index") == ids
+        index = (out / lang / "index.html").read_text(encoding="utf-8")
+        assert sorted(re.findall(r'<a href="([a-z-]+)\.html">', index)) == ids
+    assert "Making a fistula in your arm for dialysis" in (out / "en" / "index.html").read_text(encoding="utf-8")
+    tab = browser.new_page(viewport={"width": 320, "height": 800})
+    try:
+        tab.goto((out / "ar" / "index.html").as_uri())
+        assert Axe().run(tab).violations_count == 0 and tab.evaluate("document.documentElement.scrollWidth") <= 320
+    finally:
+        tab.close()
+
+    written = (out / "en" / f"{FISTULA}.html").stat().st_mtime_ns
+    assert build_clinic(the_project, "example", jobs=2).built == []
+    assert (out / "en" / f"{FISTULA}.html").stat().st_mtime_ns == written  # a no-op build writes nothing
+
+    remove_records(project, "kidney-tube-tract-widening")
+    build_clinic(the_project, "example", jobs=2)
+    assert not (out / "en" / "kidney-tube-tract-widening.html").exists()
+    assert "kidney-tube-tract-widening" not in (out / "en" / "index.html").read_text(encoding="utf-8")
+    fonts = {f.name for f in (out / "fonts").iterdir()}
+    named = {n for page in out.glob("*/*.html") for n in re.findall(r"fonts/([0-9a-f]{16}\.woff2)", page.read_text())}
+    assert fonts == named  # fonts no page names are removed

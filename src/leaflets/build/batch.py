@@ -148,6 +148,7 @@ def build_clinic(
         with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock, client)) as outcomes:  # workers stop on any exit
             for done, outcome in enumerate(outcomes, 1):
                 _record(outcome, before, after, report)
+                _record_web_version(outcome, project, the_clinic)
                 releases.keep(outcome, report)
                 if progress:
                     progress(outcome, done, total)
@@ -350,15 +351,14 @@ def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchRe
         report.refused.append(f"refused {display_path(job.target)}: {reason}")
     else:
         report.failed.extend(outcome.errors)
-    _record_web_version(outcome, before.out)
 
 
-def _record_web_version(outcome: Outcome, out: Path) -> None:
+def _record_web_version(outcome: Outcome, project: Project, clinic: Clinic) -> None:
     """Write a leaflet's web version beside its PDF, or remove it with its refused PDF (issue 29)."""
     job = outcome.job
-    page = out / page_name(job.lang, job.procedure_id)
+    page = project.dist_for(clinic.id) / page_name(job.lang, job.procedure_id)
     if outcome.web is not None and outcome.state in (State.BUILT, State.UNCHANGED):
-        for path, data in web_files(warm("builder").project, warm("clinic"), page, outcome.web).items():
+        for path, data in web_files(project, clinic, page, outcome.web).items():
             write_if_changed(path, data)
     elif outcome.state == State.REFUSED and not job.large_print:
         page.unlink(missing_ok=True)
