@@ -26,9 +26,9 @@ from leaflets.model.content import Clinic
 from leaflets.render.html import Leaflet, LeafletSandbox, leaflet_context, render_template
 from leaflets.render.webfonts import FAMILIES, covered, cut
 
-PAGE_TEMPLATE = "web/leaflet_page.html"
-INDEX_TEMPLATE = "web/leaflet_index.html"
-NOTICE_TEMPLATE = "web/newer_notice.html"
+PAGE_TEMPLATE = "web_version/leaflet_page.html"
+INDEX_TEMPLATE = "web_version/leaflet_index.html"
+NOTICE_TEMPLATE = "web_version/newer_notice.html"
 NOTICE = re.compile(rb"<!--newer-->.*?<!--/newer-->", re.S)  # where a page says a newer release exists
 FONTS = "fonts"  # under dist/<clinic>/
 _FONT_FACES = "/* @font-face rules of the fonts cut to this page */"
