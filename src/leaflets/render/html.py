@@ -322,8 +322,7 @@ def render_html(leaflet: Leaflet, environment: jinja2.Environment, standing: Sta
 
 
 def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[str, Any]:
-    """What a leaflet's templates are given: the translated record and the rest (the PDF's and the
-    web version's alike, so the two cannot differ)."""
+    """What a leaflet's templates are given: the PDF's and its web version's alike, so the two cannot differ."""
     language = leaflet.language
     record = translate_record(leaflet.procedure.model_dump(mode="json"), language, policies=leaflet.clinic.policies.model_dump())
     printed = isolate_record(record)
