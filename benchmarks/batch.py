@@ -54,7 +54,7 @@ def make_project(target: Path, synthesize: int, languages: str | None) -> Path:
 
 
 def leaflets_of(project: Path) -> list[tuple[str, str, bool]]:
-    from leaflets.model.content import Project
+    from leaflets.model.project import Project
 
     clinic = Project(project).load_clinic("example")
     ids = Project(project).procedure_ids()
@@ -125,7 +125,7 @@ class WarmRenderer:
 
     def __init__(self, project: Path, first: tuple[str, str, bool]):
         from leaflets.build.leaflet import Builder
-        from leaflets.model.content import Project
+        from leaflets.model.project import Project
 
         the_project = Project(project)
         self.builder = Builder(the_project)
@@ -159,13 +159,13 @@ def main() -> int:
         project = make_project(Path(temporary), args.synthesize, args.languages)
         leaflets = leaflets_of(project)
         count = len(leaflets)
-        print(f"{count} leaflets ({len(set(l[0] for l in leaflets))} procedures), {cores} cores, {args.runs} round(s)")
+        print(f"{count} leaflets ({len({leaflet[0] for leaflet in leaflets})} procedures), {cores} cores, {args.runs} round(s)")
 
         peak, samples = watch_memory(build_all, project)
         warm = WarmRenderer(project, leaflets[0])
         sampled = leaflets if count <= 120 else leaflets[:120]
         batch_runs, naive_seconds, render_times = [], 0.0, []
-        for naive_share, render_share in zip(shares(leaflets, args.runs), shares(sampled, args.runs)):
+        for naive_share, render_share in zip(shares(leaflets, args.runs), shares(sampled, args.runs), strict=False):
             batch_runs.append(run_timed(build_all, project))
             if not args.skip_naive:
                 naive_seconds += naive(project, naive_share)

@@ -37,7 +37,7 @@ ATTACKS = {
 MEASURE = """
 import re, sys, time
 from pathlib import Path
-from leaflets.model.content import load_procedure
+from leaflets.model.project import load_procedure
 from leaflets.errors import LeafletError
 started = time.perf_counter()
 try:

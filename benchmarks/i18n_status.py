@@ -22,8 +22,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PEAK = "import re,sys,runpy;sys.argv=['leaflets',*sys.argv[1:]];\ntry: runpy.run_module('leaflets', run_name='__main__')\n" \
-       "except SystemExit: pass\nprint(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))//1024, file=sys.stderr)"
+PEAK = (
+    "import re,sys,runpy;sys.argv=['leaflets',*sys.argv[1:]];\ntry: runpy.run_module('leaflets', run_name='__main__')\n"
+    "except SystemExit: pass\n"
+    "print(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))//1024, file=sys.stderr)"
+)
 
 
 def library(target: Path, size: int) -> Path:
@@ -56,8 +59,9 @@ def main() -> None:
         for size in args.sizes:
             root = library(Path(scratch) / f"library-{size}", size)
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", PEAK, "--root", str(root), "i18n", "status"],
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, "-c", PEAK, "--root", str(root), "i18n", "status"], capture_output=True, text=True
+            )
             seconds = time.perf_counter() - started
             peak = int(done.stderr.strip().splitlines()[-1])
             print(f"{size:>8} {seconds:>8.2f} {seconds / size * 1000:>9.0f} ms {peak:>8}")

@@ -65,7 +65,8 @@ PREWRITE = r"""
 import json, sys
 from pathlib import Path
 import leaflets.build.batch as batch
-from leaflets.model.content import Project
+from leaflets.build.jobs import Outcome
+from leaflets.model.project import Project
 from leaflets.errors import State
 
 root, base = Path(sys.argv[1]), Path(sys.argv[2])
@@ -74,10 +75,10 @@ entries = {e["file"]: e for e in json.loads((base / "manifest.json").read_text()
 def copied(job):
     shipped = job.procedure_id.split("-", 2)[2] if job.procedure_id.startswith("site-") else job.procedure_id
     name = f"{job.lang}/{shipped}{'-large-print' if job.large_print else ''}.pdf"
-    return batch.Outcome(job, State.BUILT, entries[name]["render_key"], (base / name).read_bytes(),
-                         blank_fields=entries[name]["blank_fields"])
+    return Outcome(job, State.BUILT, entries[name]["render_key"], (base / name).read_bytes(),
+                   blank_fields=entries[name]["blank_fields"])
 
-batch._render_job = copied
+batch.render_job = copied
 try:
     report = batch.build_clinic(Project(root), "example", jobs=1)
     print(len(report.built), len(report.failed), len(report.refused))

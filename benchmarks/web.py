@@ -91,8 +91,13 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=10)
     print(f"{args.clients} clients, {len(personal)} personalised and {len(prebuilt)} prebuilt requests in {wall:.1f} s")
-    print(f"personalised PDF: p50 {statistics.median(personal):.3f} s, p95 {percentile(personal, 0.95):.3f} s (target p95 < 1.0 s)")
-    print(f"prebuilt PDF:     p50 {statistics.median(prebuilt) * 1000:.1f} ms, p95 {percentile(prebuilt, 0.95) * 1000:.1f} ms (target p95 < 50 ms)")
+    print(
+        f"personalised PDF: p50 {statistics.median(personal):.3f} s, p95 {percentile(personal, 0.95):.3f} s (target p95 < 1.0 s)"
+    )
+    print(
+        f"prebuilt PDF:     p50 {statistics.median(prebuilt) * 1000:.1f} ms, "
+        f"p95 {percentile(prebuilt, 0.95) * 1000:.1f} ms (target p95 < 50 ms)"
+    )
     return 0
 
 

@@ -53,14 +53,33 @@ def requests_mix(serial: itertools.count) -> list[tuple[str, str, str, bytes | N
         ("search", "GET", "/?q=" + quote(random.choice(["fistula", "kidney", "92943", "riñón", "stent"])), None, {}, {200}),
         ("form", "GET", f"/leaflet/{procedure}?ui={lang}", None, {}, {200}),
         ("prebuilt", "GET", f"/pdf/{lang}/{procedure}.pdf", None, {}, {200}),
-        ("personalised", "POST", f"/leaflet/{procedure}",
-         form(lang, patient_name=name, note=note, date="2026-12-01", time="09:30"), {}, {200}),
+        (
+            "personalised",
+            "POST",
+            f"/leaflet/{procedure}",
+            form(lang, patient_name=name, note=note, date="2026-12-01", time="09:30"),
+            {},
+            {200},
+        ),
         ("blank form", "POST", f"/leaflet/{procedure}", form(lang), {}, {303}),
         ("unknown leaflet", "GET", "/leaflet/heart-transplant", None, {}, {404}),
-        ("path-like", "GET", random.choice(["/leaflet/..%2F..%2Fetc%2Fpasswd", "/pdf/en/../../pyproject.toml",
-                                           "/fonts/..%2Fleaflet.css"]), None, {}, {404}),
+        (
+            "path-like",
+            "GET",
+            random.choice(["/leaflet/..%2F..%2Fetc%2Fpasswd", "/pdf/en/../../pyproject.toml", "/fonts/..%2Fleaflet.css"]),
+            None,
+            {},
+            {404},
+        ),
         ("unknown language", "GET", f"/pdf/de/{procedure}.pdf", None, {}, {404}),
-        ("impossible date", "POST", f"/leaflet/{procedure}", form(lang, patient_name=name, date="2026-02-30", time="09:30"), {}, {400}),
+        (
+            "impossible date",
+            "POST",
+            f"/leaflet/{procedure}",
+            form(lang, patient_name=name, date="2026-02-30", time="09:30"),
+            {},
+            {400},
+        ),
         ("name too long", "POST", f"/leaflet/{procedure}", form(lang, patient_name=name + "x" * 200), {}, {400}),
         ("control character", "POST", f"/leaflet/{procedure}", form(lang, patient_name=name + "\x07"), {}, {400}),
         ("body too large", "POST", f"/leaflet/{procedure}", form(lang, patient_name=name, note="x" * 20_000), {}, {413}),
@@ -146,8 +165,9 @@ def main() -> int:
         log_path = Path(temporary) / "server.log"
         environment = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8"}
         with log_path.open("w") as log:
-            server = subprocess.Popen([*leaflets, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
-                                      env=environment)
+            server = subprocess.Popen(
+                [*leaflets, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=environment
+            )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/")
             serial = itertools.count()
@@ -185,8 +205,10 @@ def report(args: argparse.Namespace, tally: Tally, wall: float, baseline: int, p
         statuses = ", ".join(f"{status}: {count}" for (k, status), count in sorted(tally.statuses.items()) if k == kind)
         times = tally.latency[kind]
         print(f"  {kind:18} {statuses:22} p50 {statistics.median(times):.3f} s  p95 {percentile(times, 0.95):.3f} s")
-    print(f"memory (server + render workers, PSS): {baseline / mb:.0f} MB after warm-up, peak {peak / mb:.0f} MB, "
-          f"end {end / mb:.0f} MB; growth {growth:.0f} MB (bound {args.max_growth_mb:.0f} MB)")
+    print(
+        f"memory (server + render workers, PSS): {baseline / mb:.0f} MB after warm-up, peak {peak / mb:.0f} MB, "
+        f"end {end / mb:.0f} MB; growth {growth:.0f} MB (bound {args.max_growth_mb:.0f} MB)"
+    )
     print(f"unexpected statuses: {len(tally.unexpected)}; patient details found in: {', '.join(leaked) or 'nothing'}")
     for line in tally.unexpected[:10]:
         print("  " + line)

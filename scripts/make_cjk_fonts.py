@@ -3,14 +3,16 @@
 
 The full fonts are 20 MB each. The Chinese subsets keep the 6,763 hanzi of GB 2312, CJK
 punctuation and full-width forms (about 2.5 MB per weight), which covers everyday Chinese.
-The Korean subsets keep every Hangul syllable and jamo, so any Korean name can be printed. A test checks that every character of every catalog is
-covered; if a translation ever needs a rarer character, add it below and rerun:
+The Korean subsets keep every Hangul syllable and jamo, so any Korean name can be printed.
+A test checks that every character of every catalog is covered; if a translation ever needs a rarer
+character, add it below and rerun:
 
     apt-get install fonts-noto-cjk && .venv/bin/python scripts/make_cjk_fonts.py
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from fontTools import subset
@@ -25,10 +27,8 @@ def gb2312_characters() -> set[str]:
     characters = set()
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 characters.add(bytes([high, low]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return characters
 
 

@@ -24,6 +24,6 @@ echo "refresh-lock: what changed (before -> after)"
 join -a1 -a2 -e '(none)' -o 0,1.2,2.2 -t= <(pins "$tools/before.lock") <(pins requirements.lock) \
   | awk -F= '$2 != $3 { printf "  %-24s %s -> %s\n", $1, $2, $3; changed=1 } END { if (!changed) print "  nothing" }'
 
-echo "refresh-lock: installing the new lock and running the suite"
+echo "refresh-lock: installing the new lock and running the linters and the suite"
 scripts/setup.sh
-.venv/bin/python -m pytest -q
+scripts/test.sh -q

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from helpers import REPO, SAMPLE
+from leaflets.build.batch import build_clinic
 from leaflets.cli import main
+from leaflets.model.project import Project
+
+# "Today" for every test and every process a test starts: the day the expected outputs hold
+# (review due in N days, "Out of date", the shipped content passing `check --strict`), so the suite
+# passes in any year. The code reads the day from SOURCE_DATE_EPOCH (leaflets.model.content.build_day);
+# a test that needs another day sets it itself.
+TODAY = date(2026, 12, 1)
+os.environ["SOURCE_DATE_EPOCH"] = str(int(datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC).timestamp()))
 
 
 def copy_project(source: Path, target: Path) -> Path:
@@ -33,6 +44,33 @@ def project(tmp_path: Path) -> Path:
 def sample(tmp_path: Path) -> Path:
     """The small test project of tests/data/sample (with one broken record on purpose)."""
     return copy_project(SAMPLE, tmp_path / "sample")
+
+
+@pytest.fixture(scope="session")
+def built_example(tmp_path_factory) -> Path:
+    """The shipped project with the example clinic built (every language, regular and large print), made once per
+    run and shared by every test that needs a built clinic, across xdist workers too. Read only: a test that
+    changes it takes ``built_project``, its own copy."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    root, done = shared / "built-example", shared / "built-example.done"
+    with open(shared / "built-example.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds; the others wait for it, then read
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            report = build_clinic(Project(copy_project(REPO, root)), "example")
+            assert report.ok and len(report.built) == 60, report
+            done.touch()
+    return root
+
+
+@pytest.fixture
+def built_project(built_example: Path, tmp_path: Path) -> Path:
+    """A copy of ``built_example`` (content, catalogs and dist/), safe to change and to build into again."""
+    target = tmp_path / "project"
+    shutil.copytree(built_example, target, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
+    return target
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
 
 # A YAML "billion laughs": nine anchors, each nine times the one before (benchmarks/hostile.py times it).
 BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 

@@ -12,7 +12,7 @@ import pikepdf
 
 from helpers import REPO, edit_record, pdf_text, remove_records, set_languages
 from leaflets.build.leaflet import Builder
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 
 FISTULA = "dialysis-fistula-creation"
 SENTENCE = "Wear a loose top with wide sleeves."
@@ -106,7 +106,11 @@ def test_a_translation_edit_brings_back_only_that_languages_draft_mark(project, 
         code, out, err = cli("--root", project, "approve", FISTULA, "--lang", lang, *TRANSLATOR)
         assert code == 0 and f"translation [{lang}] signed off as version 1.0" in out, err
     catalog = project / "locales/es/LC_MESSAGES/messages.po"
-    catalog.write_text(catalog.read_text().replace('msgstr "Use una blusa o camisa holgada, con', 'msgstr "Lleve una blusa o camisa holgada, con', 1))
+    catalog.write_text(
+        catalog.read_text().replace(
+            'msgstr "Use una blusa o camisa holgada, con', 'msgstr "Lleve una blusa o camisa holgada, con', 1
+        )
+    )
     spanish, french = pdf_text(build(cli, project, "--lang", "es")), pdf_text(build(cli, project, "--lang", "fr"))
     assert "borrador de traducción" in spanish and "BORRADOR" not in spanish  # the English is still approved
     assert "traduction vérifiée par : Medical translator" in french and "traduction provisoire" not in french
@@ -161,14 +165,25 @@ def test_a_hand_edited_archive_is_reported_never_overwritten(project, cli):
 
 def test_two_approvals_at_once_the_second_stops_in_one_line(project):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom leaflets.governance.review import approvals_lock\n"
-         "from leaflets.model.content import Project\nwith approvals_lock(Project(Path(sys.argv[1]))):\n"
-         "    print('held', flush=True)\n    time.sleep(30)\n", str(project)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom leaflets.governance.review import approvals_lock\n"
+            "from leaflets.model.project import Project\nwith approvals_lock(Project(Path(sys.argv[1]))):\n"
+            "    print('held', flush=True)\n    time.sleep(30)\n",
+            str(project),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
-        second = subprocess.run([str(REPO / ".venv/bin/leaflets"), "--root", str(project), "approve", FISTULA, *DOCTOR],
-                                capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [str(REPO / ".venv/bin/leaflets"), "--root", str(project), "approve", FISTULA, *DOCTOR],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -184,10 +199,13 @@ def test_build_all_archives_releases_shows_states_and_never_deletes_the_archive(
     assert cli("--root", project, "build", "--all", "--jobs", "1")[0] == 0
     index = (project / "dist/example/index.html").read_text()
     assert "Approved v1.0" in index and "Translation not signed off" in index and ">Draft<" in index
-    archived = sorted(p.relative_to(project / "dist/example/archive").as_posix()
-                      for p in (project / "dist/example/archive").rglob("*.pdf"))
+    archived = sorted(
+        p.relative_to(project / "dist/example/archive").as_posix() for p in (project / "dist/example/archive").rglob("*.pdf")
+    )
     assert [re.sub(r"-[0-9a-f]{12}\.pdf$", "", name) for name in archived] == [
-        f"{FISTULA}/1.0/en/{FISTULA}", f"{FISTULA}/1.0/en/{FISTULA}-large-print"]
+        f"{FISTULA}/1.0/en/{FISTULA}",
+        f"{FISTULA}/1.0/en/{FISTULA}-large-print",
+    ]
     remove_records(project, FISTULA)  # its PDFs leave dist/; its releases stay
     assert cli("--root", project, "build", "--all", "--jobs", "1")[0] == 0
     assert not (project / f"dist/example/en/{FISTULA}.pdf").exists()
@@ -215,7 +233,8 @@ def test_the_shipped_leaflets_stay_drafts():
 
 
 def test_the_web_page_shows_each_leaflets_state(project, cli):
-    from leaflets.web.app import create_app, make_pool
+    from leaflets.build.ondemand import make_pool
+    from leaflets.web.app import create_app
 
     cli("--root", project, "approve", FISTULA, *DOCTOR)
     cli("--root", project, "approve", FISTULA, "--lang", "es", *TRANSLATOR)

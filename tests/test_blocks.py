@@ -14,10 +14,13 @@ from babel.messages.pofile import read_po, write_po
 from conftest import copy_project
 from helpers import REPO, pdf_text
 from leaflets.build.leaflet import Builder
+from leaflets.checks.characters import termbase_findings
+from leaflets.checks.structure import conditional_prohibitions
 from leaflets.errors import LeafletError
-from leaflets.governance.checking import conditional_prohibitions, termbase_findings
 from leaflets.language.termbase import Term, catalog_problems, changed_numbers, missing_terms, numbers, read_termbase
-from leaflets.model.content import Item, Procedure, Project, load_block, load_procedure
+from leaflets.model.blocks import load_block
+from leaflets.model.project import Project, load_procedure
+from leaflets.model.record import Item, Procedure
 from leaflets.model.yamlfile import read_yaml
 
 FIXTURE = Path(__file__).parent / "data" / "blocks"
@@ -67,7 +70,7 @@ def test_a_block_adds_its_items_after_the_records_own(blocks_project):
     sedation = load_block(REPO / "content" / "blocks" / "sedation.yaml")
     assert merged.recovery[: len(own.recovery)] == own.recovery
     assert merged.recovery[len(own.recovery)] == sedation.recovery[0]
-    assert [h.title for h in merged.how_to] == ["How to check your fistula", "How to check the spot"]
+    assert [h.title for h in merged.how_to] == ["How to check your fistula"]  # the shipped blocks have no how-to of their own
     assert {s.id for s in merged.block_sources} >= {"sw-sedation", "gstt-sedation", "sw-angiography"}
 
 
@@ -78,19 +81,24 @@ def test_an_unknown_block_is_named_with_its_line_and_a_close_match(blocks_projec
 
 
 def test_a_record_may_not_repeat_what_its_block_says(blocks_project):
-    edit(record_path(blocks_project), "  - Most people go home a few hours after the procedure.",
-         "  - Do not put cream, lotion or powder on the spot.")
+    edit(
+        record_path(blocks_project),
+        "  - Most people go home a few hours after the procedure.",
+        "  - A small bruise or soft bump is normal. The bump should shrink over 1 to 2 weeks, "
+        "and the bruise fade in 2 to 4 weeks.",
+    )
     [message] = problems(Project(blocks_project).load_procedure, RECORD)
     assert "recovery[1]: an included block already says this" in message
 
 
 def test_an_unknown_placeholder_in_a_block_is_an_error_with_its_line(blocks_project):
-    block = blocks_project / "content" / "blocks" / "fasting.yaml"
-    edit(block, "{fasting_food_hours} hour before", "{fasting_food_hour} hour before")
-    edit(block, "{fasting_food_hours} hours before", "{fasting_food_hour} hours before")
+    block = blocks_project / "content" / "blocks" / "sedation.yaml"
+    edit(block, "{adult_stays_hours_after_sedation} hour.", "{adult_stays_hour_after_sedation} hour.")
+    edit(block, "{adult_stays_hours_after_sedation} hours.", "{adult_stays_hour_after_sedation} hours.")
     one, other = problems(load_block, block)
-    assert one.startswith(f"{block}:4: preparation[1].text.one: unknown placeholder '{{fasting_food_hour}}' (did you mean fasting_food_hours?)")
-    assert other.startswith(f"{block}:5: preparation[1].text.other: unknown placeholder")
+    assert one.startswith(f"{block}:6: preparation[1].text.one: unknown placeholder '{{adult_stays_hour_after_sedation}}' "
+                          "(did you mean adult_stays_hours_after_sedation?)")
+    assert other.startswith(f"{block}:7: preparation[1].text.other: unknown placeholder")
 
 
 def test_a_record_may_not_use_policy_placeholders(blocks_project):
@@ -100,16 +108,27 @@ def test_a_record_may_not_use_policy_placeholders(blocks_project):
 
 
 def test_a_record_may_not_use_plural_texts(blocks_project):
-    edit(record_path(blocks_project), "  - Most people go home a few hours after the procedure.",
-         "  - text: {one: Go home in an hour., other: Go home in hours.}")
+    edit(
+        record_path(blocks_project),
+        "  - Most people go home a few hours after the procedure.",
+        "  - text: {one: Go home in an hour., other: Go home in hours.}",
+    )
     [message] = problems(Project(blocks_project).load_procedure, RECORD)
     assert "recovery[1].text: a plural text ({one, other}) follows a clinic-policy number" in message
 
 
 def test_a_plural_text_with_two_numbers_must_say_which_it_counts(blocks_project):
     block = blocks_project / "content" / "blocks" / "sedation.yaml"
-    edit(block, "for {adult_stays_hours_after_sedation} hours.", "for {adult_stays_hours_after_sedation} hours, {sedation_care_hours}.")
-    edit(block, "for {adult_stays_hours_after_sedation} hour.", "for {adult_stays_hours_after_sedation} hour, {sedation_care_hours}.")
+    edit(
+        block,
+        "for {adult_stays_hours_after_sedation} hours.",
+        "for {adult_stays_hours_after_sedation} hours, {sedation_care_hours}.",
+    )
+    edit(
+        block,
+        "for {adult_stays_hours_after_sedation} hour.",
+        "for {adult_stays_hours_after_sedation} hour, {sedation_care_hours}.",
+    )
     [message] = problems(load_block, block)
     assert "needs 'count: <policy>'" in message
 
@@ -123,7 +142,10 @@ def test_an_unknown_or_out_of_range_policy_is_an_error_with_its_line(blocks_proj
     edit(clinic, "  no_driving_hours_after_sedation: 48", "  no_driving_hours_after_sedation: 12")
     code, out, err = cli("--root", blocks_project, "check", "--clinic", "example")
     assert code != 0 and "Traceback" not in err
-    assert "example.yaml:9: policies.fasting_food_hour: unknown key 'fasting_food_hour' (did you mean fasting_food_hours?)" in out + err
+    assert (
+        "example.yaml:9: policies.fasting_food_hour: unknown key 'fasting_food_hour' (did you mean fasting_food_hours?)"
+        in out + err
+    )
     assert "example.yaml:10: policies.no_driving_hours_after_sedation: 12 is out of range (at least 24)" in out + err
 
 
@@ -131,15 +153,21 @@ def test_the_clinics_policy_fills_the_block_and_the_default_applies_otherwise(bl
     project = Project(blocks_project)
     builder = Builder(project)
     text = pdf_text(builder.pdf(builder.leaflet(project.load_procedure(RECORD), project.load_clinic("example"), "en")))
-    assert "For 48 hours after sedation, do not drive or ride any vehicle, including a bicycle or motorbike." in text  # the clinic's 48
-    assert "For 24 hours, do not drink alcohol or take sleeping pills." in text  # the default 24
+    assert ("For 48 hours after sedation (medicine to relax you), do not drive a car or ride a bicycle or motorbike yourself. "
+            "You may ride home as a passenger.") in text  # the clinic's 48; being driven home is allowed
+    assert (
+        "For 24 hours, do not drink alcohol, take sleeping pills, use machines, cook, or sign legal papers." in text
+    )  # the default 24
     assert "{" not in text
 
 
 # -- translation of block text ----------------------------------------------------------------------
 
 
-NO_DRIVING = "For {no_driving_hours_after_sedation} hour after sedation, do not drive or ride any vehicle, including a bicycle or motorbike."
+NO_DRIVING = (
+    "For {no_driving_hours_after_sedation} hour after sedation (medicine to relax you), do not drive a car or ride a bicycle "
+    "or motorbike yourself. You may ride home as a passenger."
+)
 
 
 def test_block_strings_are_extracted_once_from_the_block_as_plurals(blocks_project):
@@ -147,15 +175,19 @@ def test_block_strings_are_extracted_once_from_the_block_as_plurals(blocks_proje
     subprocess.run([str(pybabel), "--quiet", "extract", "-F", "babel.cfg", "-o", "x.pot", "."], cwd=blocks_project, check=True)
     catalog = read_po((blocks_project / "x.pot").open("rb"))
     message = catalog.get(NO_DRIVING)
-    assert message.id[1] == "For {no_driving_hours_after_sedation} hours after sedation, do not drive or ride any vehicle, including a bicycle or motorbike."
-    assert message.locations == [("content/blocks/sedation.yaml", 10)]
+    assert message.id[1] == NO_DRIVING.replace("hour after", "hours after")
+    assert message.locations == [("content/blocks/sedation.yaml", 11)]
     assert "python-brace-format" in message.flags
 
 
 def translate(root: Path, lang: str, translations: dict[str, str | tuple[str, ...]]) -> None:
     path = root / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    subprocess.run([str(Path(sys.executable).parent / "leaflets"), "--root", str(root), "i18n", "extract"], check=True, capture_output=True)
-    subprocess.run([str(Path(sys.executable).parent / "leaflets"), "--root", str(root), "i18n", "update"], check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "leaflets"), "--root", str(root), "i18n", "extract"], check=True, capture_output=True
+    )
+    subprocess.run(
+        [str(Path(sys.executable).parent / "leaflets"), "--root", str(root), "i18n", "update"], check=True, capture_output=True
+    )
     catalog = read_po(path.open("rb"), locale=lang)
     for message in catalog:
         if message.id:
@@ -169,16 +201,18 @@ def translate(root: Path, lang: str, translations: dict[str, str | tuple[str, ..
     write_po(path.open("wb"), catalog)
 
 
-CLEAR_FLUIDS = "You may drink clear fluids until {fasting_clear_fluids_hours} hour before your arrival time."
-SIX_FORMS = tuple(f"form {n}: {{fasting_clear_fluids_hours}}" for n in range(6))
+# the template's fasting line, from the clinic's hours
+NOTHING_TO_DRINK = "Nothing to drink from (%(num)s hour before you arrive)"
+SIX_FORMS = tuple(f"form {n}: %(num)s" for n in range(6))
 
 
 @pytest.mark.parametrize("hours, form", [(1, 1), (2, 2), (3, 3), (6, 3)])
 def test_arabic_picks_its_plural_form_from_the_clinics_number(blocks_project, hours, form):
     """Arabic has six plural forms: one (1), two (2), few (3-10), ...; the clinic's number is written in."""
     edit(record_path(blocks_project), "blocks: [sedation, wound-care]", "blocks: [sedation, wound-care, fasting]")
-    translate(blocks_project, "ar", {CLEAR_FLUIDS: SIX_FORMS})
-    edit(blocks_project / "content" / "clinics" / "example.yaml", "policies:", f"policies:\n  fasting_clear_fluids_hours: {hours}")
+    translate(blocks_project, "ar", {NOTHING_TO_DRINK: SIX_FORMS})
+    clinic_file = blocks_project / "content" / "clinics" / "example.yaml"
+    edit(clinic_file, "policies:", f"policies:\n  fasting_clear_fluids_hours: {hours}")
     project = Project(blocks_project)
     builder = Builder(project)
     html = builder.html(builder.leaflet(project.load_procedure(RECORD), project.load_clinic("example"), "ar"))
@@ -186,9 +220,10 @@ def test_arabic_picks_its_plural_form_from_the_clinics_number(blocks_project, ho
 
 
 def test_a_translation_that_drops_a_placeholder_stops_the_catalog(blocks_project):
-    translate(blocks_project, "es", {"Do not put cream, lotion or powder on the spot.": "No ponga crema en la zona.",
-                                      NO_DRIVING:
-                                          ("No conduzca durante 24 hora.", "No conduzca durante 24 horas.", "No conduzca.")})
+    bruise = ("A small bruise or soft bump is normal. "
+              "The bump should shrink over 1 to 2 weeks, and the bruise fade in 2 to 4 weeks.")
+    no_driving = ("No conduzca durante 24 hora.", "No conduzca durante 24 horas.", "No conduzca.")
+    translate(blocks_project, "es", {bruise: "Un pequeño moretón es normal.", NO_DRIVING: no_driving})
     project = Project(blocks_project)
     with pytest.raises(LeafletError) as caught:
         Builder(project).language("es")
@@ -205,7 +240,9 @@ def test_how_to_steps_diagram_legend_and_pictogram_captions_are_printed(blocks_p
     pdf = builder.pdf(builder.leaflet(project.load_procedure(RECORD), project.load_clinic("example"), "en"))
     text = pdf_text(pdf)
     assert "How to check your fistula 1. Place two fingers flat on the skin over your fistula. 2. Feel for a buzz" in text
-    assert "Your doctor joins an artery and a vein near your elbow. The numbers in the picture: 1. Artery 2. Vein 3. The new link (fistula)" in text
+    # The caption beside the drawing: its marker digits may come first in the text, as on the page
+    assert "Your doctor joins an artery and a vein near your elbow." in text and "The numbers in the picture:" in text
+    assert "1. Artery 2. Vein 3. The new link (fistula)" in text
     assert "No driving" in text and "Wound care" in text
     with pikepdf.open(__import__("io").BytesIO(pdf)) as document:
         alts = {str(element.get("/Alt")) for element in _figures(document.Root.StructTreeRoot)}
@@ -217,17 +254,20 @@ def _figures(node, found=None):
     kids = node.get("/K")
     if isinstance(node, pikepdf.Dictionary) and node.get("/S") == "/Figure":
         found.append(node)
-    for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
         if isinstance(kid, pikepdf.Dictionary):
             _figures(kid, found)
     return found
 
 
-@pytest.mark.parametrize("change, problem", [
-    ("diagram-test.svg", "no drawing 'missing.svg' in templates/diagrams"),
-    ("not-a-drawing.svg", "'not-a-drawing.svg' is not an SVG drawing"),
-    ("outside.svg", "is a link to a file outside templates/diagrams"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ("diagram-test.svg", "no drawing 'missing.svg' in templates/diagrams"),
+        ("not-a-drawing.svg", "'not-a-drawing.svg' is not an SVG drawing"),
+        ("outside.svg", "is a link to a file outside templates/diagrams"),
+    ],
+)
 def test_a_diagram_must_be_an_svg_inside_the_diagrams_folder(blocks_project, tmp_path, change, problem):
     folder = blocks_project / "templates" / "diagrams"
     (folder / "not-a-drawing.svg").write_text("GIF89a")
@@ -241,7 +281,10 @@ def test_a_diagram_must_be_an_svg_inside_the_diagrams_folder(blocks_project, tmp
 
 def test_a_do_not_pictogram_beside_conditional_text_is_reported():
     procedure = load_procedure(REPO / "content" / "procedures" / "dialysis-fistula-creation.yaml")
-    with_picture = lambda text: procedure.model_copy(update={"preparation": [Item(text=text, pictogram="no-food-drink")]})
+
+    def with_picture(text: str):
+        return procedure.model_copy(update={"preparation": [Item(text=text, pictogram="no-food-drink")]})
+
     assert conditional_prohibitions(with_picture("Do not eat or drink for 6 hours before you arrive.")) == []
     [finding] = conditional_prohibitions(with_picture("You may need to stop eating a few hours before."))
     assert "preparation[1]: the 'no-food-drink' picture says 'do not eat or drink' without condition" in finding.message
@@ -256,7 +299,9 @@ BLOOD_THINNER = Term("blood thinner", ("para diluir la sangre", "anticoagulantes
 
 def test_a_term_needs_one_of_its_approved_translations():
     assert missing_terms("Tell us if you take blood thinners.", ["Díganos si toma anticoagulantes."], [BLOOD_THINNER])
-    assert not missing_terms("Tell us if you take blood thinners.", ["Díganos si toma medicamentos para diluir la sangre."], [BLOOD_THINNER])
+    assert not missing_terms(
+        "Tell us if you take blood thinners.", ["Díganos si toma medicamentos para diluir la sangre."], [BLOOD_THINNER]
+    )
     assert not missing_terms("Tell us about Blood Thinners.", ["anticoagulantes o antiagregantes"], [BLOOD_THINNER])
     assert not missing_terms("Thinners of paint", ["x"], [BLOOD_THINNER])  # whole words only
 
@@ -274,7 +319,9 @@ def test_numbers_are_compared_in_any_digits_and_conversions_may_be_added():
     assert changed_numbers("A fever of 100.4 degrees F or higher", "Fiebre de 100,4 °F (38 °C) o más") == []
     assert changed_numbers("Do not lift more than 10 lb.", "لا ترفع أكثر من ١٠ رطل (٤٫٥ كغ).") == []
     assert changed_numbers("Press for 10 minutes.", "Appuyez pendant 15 minutes.") == [
-        "the translation lacks the number 10 of the English", "the translation has the number 15, which the English does not have"]
+        "the translation lacks the number 10 of the English",
+        "the translation has the number 15, which the English does not have",
+    ]
 
 
 def test_every_shipped_catalog_uses_its_termbase_and_keeps_its_numbers():
@@ -287,10 +334,12 @@ def test_every_shipped_catalog_uses_its_termbase_and_keeps_its_numbers():
 def test_check_names_the_catalog_line_of_a_wrong_term(project, cli):
     catalog = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
     text = catalog.read_text(encoding="utf-8")
-    assert 'msgid "Blood thinner"\nmsgstr "Medicamento para diluir la sangre"\n' in text
-    catalog.write_text(text.replace('msgstr "Medicamento para diluir la sangre"', 'msgstr "Anticoagulante"', 1), encoding="utf-8")
-    line = next(n for n, l in enumerate(catalog.read_text(encoding="utf-8").splitlines(), 1) if l == 'msgstr "Anticoagulante"') - 1
+    assert 'msgid "Fistula"\nmsgstr "Fístula"\n' in text
+    changed = text.replace('msgid "Fistula"\nmsgstr "Fístula"', 'msgid "Fistula"\nmsgstr "Conducto"', 1)
+    catalog.write_text(changed, encoding="utf-8")
+    lines = catalog.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text_line in enumerate(lines, 1) if text_line == 'msgstr "Conducto"') - 1
     found = catalog_problems(catalog, read_termbase(project / "locales" / "es" / "termbase.csv"), "es")
-    assert [p.line for p in found] == [line] and "should be translated as 'para diluir la sangre'" in found[0].message
+    assert [p.line for p in found] == [line] and "should be translated as 'fístula'" in found[0].message
     code, out, _ = cli("--root", project, "check", "--clinic", "example", "--strict")
-    assert code == 1 and f"messages.po:{line}: warning: catalog [es]: 'blood thinner' should be" in out
+    assert code == 1 and f"messages.po:{line}: warning: catalog [es]: 'fistula' should be" in out

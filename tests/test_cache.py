@@ -10,7 +10,7 @@ from pathlib import Path
 from helpers import edit_record, set_languages
 from leaflets.build.manifest import MANIFEST, Manifest, ManifestReader
 from leaflets.model.cache import FOLDER, RACY_SECONDS
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 
 RECORD = "dialysis-fistula-creation"
 

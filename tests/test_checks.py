@@ -13,9 +13,12 @@ import pytest
 
 from helpers import REPO, SAMPLE, pdf_text, set_languages
 from leaflets.build.leaflet import Builder, build_one
+from leaflets.checks.pdf import check_pdf
+from leaflets.checks.readability import readability
 from leaflets.errors import LeafletErrors
-from leaflets.governance.checking import check_leaflets, check_pdf, readability
-from leaflets.model.content import Project, contrast_ratio, load_clinic
+from leaflets.governance.checking import check_leaflets
+from leaflets.model.clinic import contrast_ratio, load_clinic
+from leaflets.model.project import Project
 
 
 @pytest.fixture(scope="module")
@@ -180,5 +183,8 @@ def test_the_fingerprint_follows_what_is_printed(project, tmp_path):
     record = project / "content" / "procedures" / "kidney-tube-tract-widening.yaml"
     record.write_text(record.read_text().replace("title: Making the path", "title: Making a path", 1))
     second, _ = build_one(Project(project), "kidney-tube-tract-widening", output=str(tmp_path / "b.pdf"))
-    fingerprint = lambda path: re.search(r"English · ([0-9a-f]{8})", pdf_text(path)).group(1)
+
+    def fingerprint(path):
+        return re.search(r"English · ([0-9a-f]{8})", pdf_text(path)).group(1)
+
     assert fingerprint(first) != fingerprint(second)

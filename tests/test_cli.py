@@ -186,3 +186,14 @@ def test_check_pdf_on_a_missing_file(cli, tmp_path):
 def test_serve_an_unknown_clinic(cli, project):
     assert cli("--root", project, "serve", "--clinic", "nowhere") == (
         1, "", f"no clinic 'nowhere' in {project}/content/clinics; known: example\n")
+
+
+def test_i18n_status_with_a_broken_or_missing_clinic_file_says_where_in_one_line(cli, project):
+    clinic = project / "content" / "clinics" / "example.yaml"
+    clinic.write_text("name: [\n", encoding="utf-8")
+    code, _, err = cli("--root", project, "i18n", "status")
+    assert code == 1 and "Traceback" not in err
+    assert err.startswith(f"{clinic}:2: ") and len(err.splitlines()) == 1
+    clinic.unlink()
+    code, _, err = cli("--root", project, "i18n", "status")
+    assert code == 1 and err == f"{clinic.parent}: no clinic file; leaflets need one to be made\n"

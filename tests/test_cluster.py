@@ -137,9 +137,9 @@ def test_workers_that_run_other_code_are_refused_before_any_job(project, tmp_pat
     content = other / "leaflets" / "content.py"
     content.write_text(content.read_text() + "\n# another version of leaflets\n")
 
-    with cluster(tmp_path, workers=1, PYTHONPATH=str(other)) as address:
-        with pytest.raises(UsageError, match="see a different project at .*every worker must read the same files"):
-            build_clinic(one_record_two_languages(project), "example", scheduler=address)
+    different = "see a different project at .*every worker must read the same files"
+    with cluster(tmp_path, workers=1, PYTHONPATH=str(other)) as address, pytest.raises(UsageError, match=different):
+        build_clinic(one_record_two_languages(project), "example", scheduler=address)
     assert not list((project / "dist" / "example").rglob("*.pdf"))
 
 

@@ -12,7 +12,8 @@ import pytest
 from conftest import REPO, SAMPLE
 from helpers import BILLION_LAUGHS  # benchmarks/hostile.py times the same attacks
 from leaflets.errors import LeafletError, LeafletErrors
-from leaflets.model.content import Project, load_clinic, load_procedure
+from leaflets.model.clinic import load_clinic
+from leaflets.model.project import Project, load_procedure
 
 GOOD = SAMPLE / "content" / "procedures" / "hand-x-ray.yaml"
 

@@ -85,7 +85,7 @@ def inked_share(pgm: bytes) -> float:
 def test_every_diagram_prints_as_a_picture_in_a_real_pdf(tmp_path):
     pages = rendered(page_of(sorted(MARKERS)), tmp_path)
     assert len(pages) == len(MARKERS)
-    for name, page in zip(sorted(MARKERS), pages):
+    for name, page in zip(sorted(MARKERS), pages, strict=True):
         assert inked_share(page) > 0.15, name
 
 

@@ -24,7 +24,8 @@ from conftest import SAMPLE, copy_project
 from leaflets.build.leaflet import Builder
 from leaflets.cli import main
 from leaflets.errors import LeafletError
-from leaflets.model.content import Procedure, Project, load_procedure
+from leaflets.model.project import Project, load_procedure
+from leaflets.model.record import Procedure
 
 RECORD = "content/procedures/hand-x-ray.yaml"
 CLINIC = "content/clinics/sample.yaml"

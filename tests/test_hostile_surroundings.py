@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from helpers import edit_record, pdf_text
-from leaflets.model.content import Project
-from leaflets.web.app import create_app, make_pool, own_names
+from leaflets.build.ondemand import make_pool
+from leaflets.model.project import Project
+from leaflets.web.app import create_app, own_names
 
 PROCEDURE = "kidney-tube-tract-widening"
 
@@ -65,16 +66,21 @@ def test_built_files_are_readable_as_the_umask_says(cli, project):
     assert stat.S_IMODE(pdf.stat().st_mode) == 0o644
 
 
-def test_a_file_where_a_folder_belongs_is_one_line_and_loses_nothing(project):
-    first = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all"], capture_output=True, text=True)
-    assert first.returncode == 0
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
+def test_a_file_where_a_folder_belongs_is_one_line_and_loses_nothing(built_project):
+    project = built_project  # the example clinic, built
     out = project / "dist" / "example"
     before = {p: p.read_bytes() for p in out.rglob("*.pdf") if PROCEDURE not in p.name}
-    edit_record(project, PROCEDURE, "title: Making the path for your kidney tube wider", "title: Making the kidney tube path wider")
+    edit_record(
+        project, PROCEDURE, "title: Making the path for your kidney tube wider", "title: Making the kidney tube path wider"
+    )
     (out / "en" / f"{PROCEDURE}.pdf").unlink()
     (out / "en" / f"{PROCEDURE}.pdf").mkdir()  # a folder where the new PDF must go
-    again = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all", "--jobs", "1"],
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+    )
     problems = [line for line in again.stderr.splitlines() if not line.startswith("[")]
     assert again.returncode == 1 and "Traceback" not in again.stderr
     assert problems == [f"cannot write {out}/en/{PROCEDURE}.pdf: Is a directory; nothing there was changed"]
@@ -84,11 +90,14 @@ def test_a_file_where_a_folder_belongs_is_one_line_and_loses_nothing(project):
 def test_a_record_id_that_would_take_another_leaflets_large_print_name_is_refused(cli, project):
     records = project / "content" / "procedures"
     (records / f"{PROCEDURE}-large-print.yaml").write_text(
-        (records / f"{PROCEDURE}.yaml").read_text().replace(f"id: {PROCEDURE}", f"id: {PROCEDURE}-large-print"))
+        (records / f"{PROCEDURE}.yaml").read_text().replace(f"id: {PROCEDURE}", f"id: {PROCEDURE}-large-print")
+    )
     code, _, err = cli("--root", project, "list")
     assert code == 1
-    assert err == (f"{records}/{PROCEDURE}-large-print.yaml:1: id: an id must not end in '-large-print': its PDF would take "
-                   f"the name of the large-print leaflet of '{PROCEDURE}'\n")
+    assert err == (
+        f"{records}/{PROCEDURE}-large-print.yaml:1: id: an id must not end in '-large-print': its PDF would take "
+        f"the name of the large-print leaflet of '{PROCEDURE}'\n"
+    )
 
 
 def test_an_argument_that_is_not_utf8_is_one_line(project):
@@ -99,28 +108,72 @@ def test_an_argument_that_is_not_utf8_is_one_line(project):
 
 @pytest.mark.parametrize("epoch", ["abc", "-5", "1e9", "99999999999999999", "\u0663\u0663"])
 def test_an_odd_source_date_epoch_is_one_line(project, epoch):
-    done = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "list"], capture_output=True, text=True,
-                          env=os.environ | {"SOURCE_DATE_EPOCH": epoch})
+    done = subprocess.run(
+        [sys.executable, "-m", "leaflets", "--root", str(project), "list"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"SOURCE_DATE_EPOCH": epoch},
+    )
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert done.stderr.startswith("SOURCE_DATE_EPOCH must be a whole number of seconds since 1970")
 
 
 def test_details_on_standard_input_stay_out_of_the_process_list(project, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "build", PROCEDURE, "--details", "-",
-                           "--output", str(tmp_path / "x.pdf")], capture_output=True, text=True,
-                          input='{"patient_name": "Test Patient", "appointment": "2026-12-01 09:30", "note": "Fast from midnight"}')
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "leaflets",
+            "--root",
+            str(project),
+            "build",
+            PROCEDURE,
+            "--details",
+            "-",
+            "--output",
+            str(tmp_path / "x.pdf"),
+        ],
+        capture_output=True,
+        text=True,
+        input='{"patient_name": "Test Patient", "appointment": "2026-12-01 09:30", "note": "Fast from midnight"}',
+    )
     assert (done.returncode, done.stderr) == (0, "")
     assert "Test Patient" in pdf_text(tmp_path / "x.pdf") and "Fast from midnight" in pdf_text(tmp_path / "x.pdf")
 
 
-@pytest.mark.parametrize("given, problem", [
-    ("[1, 2]", "--details: expected a JSON object of text with only these keys: patient_name, appointment, location, bring, note"),
-    ('{"name": "X"}', "--details: expected a JSON object of text with only these keys: patient_name, appointment, location, bring, note"),
-    ('{"patient_name": ', "--details: not a JSON object in UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "given, problem",
+    [
+        (
+            "[1, 2]",
+            "--details: expected a JSON object of text with only these keys: patient_name, appointment, location, bring, note",
+        ),
+        (
+            '{"name": "X"}',
+            "--details: expected a JSON object of text with only these keys: patient_name, appointment, location, bring, note",
+        ),
+        ('{"patient_name": ', "--details: not a JSON object in UTF-8 text"),
+    ],
+)
 def test_details_that_are_not_a_json_object_are_one_line_that_quotes_nothing(project, tmp_path, given, problem):
-    done = subprocess.run([sys.executable, "-m", "leaflets", "--root", str(project), "build", PROCEDURE, "--details", "-",
-                           "--output", str(tmp_path / "x.pdf")], capture_output=True, text=True, input=given)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "leaflets",
+            "--root",
+            str(project),
+            "build",
+            PROCEDURE,
+            "--details",
+            "-",
+            "--output",
+            str(tmp_path / "x.pdf"),
+        ],
+        capture_output=True,
+        text=True,
+        input=given,
+    )
     assert (done.returncode, done.stderr) == (1, problem + "\n")
 
 
@@ -144,12 +197,17 @@ HERE = {"base_url": "http://127.0.0.1:8000"}
 
 
 def test_a_post_from_another_site_prints_nothing(guarded):
-    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}, {"Origin": "http://evil.example"},
-                    {"Origin": "null"}):
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+    ):
         answer = guarded.post(f"/leaflet/{PROCEDURE}", data=FORM, headers=headers, **HERE)
         assert answer.status_code == 403 and answer.mimetype == "text/html", headers
-    same = guarded.post(f"/leaflet/{PROCEDURE}", data=FORM, headers={"Sec-Fetch-Site": "same-origin",
-                                                                      "Origin": "http://127.0.0.1:8000"}, **HERE)
+    same = guarded.post(
+        f"/leaflet/{PROCEDURE}", data=FORM, headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://127.0.0.1:8000"}, **HERE
+    )
     assert same.status_code == 200 and same.mimetype == "application/pdf"
 
 
@@ -202,12 +260,17 @@ def test_the_servers_own_size_limits_answer_with_our_pages(project):
     from helpers import free_port, wait_until_up
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(project), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "leaflets", "--root", str(project), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/")
-        for request in (urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"X-Filler": "x" * 40_000}),
-                        urllib.request.Request(f"http://127.0.0.1:{port}/leaflet/{PROCEDURE}", data=b"note=" + b"x" * 100_000)):
+        for request in (
+            urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"X-Filler": "x" * 40_000}),
+            urllib.request.Request(f"http://127.0.0.1:{port}/leaflet/{PROCEDURE}", data=b"note=" + b"x" * 100_000),
+        ):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(request, timeout=30)
             page = refused.value.read().decode()

@@ -17,7 +17,7 @@ from fontTools.ttLib import TTFont
 from helpers import REPO, pdf_text, set_languages
 from leaflets.build.leaflet import Builder, build_one
 from leaflets.language.catalogs import catalog_languages, load_language
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.render.html import make_environment
 
 LANGUAGES = ["es", "fr", "ar", "zh_Hans", "vi"]
@@ -55,8 +55,13 @@ def test_pybabel_extract_works_from_the_repository_root(tmp_path):
 def test_the_shipped_template_is_current(tmp_path):
     """locales/messages.pot holds exactly what extraction finds today."""
     pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run([str(pybabel), "--quiet", "extract", "-F", "babel.cfg", "-o", str(tmp_path / "now.pot"), "."], cwd=REPO, check=True)
-    ids = lambda path: {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(path.open("rb")) if m.id}
+    subprocess.run(
+        [str(pybabel), "--quiet", "extract", "-F", "babel.cfg", "-o", str(tmp_path / "now.pot"), "."], cwd=REPO, check=True
+    )
+
+    def ids(path):
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(path.open("rb")) if m.id}
+
     assert ids(tmp_path / "now.pot") == ids(REPO / "locales" / "messages.pot")
 
 
@@ -79,8 +84,16 @@ def test_a_translated_leaflet(tmp_path, lang, lang_tag):
         assert str(pdf.Root.Lang) == lang_tag
         assert str(pdf.docinfo["/Title"]) == language.gettext("Making a fistula in your arm for dialysis")
         fonts = {str(f.get("/BaseFont")).split("+")[-1] for page in pdf.pages for f in page.Resources.Font.values()}
-    assert fonts <= {"Leaflet-Sans", "Leaflet-Sans-Bold", "Leaflet-Sans-Italic", "Leaflet-Arabic", "Leaflet-Arabic-Bold",
-                     "Leaflet-Chinese", "Leaflet-Chinese-Bold", "Leaflet-Chinese-Oblique"}
+    assert fonts <= {
+        "Leaflet-Sans",
+        "Leaflet-Sans-Bold",
+        "Leaflet-Sans-Italic",
+        "Leaflet-Arabic",
+        "Leaflet-Arabic-Bold",
+        "Leaflet-Chinese",
+        "Leaflet-Chinese-Bold",
+        "Leaflet-Chinese-Oblique",
+    }
     assert "When to get help" not in text and "How to get ready" not in text
     if lang != "ar":  # pdftotext reverses and splits Arabic words, so Arabic is compared through metadata above
         for english in ("When to get help", "Words to know", "Translated from English version %(version)s · draft translation"):
@@ -90,7 +103,9 @@ def test_a_translated_leaflet(tmp_path, lang, lang_tag):
 def test_arabic_is_right_to_left_with_isolated_numbers():
     builder = Builder(Project(REPO))
     project = Project(REPO)
-    html = builder.html(builder.leaflet(project.load_procedure("coronary-blockage-opening"), project.load_clinic("example"), "ar"))
+    html = builder.html(
+        builder.leaflet(project.load_procedure("coronary-blockage-opening"), project.load_clinic("example"), "ar")
+    )
     assert '<html lang="ar" dir="rtl">' in html
     assert '<bdi class="phone" dir="ltr">\u2066(555) 010-2000\u2069</bdi>' in html
 
@@ -111,17 +126,25 @@ def edit_record(project: Path, procedure_id: str, old: str, new: str) -> None:
 
 
 def test_editing_one_english_sentence_refuses_exactly_the_leaflets_that_print_it(cli, project, tmp_path):
-    edit_record(project, "kidney-tube-tract-widening", "Tell your team if you might be pregnant", "Please tell your team if you might be pregnant")
+    edit_record(
+        project,
+        "kidney-tube-tract-widening",
+        "Tell your team if you might be pregnant",
+        "Please tell your team if you might be pregnant",
+    )
     code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening", "--lang", "es", "--output", tmp_path / "es.pdf")
     assert code == 1 and not (tmp_path / "es.pdf").exists()
     [line] = err.splitlines()
     assert re.fullmatch(
         r".*content/procedures/kidney-tube-tract-widening\.yaml:\d+: not translated into es "
-        r"\(missing from .*locales/es/LC_MESSAGES/messages\.po; run 'leaflets i18n update'\): \"Please tell your team if you might be pregnant.*\"",
+        r"\(missing from .*locales/es/LC_MESSAGES/messages\.po; run 'leaflets i18n update'\): "
+        r"\"Please tell your team if you might be pregnant.*\"",
         line,
     ), line
     assert cli("--root", project, "build", "kidney-tube-tract-widening", "--output", tmp_path / "en.pdf")[0] == 0
-    assert cli("--root", project, "build", "dialysis-fistula-creation", "--lang", "es", "--output", tmp_path / "other.pdf")[0] == 0
+    assert (
+        cli("--root", project, "build", "dialysis-fistula-creation", "--lang", "es", "--output", tmp_path / "other.pdf")[0] == 0
+    )
 
     # The translators' workflow: the changed string comes back fuzzy, which is still refused ...
     assert cli("--root", project, "i18n", "extract")[0] == 0
@@ -150,8 +173,9 @@ def test_updating_catalogs_after_a_long_sentence_changes_keeps_the_old_english_f
     subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(catalog_file)], check=True)
     [changed] = [m for m in read_po(catalog_file.open("rb")) if m.id and "tiny holes in your skin" in m.id]
     assert changed.fuzzy
-    old_english = "".join(line.removeprefix("#| ").strip('"') for line in catalog_file.read_text().splitlines()
-                          if line.startswith("#| "))
+    old_english = "".join(
+        line.removeprefix("#| ").strip('"') for line in catalog_file.read_text().splitlines() if line.startswith("#| ")
+    )
     assert "through tiny holes in the skin. This makes" in old_english
 
 
@@ -162,7 +186,7 @@ def test_editing_a_template_word_refuses_every_translated_leaflet(cli, project, 
     assert status[0] == 1
     assert all(line.split()[1:] == ["1", "missing"] * 5 for line in status[1].splitlines()[1:])
     code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "vi", "--output", tmp_path / "vi.pdf")
-    assert code == 1 and 'templates/leaflet.html:' in err and '"Words you may hear"' in err
+    assert code == 1 and "templates/leaflet.html:" in err and '"Words you may hear"' in err
 
 
 def write_catalog(project: Path, lang: str, edit) -> Path:
@@ -185,21 +209,29 @@ def test_a_catalog_with_a_syntax_error(cli, project):
 
 
 def test_a_renamed_placeholder(cli, project):
-    path = write_catalog(project, "es", lambda t: re.sub(r'(msgid "Page %\(page\)s of %\(pages\)s"\nmsgstr ".*?)%\(page\)s', r"\1%(pagina)s", t))
+    path = write_catalog(
+        project, "es", lambda t: re.sub(r'(msgid "Page %\(page\)s of %\(pages\)s"\nmsgstr ".*?)%\(page\)s', r"\1%(pagina)s", t)
+    )
     code, err = catalog_problems(cli, project, "es")
-    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: a format specification for argument 'page' doesn't exist in 'msgstr'\n", err), err
+    assert code == 1 and re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: a format specification for argument 'page' doesn't exist in 'msgstr'\n", err
+    ), err
 
 
 def test_a_missing_placeholder(cli, project):
     path = write_catalog(project, "es", lambda t: re.sub(r'(msgid "version %\(version\)s"\nmsgstr ")[^"]*"', r'\1versión"', t))
     code, err = catalog_problems(cli, project, "es")
-    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: a format specification for argument 'version' doesn't exist in 'msgstr'\n", err), err
+    assert code == 1 and re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: a format specification for argument 'version' doesn't exist in 'msgstr'\n", err
+    ), err
 
 
 def test_a_lone_percent_sign_in_a_template_word(cli, project):
     path = write_catalog(project, "es", lambda t: re.sub(r'(msgid "Who"\nmsgstr )"[^"]*"', r'\1"Quién 100%"', t))
     code, err = catalog_problems(cli, project, "es")
-    assert code == 1 and re.fullmatch(rf"{re.escape(str(path))}:\d+: write a percent sign as %% in this translation; a lone % cannot be printed\n", err), err
+    assert code == 1 and re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: write a percent sign as %% in this translation; a lone % cannot be printed\n", err
+    ), err
 
 
 def test_a_line_msgfmt_accepts_but_babel_cannot_read(cli, project):
@@ -218,7 +250,9 @@ def test_plural_forms_that_word_printed_numbers_wrongly_are_refused(cli, project
     path = set_plural_forms(project, "ar", "nplurals=2; plural=(n != 1);", 2)
     code, err = catalog_problems(cli, project, "ar")
     assert code == 1 and re.fullmatch(
-        rf"{re.escape(str(path))}:\d+: Plural-Forms words 0 and 2 alike, but ar does not; use \"Plural-Forms: nplurals=6; .*\n", err), err
+        rf"{re.escape(str(path))}:\d+: Plural-Forms words 0 and 2 alike, but ar does not; use \"Plural-Forms: nplurals=6; .*\n",
+        err,
+    ), err
 
 
 def set_plural_forms(project: Path, lang: str, header: str, forms: int) -> Path:
@@ -252,7 +286,7 @@ def test_a_catalog_builds_under_either_plural_rule(cli, project, rule):
     language = load_language(project / "locales", "fr")
     if language.warnings:  # a header other than the installed Babel's rule: a warning with the header to use
         assert len(language.warnings) == 1 and str(language.warnings[0]).startswith(f"{path}:")
-        assert "suggested header: \"Plural-Forms: nplurals=" in str(language.warnings[0])
+        assert 'suggested header: "Plural-Forms: nplurals=' in str(language.warnings[0])
 
 
 def test_i18n_update_offers_and_adopts_the_current_plural_rule(cli, project):
@@ -275,8 +309,10 @@ def test_i18n_update_offers_and_adopts_the_current_plural_rule(cli, project):
 
 def test_a_language_without_a_catalog(cli, project):
     code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "de", "--output", project / "x.pdf")
-    assert (code, err) == (1, f"no catalog for 'de': expected {project}/locales/de/LC_MESSAGES/messages.po "
-                              "(create it with: leaflets i18n init de)\n")
+    assert (code, err) == (
+        1,
+        f"no catalog for 'de': expected {project}/locales/de/LC_MESSAGES/messages.po (create it with: leaflets i18n init de)\n",
+    )
 
 
 def test_a_clinic_language_without_a_catalog_fails_alone(cli, project):
@@ -304,7 +340,12 @@ def words_in(code: str):
 def test_durations_are_exact_never_rounded():
     en = words_in("en")
     assert [en.duration(60, 120), en.duration(45, 90), en.duration(60, 60), en.duration(150, 150), en.duration(50, 135)] == [
-        "1 to 2 hours", "45 to 90 minutes", "1 hour", "150 minutes", "50 to 135 minutes"]
+        "1 to 2 hours",
+        "45 to 90 minutes",
+        "1 hour",
+        "150 minutes",
+        "50 to 135 minutes",
+    ]
     assert words_in("es").duration(60, 120) == "1 a 2 horas"
     assert words_in("fr").duration(45, 90) == "45 à 90\xa0minutes"
     assert words_in("zh_Hans").duration(60, 120) == "1至2小时"
@@ -344,7 +385,9 @@ def test_markup_in_a_translation_is_printed_as_text(cli, project):
     write_catalog(project, "es", lambda t: re.sub(r'(msgid "Patient information"\nmsgstr )"[^"]*"', rf'\1"{hostile}"', t))
     code, _, err = cli("--root", project, "build", "coronary-blockage-opening", "--lang", "es", "--output", project / "x.pdf")
     assert (code, err) == (0, "")
-    assert '<B>INFORMACIÓN</B> <IMG SRC="HTTP://127.0.0.1:9/X.PNG"> </STYLE>' in pdf_text(project / "x.pdf")  # printed in capitals
+    assert '<B>INFORMACIÓN</B> <IMG SRC="HTTP://127.0.0.1:9/X.PNG"> </STYLE>' in pdf_text(
+        project / "x.pdf"
+    )  # printed in capitals
 
 
 def test_check_warns_about_a_plural_rule_cldr_has_moved_on_from(cli, project):
@@ -361,6 +404,7 @@ def test_check_warns_about_a_plural_rule_cldr_has_moved_on_from(cli, project):
 def test_an_edited_sentence_comes_back_fuzzy_in_catalogs_msgfmt_accepts_even_when_it_goes_and_comes_back(cli, project, tmp_path):
     """Babel 2.19 wraps a long previous msgid ("#|") so msgfmt cannot read it, and keeps an obsolete
     ("#~") entry beside the same English when it comes back, which msgfmt refuses as a duplicate."""
+
     def update_and_check() -> None:
         assert cli("--root", project, "i18n", "extract")[0] == 0
         assert cli("--root", project, "i18n", "update")[0] == 0

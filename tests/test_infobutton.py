@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from helpers import REPO
-from leaflets.model.content import Project
-from leaflets.web.app import create_app, make_pool
+from leaflets.build.ondemand import make_pool
+from leaflets.model.project import Project
+from leaflets.web.app import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CPT, SNOMED, ICD10PCS = "2.16.840.1.113883.6.12", "2.16.840.1.113883.6.96", "2.16.840.1.113883.6.4"

@@ -28,7 +28,7 @@ def is_accessible(path) -> bool:
     """Our own PDF/UA checks (one H1 per leaflet, no skipped heading levels, ...) and pdfua's."""
     import pdfua
 
-    from leaflets.governance.checking import check_pdf
+    from leaflets.checks.pdf import check_pdf
 
     return check_pdf(path) == [] and not pdfua.validate(str(path)).findings
 
@@ -41,7 +41,7 @@ def test_a_packet_is_one_pdf_each_leaflet_from_a_new_page_with_its_own_numbers(p
     numbers = [tuple(map(int, number.split(" of "))) for number in page_numbers(out)]
     firsts = [i for i, (page, _) in enumerate(numbers) if page == 1]
     assert firsts[0] == 0 and len(firsts) == 3  # three leaflets, each counting from 1 ...
-    for start, end in zip(firsts, firsts[1:] + [len(numbers)]):
+    for start, end in zip(firsts, firsts[1:] + [len(numbers)], strict=True):
         total = numbers[start][1]  # ... to its own last page, "page X of Y" with its own Y
         assert numbers[start:end] == [(page, total) for page in range(1, total + 1)]
     text = pdf_text(out.read_bytes())

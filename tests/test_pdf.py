@@ -17,8 +17,9 @@ from conftest import comparable, folded
 from helpers import REPO, pdf_text
 from leaflets.build.leaflet import Builder, build_one
 from leaflets.errors import UnsafeResourceError
-from leaflets.model.content import PluralText, Project
 from leaflets.model.policies import Policies
+from leaflets.model.project import Project
+from leaflets.model.record import PluralText
 from leaflets.render.pdf import RefusedURL, SafeFetcher
 
 PROCEDURES = sorted(p.stem for p in (REPO / "content" / "procedures").glob("*.yaml"))
@@ -64,7 +65,9 @@ def record_texts(procedure) -> list[str]:
 def without_page_furniture(path: Path) -> str:
     """The PDF's text without what every page repeats: the draft banner, the footer and its code."""
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True).stdout
-    furniture = re.compile(r"^(DRAFT: not yet approved by a clinician|[a-z0-9-]+ \(CPT \w+\) · version .*|[0-9a-f]{8}|Page \d+ of \d+)$")
+    furniture = re.compile(
+        r"^(DRAFT: not yet approved by a clinician|[a-z0-9-]+ \(CPT \w+\) · version .*|[0-9a-f]{8}|Page \d+ of \d+)$"
+    )
     return "\n".join(line for line in text.splitlines() if not furniture.match(line.strip()))
 
 
@@ -87,7 +90,9 @@ def test_every_page_has_the_footer(english):
     for page in range(1, pages + 1):
         result = subprocess.run(
             ["pdftotext", "-f", str(page), "-l", str(page), str(english["coronary-blockage-opening"]), "-"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         text = folded(result.stdout)
         assert f"Page {page} of {pages}" in text
@@ -128,10 +133,12 @@ def test_large_print_keeps_the_content(sample, tmp_path):
 
 def test_html_in_a_field_is_printed_as_text(sample, tmp_path):
     record = sample / "content" / "procedures" / "hand-x-ray.yaml"
-    record.write_text(record.read_text().replace(
-        "purpose: It shows if a bone is broken or hurt.",
-        "purpose: <script>alert(1)</script> and <img src=\"file:///etc/passwd\"> stay text.",
-    ))
+    record.write_text(
+        record.read_text().replace(
+            "purpose: It shows if a bone is broken or hurt.",
+            'purpose: <script>alert(1)</script> and <img src="file:///etc/passwd"> stay text.',
+        )
+    )
     target, _ = build_one(Project(sample), "hand-x-ray", clinic="sample", output=str(tmp_path / "x.pdf"))
     assert '<script>alert(1)</script> and <img src="file:///etc/passwd"> stay text.' in pdf_text(target)
 
@@ -139,8 +146,13 @@ def test_html_in_a_field_is_printed_as_text(sample, tmp_path):
 def test_the_fetcher_serves_only_the_allowed_folders(tmp_path):
     fetcher = SafeFetcher([REPO / "templates"])
     assert fetcher.fetch((REPO / "templates" / "leaflet.css").as_uri()).read().startswith(b"/*")
-    for url in ("file:///etc/passwd", "http://127.0.0.1/", "https://example.org/x.css",
-                "data:text/css,body{}", (REPO / "templates" / ".." / "pyproject.toml").as_uri()):
+    for url in (
+        "file:///etc/passwd",
+        "http://127.0.0.1/",
+        "https://example.org/x.css",
+        "data:text/css,body{}",
+        (REPO / "templates" / ".." / "pyproject.toml").as_uri(),
+    ):
         with pytest.raises(RefusedURL):
             fetcher.fetch(url)
 
@@ -156,8 +168,9 @@ def test_a_template_that_reaches_outside_is_refused(sample, tmp_path):
 @pytest.mark.parametrize("lang", ["fr", "ar", "zh_Hans"])
 def test_large_print_keeps_the_help_box_on_one_page_and_the_footer_on_the_paper(tmp_path, lang):
     """The longest leaflet in the wordiest scripts: the box must not split, no text may run off the page."""
-    target, _ = build_one(Project(REPO), "coronary-blockage-opening", lang=lang, large_print=True,
-                          output=str(tmp_path / "large.pdf"))
+    target, _ = build_one(
+        Project(REPO), "coronary-blockage-opening", lang=lang, large_print=True, output=str(tmp_path / "large.pdf")
+    )
     with pikepdf.open(target) as pdf:
         pages, height = len(pdf.pages), float(pdf.pages[0].mediabox[3])
     page_text = [
@@ -166,9 +179,11 @@ def test_large_print_keeps_the_help_box_on_one_page_and_the_footer_on_the_paper(
     ]
     # The box opens with the emergency number's heading and ends with the clinic's numbers: one page holds both.
     heading = Builder(Project(REPO)).language(lang).gettext("Call %(number)s now if you have:") % {"number": "911"}
+
     def squeezed(text: str) -> str:  # pdftotext adds spaces and direction marks, and may move Arabic vowel marks
         text = re.sub(r"[\s\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
         return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
     box_starts = [n for n, text in enumerate(page_text) if squeezed(heading) in squeezed(text)]
     out_of_hours = [n for n, text in enumerate(page_text) if "010-2999" in text or "2999-010" in text]
     assert len(box_starts) == 1 and box_starts == out_of_hours
@@ -191,17 +206,31 @@ def test_markup_and_css_in_the_clinic_name_are_printed_as_text(sample, tmp_path)
 
 def test_markup_in_a_patients_name_is_printed_as_text(sample, tmp_path, cli):
     name = '<b>Ann</b> "); @import url(http://127.0.0.1:9/); <script>x()</script>'
-    code, _, err = cli("--root", sample, "build", "hand-x-ray", "--clinic", "sample", "--patient-name", name,
-                       "--output", tmp_path / "x.pdf")
+    code, _, err = cli(
+        "--root", sample, "build", "hand-x-ray", "--clinic", "sample", "--patient-name", name, "--output", tmp_path / "x.pdf"
+    )
     assert (code, err) == (0, "")
     assert name in pdf_text(tmp_path / "x.pdf")
 
 
 # -- reproducible: the same inputs give the same bytes, in any process, on any later day ---------------
 
+
 def build_in_a_fresh_process(output: Path, lang: str = "ar", **environment: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "leaflets", "--root", str(REPO), "build", "dialysis-fistula-creation",
-               "--lang", lang, "--large-print", "--output", str(output)]
+    command = [
+        sys.executable,
+        "-m",
+        "leaflets",
+        "--root",
+        str(REPO),
+        "build",
+        "dialysis-fistula-creation",
+        "--lang",
+        lang,
+        "--large-print",
+        "--output",
+        str(output),
+    ]
     return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **environment})
 
 
@@ -225,8 +254,10 @@ def test_source_date_epoch_sets_the_day_a_build_is_for(tmp_path):
 
 def test_a_malformed_source_date_epoch_is_one_line(tmp_path):
     done = build_in_a_fresh_process(tmp_path / "x.pdf", SOURCE_DATE_EPOCH="yesterday")
-    assert (done.returncode, done.stderr) == (1, "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
-                                              "up to the year 9999, not 'yesterday'\n")
+    assert (done.returncode, done.stderr) == (
+        1,
+        "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, up to the year 9999, not 'yesterday'\n",
+    )
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -235,14 +266,16 @@ def test_a_process_that_keeps_its_builder_to_the_end_leaves_no_font_copies(tmp_p
     the heap is frozen, as it is while the batch and the web page fork their workers."""
     script = (
         "import sys; from pathlib import Path\n"
-        "from leaflets.build.leaflet import Builder\nfrom leaflets.model.content import Project\n"
+        "from leaflets.build.leaflet import Builder\nfrom leaflets.model.project import Project\n"
         f"BUILDER = Builder(Project(Path({str(REPO)!r})))\n"
         "BUILDER.pdf(BUILDER.leaflet(BUILDER.project.load_procedure('dialysis-fistula-creation'), "
         "BUILDER.project.load_clinic('example'), 'en'))\n"
         "import gc; gc.freeze()\n"
         "print(BUILDER.renderer('example').font_config._folder)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ | {"TMPDIR": str(tmp_path)})
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=os.environ | {"TMPDIR": str(tmp_path)}
+    )
     assert (done.returncode, done.stderr) == (0, "")
     folder = Path(done.stdout.strip())
     assert folder.parent == tmp_path and not folder.exists()

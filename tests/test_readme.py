@@ -16,7 +16,7 @@ def readme_commands() -> list[str]:
 def test_the_readme_opens_with_exactly_two_commands():
     build, test = readme_commands()
     assert build.endswith("leaflets build --all --clinic example")
-    assert test.endswith("python -m pytest")
+    assert test.endswith("scripts/test.sh")
 
 
 def test_ci_runs_the_readme_test_command():

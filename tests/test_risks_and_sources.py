@@ -12,10 +12,12 @@ import pytest
 
 from helpers import I16, edit_record, pdf_text, replace_section, set_languages, with_numbered_risks
 from leaflets.build.leaflet import Builder
+from leaflets.checks.readability import smog_grade, whole_sentences
+from leaflets.checks.triage import phrase_matches
 from leaflets.errors import LeafletErrors
-from leaflets.governance.checking import check_leaflets, phrase_matches, smog_grade, whole_sentences
+from leaflets.governance.checking import check_leaflets
 from leaflets.language.i18n import extract_records
-from leaflets.model.content import Project, load_procedure
+from leaflets.model.project import Project, load_procedure
 from leaflets.render.risks import icon_array
 
 FISTULA = "dialysis-fistula-creation"
@@ -121,7 +123,9 @@ def test_a_source_that_names_no_source_is_refused_with_its_line(project):
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "neat-2071" in text)
     known = ", ".join(re.findall(r"^  - id: (\S+)$", path.read_text(), re.MULTILINE))  # the record's own sources
     assert known.startswith("neat-2017, ")
-    assert [str(e) for e in caught.value.errors] == [f"{path}:{line}: risks[7].source: 'neat-2071' names no source; known: {known}"]
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}:{line}: risks[7].source: 'neat-2071' names no source; known: {known}"
+    ]
 
 
 def test_a_frequency_in_words_is_refused_with_what_to_write(project):
@@ -129,8 +133,11 @@ def test_a_frequency_in_words_is_refused_with_what_to_write(project):
     with pytest.raises(LeafletErrors) as caught:
         load_procedure(path)
     [error] = [str(e) for e in caught.value.errors]
-    assert re.fullmatch(rf"{re.escape(str(path))}:\d+: risks\[\d+\]: about: 'sometimes' is not a frequency; write "
-                        r"\{count, per\}, \{low, high, per\}, \{less_than, per\}, or unknown", error), error
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}:\d+: risks\[\d+\]: about: 'sometimes' is not a frequency; write "
+        r"\{count, per\}, \{low, high, per\}, \{less_than, per\}, or unknown",
+        error,
+    ), error
 
 
 def test_sources_need_unique_ids_and_an_address(project):
@@ -138,9 +145,13 @@ def test_sources_need_unique_ids_and_an_address(project):
     text = path.read_text()
     assert re.search(r"^sources:\n(  .*\n)+\Z", text, re.MULTILINE), "sources is the record's last key"
     neat = re.search(r"^  - id: neat-2017\n(    .*\n)+", text, re.MULTILINE)[0]
-    added = f"sources[{text[text.index('sources:'):].count('  - id: ') + 1}]"
-    path.write_text(text + neat.replace("    url: https://www.ajkd.org/article/S0272-6386(17)30692-3/fulltext\n", "")
-                    .replace("    doi: 10.1053/j.ajkd.2017.03.026\n", ""))
+    added = f"sources[{text[text.index('sources:') :].count('  - id: ') + 1}]"
+    path.write_text(
+        text
+        + neat.replace("    url: https://www.ajkd.org/article/S0272-6386(17)30692-3/fulltext\n", "").replace(
+            "    doi: 10.1053/j.ajkd.2017.03.026\n", ""
+        )
+    )
     with pytest.raises(LeafletErrors) as caught:
         load_procedure(path)
     messages = [str(e).split(": ", 1)[1] for e in caught.value.errors]
@@ -151,45 +162,63 @@ def test_sources_need_unique_ids_and_an_address(project):
     assert [str(e).split(": ", 1)[1] for e in caught.value.errors] == [f"{added}.id: 'neat-2017' is used by an earlier source"]
 
 
-def test_the_leaflet_ends_with_where_its_information_comes_from(project):
+def test_the_leaflet_ends_with_the_sources_of_its_numbers_and_the_way_to_all_of_them(project):
     with_numbered_risks(project)
     text = pdf_text(leaflet_pdf(project))
-    section = text[text.index("Where this information comes from"):]
-    neat = ("Endovascular Proximal Forearm Arteriovenous Fistula for Hemodialysis Access: Results of the Prospective, "
-            "Multicenter Novel Endovascular Access Trial (NEAT). American Journal of Kidney Diseases, 2017.")
-    assert neat in section
-    assert "doi:10.1053/j.ajkd.2017.03.026" in section.replace(" ", "")
-    assert section.index(neat) < section.index("Moderate Sedation, Adult. Baylor Scott & White Health")  # then the blocks' sources
+    section = text[text.index("Where the numbers come from"):]
+    assert section.startswith("Where the numbers come from American Journal of Kidney Diseases, 2017")  # short form
+    # the way to all of them: the web version's short address (the clinic's published_at), beside its QR code
+    assert "All sources and the latest version:" in section
+    address = f"leaflets.riverside-clinic.example/example/en/{FISTULA}.html"
+    assert f"All sources and the latest version:{address}" in "".join(section.split())
+    # Titles and addresses stay in the record, in `leaflets review` and on the web version, not on paper
+    assert "Endovascular Proximal Forearm" not in text and "doi:" not in text and "Moderate Sedation, Adult" not in text
 
 
 def test_prose_may_carry_its_source_and_only_its_text_is_extracted(project):
     path = project / "content" / "procedures" / f"{FISTULA}.yaml"
-    assert "  - text: Do not lift anything heavy with that arm for 2 weeks.\n    source: cuh-avf\n" in path.read_text()
+    assert "  - text: Do not drive for at least 3 days.\n    source: ekh-avf\n" in path.read_text()
     load_procedure(path)
     with path.open("rb") as file:
         messages = [message for _, _, message, _ in extract_records(file, None, None, {})]
-    assert "Do not lift anything heavy with that arm for 2 weeks." in messages
-    assert not {"cuh-avf", "neat-2017", "Cambridge University Hospitals NHS Foundation Trust", "American Journal of Kidney Diseases",
-                "13", "100", "unknown"} & set(messages)
+    assert "Do not drive for at least 3 days." in messages
+    assert not {
+        "ekh-avf",
+        "neat-2017",
+        "East Kent Hospitals University NHS Foundation Trust",
+        "American Journal of Kidney Diseases",
+        "13",
+        "100",
+        "unknown",
+    } & set(messages)
 
 
 # -- check: numbers, frequencies ------------------------------------------------------------------
 
-NO_FREQUENCY = ("risks[{}]: no frequency; give about: with its source, or write about: unknown once you have looked "
-                "and found no reliable number (the leaflet then says so)")
+NO_FREQUENCY = (
+    "risks[{}]: no frequency; give about: with its source, or write about: unknown once you have looked "
+    "and found no reliable number (the leaflet then says so)"
+)
 
 
 def test_check_errs_on_a_number_without_a_source_and_spares_the_clinics_numbers(project):
-    path = edit_record(project, FISTULA, "  - Most people go home a few hours after the procedure.",
-                       "  - Most people go home two hours after the procedure.\n  - If you cannot reach us, call (555) 010-2000.")
+    path = edit_record(
+        project,
+        FISTULA,
+        "  - Ask which pain medicine is safe for your kidneys. Do not take ibuprofen or naproxen unless "
+        "your kidney doctor agrees.",
+        "  - Most people go home two hours after the procedure.\n  - If you cannot reach us, call (555) 010-2000.",
+    )
     edit_record(project, FISTULA, "  duration: {min_minutes: 15, max_minutes: 30, source: backtable-endoavf}",
                 "  duration: {min_minutes: 15, max_minutes: 30}")
     found = problems(project)
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "two hours" in text)
-    assert (f"{path}:{line}: error: {FISTULA}: recovery[1]: \"Most people go home two hours "
+    assert (f"{path}:{line}: error: {FISTULA}: recovery[4]: \"Most people go home two hours "
             "after the procedure.\" holds a number but names no source (write it as {text, source})") in found
     assert not any("(555) 010-2000" in f for f in found)
-    assert any(f"{FISTULA}: what_to_expect.duration: a duration is a number the patient reads; give its source" in f for f in found)
+    assert any(
+        f"{FISTULA}: what_to_expect.duration: a duration is a number the patient reads; give its source" in f for f in found
+    )
 
 
 def test_check_warns_about_a_risk_without_a_frequency(project):
@@ -202,15 +231,16 @@ def test_check_warns_about_a_risk_without_a_frequency(project):
 
 def test_about_unknown_silences_the_no_frequency_warning_that_a_plain_text_risk_keeps(project):
     """Every unnumbered risk of the shipped fistula record says about: unknown; one written as plain text is warned."""
-    path = edit_record(project, FISTULA, "  - text: Infection where the needle went in\n    about: unknown\n",
-                       "  - Infection where the needle went in\n")
+    path = edit_record(project, FISTULA, "  - text: A clot that blocks the fistula, or infection where the needle went in\n"
+                       "    about: unknown\n", "  - A clot that blocks the fistula, or infection where the needle went in\n")
     assert "about: unknown" in path.read_text()
     found = [f for f in problems(project) if f"{FISTULA}: risks[" in f and "no frequency" in f]
-    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "Infection where the needle went in" in text)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "infection where the needle went in" in text)
     assert found == [f"{path}:{line}: warning: {FISTULA}: {NO_FREQUENCY.format(5)}"]
 
 
 # -- triage ---------------------------------------------------------------------------------------
+
 
 def test_a_sign_is_found_whatever_its_case_plural_or_word_order():
     phrase = "cold|pale|blue|numb hand|arm|leg|foot|finger|toe|limb"
@@ -225,23 +255,28 @@ def test_a_sign_is_found_whatever_its_case_plural_or_word_order():
 def test_the_fistula_cold_hand_both_911_and_call_us_is_an_error(project):
     path = replace_section(project, FISTULA, "when_to_get_help", (I16 / "fis-triage.yaml").read_text().split("\n", 2)[2])
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "Your hand feels numb, tingly or cold" in text)
-    assert (f"{path}:{line}: error: {FISTULA}: when_to_get_help.call_us[4]: the sign "
-            "'cold-limb' is also under urgent in this leaflet; a patient cannot do both") in problems(project)
+    assert (
+        f"{path}:{line}: error: {FISTULA}: when_to_get_help.call_us[4]: the sign "
+        "'cold-limb' is also under urgent in this leaflet; a patient cannot do both"
+    ) in problems(project)
 
 
 def test_a_sign_key_settles_what_the_item_means(project):
     replace_section(project, FISTULA, "when_to_get_help", (I16 / "fis-triage.yaml").read_text().split("\n", 2)[2])
-    edit_record(project, FISTULA, "    - Your hand feels numb, tingly or cold",
-                "    - text: Your hand feels a bit cold or tingly, without pain\n      sign: hand-slightly-cold")
+    edit_record(
+        project,
+        FISTULA,
+        "    - Your hand feels numb, tingly or cold",
+        "    - text: Your hand feels a bit cold or tingly, without pain\n      sign: hand-slightly-cold",
+    )
     assert not any(f"{FISTULA}: when_to_get_help" in f and "the sign" in f for f in problems(project))
 
 
 def test_the_heart_cold_limb_and_growing_lump_as_call_us_are_warned(project):
     path = replace_section(project, "coronary-blockage-opening", "when_to_get_help",
                            (I16 / "cto-triage.yaml").read_text().split("\n", 2)[2])
-    # Without the wound-care block, whose urgent "swelling that grows fast" would make the lump an error here.
-    edit_record(project, "coronary-blockage-opening", "blocks: [sedation, contrast-dye, blood-thinners, wound-care, fasting]",
-                "blocks: [sedation, contrast-dye, blood-thinners, fasting]")
+    # The coronary record has no wound-care block, whose urgent "swelling that grows fast" would make the lump an error here.
+    assert "blocks: [sedation, contrast-dye, blood-thinners, fasting]" in path.read_text()
     found = [f for f in problems(project) if "coronary-blockage-opening: when_to_get_help" in f and "the sign" in f]
     lines = path.read_text().splitlines()
     lump = next(i for i, text in enumerate(lines, 1) if "keeps getting bigger" in text)
@@ -257,21 +292,31 @@ def test_the_heart_cold_limb_and_growing_lump_as_call_us_are_warned(project):
 def test_a_blocks_urgent_sign_is_urgent_in_the_leaflet_so_the_same_sign_under_call_us_is_an_error(project):
     path = replace_section(project, "coronary-blockage-opening", "when_to_get_help",
                            (I16 / "cto-triage.yaml").read_text().split("\n", 2)[2])
+    edit_record(project, "coronary-blockage-opening", "blocks: [sedation, contrast-dye, blood-thinners, fasting]",
+                "blocks: [sedation, contrast-dye, blood-thinners, wound-care, fasting]")
     lump = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "keeps getting bigger" in text)
-    assert (f"{path}:{lump}: error: coronary-blockage-opening: when_to_get_help.call_us[3]: the sign 'growing-lump' "
-            "is also under urgent in this leaflet; a patient cannot do both") in problems(project)  # wound-care: "grows fast"
+    assert (
+        f"{path}:{lump}: error: coronary-blockage-opening: when_to_get_help.call_us[3]: the sign 'growing-lump' "
+        "is also under urgent in this leaflet; a patient cannot do both"
+    ) in problems(project)  # wound-care: "grows fast"
 
 
 def test_a_sign_urgent_in_another_leaflet_is_warned_without_the_shared_list(project):
     (project / "content" / "red_flags.yaml").write_text(
-        "signs:\n  - id: no-thrill\n    description: No buzz\n    urgent: false\n    words: [buzz|thrill not|cannot feel]\n")
-    edit_record(project, "dialysis-access-clot-removal", "  urgent:\n", "  urgent:\n    - You cannot feel the buzz in your access\n")
+        "signs:\n  - id: no-thrill\n    description: No buzz\n    urgent: false\n    words: [buzz|thrill not|cannot feel]\n"
+    )
+    edit_record(
+        project, "dialysis-access-clot-removal", "  urgent:\n", "  urgent:\n    - You cannot feel the buzz in your access\n"
+    )
     edit_record(project, FISTULA, "    - text: You cannot feel the buzz", "    - text: You cannot feel the buzz")
-    assert any(f"{FISTULA}: when_to_get_help.call_us[1]: the sign 'no-thrill' is urgent in dialysis-access-clot-removal" in f
-               for f in problems(project))
+    assert any(
+        f"{FISTULA}: when_to_get_help.call_us[1]: the sign 'no-thrill' is urgent in dialysis-access-clot-removal" in f
+        for f in problems(project)
+    )
 
 
 # -- reading level --------------------------------------------------------------------------------
+
 
 def test_smog_reads_whole_sentences_and_leaves_fragments_out():
     texts = ["Bruising at the needle spot", "You lie on your back. The team cleans your arm.", "Chest pain or trouble breathing"]
@@ -284,8 +329,14 @@ def test_smog_above_the_clinics_target_is_a_warning_and_fails_strict(cli, projec
     clinic.write_text(clinic.read_text() + "reading_grade_max: 5\n")
     set_languages(project, "en")
     found = problems(project)
-    assert any(re.search(rf"warning: {FISTULA} \[en\]: SMOG grade [\d.]+ \(on whole sentences; Flesch-Kincaid [\d.]+\) is "
-                         r"above the clinic's reading_grade_max 5", f) for f in found)
+    assert any(
+        re.search(
+            rf"warning: {FISTULA} \[en\]: SMOG grade [\d.]+ \(on whole sentences; Flesch-Kincaid [\d.]+\) is "
+            r"above the clinic's reading_grade_max 5",
+            f,
+        )
+        for f in found
+    )
 
 
 def test_the_clinics_reading_target_is_validated(project):
@@ -302,4 +353,5 @@ def test_numbers_that_cannot_share_one_denominator_are_refused(project):
     with pytest.raises(LeafletErrors) as caught:
         load_procedure(path)
     assert str(caught.value.errors[0]).split(": ", 1)[1] == (
-        "risks: these numbers cannot all be said as whole numbers in 100, 1,000 or 10,000; round them as the source allows")
+        "risks: these numbers cannot all be said as whole numbers in 100, 1,000 or 10,000; round them as the source allows"
+    )

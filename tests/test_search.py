@@ -7,9 +7,9 @@ import unicodedata
 import pytest
 
 from helpers import REPO
-from leaflets.model.content import Project
-from leaflets.web.app import make_site
+from leaflets.model.project import Project
 from leaflets.web.search import did_you_mean, find, fold
+from leaflets.web.site import make_site
 
 KIDNEY, FISTULA, CLOT = "kidney-tube-tract-widening", "dialysis-fistula-creation", "dialysis-access-clot-removal"
 HEART, FOOT = "coronary-blockage-opening", "foot-vein-arterialization"
@@ -119,7 +119,8 @@ def test_did_you_mean_when_nothing_matches(entries):
 
 
 def test_the_page_says_did_you_mean():
-    from leaflets.web.app import create_app, make_pool
+    from leaflets.build.ondemand import make_pool
+    from leaflets.web.app import create_app
     project = Project(REPO)
     pool = make_pool(project, "example", workers=1)
     try:

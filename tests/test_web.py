@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, copy_project
-from helpers import free_port, pdf_text, set_languages, wait_until_up
-from leaflets.model.content import Project
-from leaflets.web.app import create_app, make_pool
+from helpers import free_port, pdf_text, wait_until_up
+from leaflets.build.ondemand import make_pool
+from leaflets.model.project import Project
+from leaflets.web.app import create_app
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +70,17 @@ def test_a_personalised_leaflet_is_never_cached_and_holds_the_name(client, tmp_p
     assert "Grace" not in response.headers.get("Content-Disposition", "")
 
 
-@pytest.mark.parametrize("path", ["/leaflet/nope", "/leaflet/../../etc/passwd", "/leaflet/..%2F..%2Fetc%2Fpasswd",
-                                  "/pdf/de/dialysis-fistula-creation.pdf", "/pdf/en/../../pyproject.toml", "/fonts/..%2Fleaflet.css"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/leaflet/nope",
+        "/leaflet/../../etc/passwd",
+        "/leaflet/..%2F..%2Fetc%2Fpasswd",
+        "/pdf/de/dialysis-fistula-creation.pdf",
+        "/pdf/en/../../pyproject.toml",
+        "/fonts/..%2Fleaflet.css",
+    ],
+)
 def test_unknown_and_path_like_addresses_are_404_in_the_users_language(client, path):
     response = client.get(path + ("&" if "?" in path else "?") + "ui=es")
     assert response.status_code == 404
@@ -78,9 +88,16 @@ def test_unknown_and_path_like_addresses_are_404_in_the_users_language(client, p
 
 
 def test_errors_are_shown_beside_their_field(client):
-    response = client.post("/leaflet/dialysis-fistula-creation?ui=en", data={
-        "lang": "en", "print": "regular", "patient_name": "A" * 500, "date": "2026-02-30", "time": "09:30",
-    })
+    response = client.post(
+        "/leaflet/dialysis-fistula-creation?ui=en",
+        data={
+            "lang": "en",
+            "print": "regular",
+            "patient_name": "A" * 500,
+            "date": "2026-02-30",
+            "time": "09:30",
+        },
+    )
     assert response.status_code == 400
     page = response.text
     assert 'id="patient_name" name="patient_name" aria-invalid="true" aria-describedby="patient_name-error"' in page
@@ -136,8 +153,13 @@ def capture_posts(page) -> dict[str, object]:
             route.continue_()
             return
         response = route.fetch()
-        captured.update(status=response.status, type=response.headers.get("content-type"), body=response.body(),
-                        cache=response.headers.get("cache-control"), url=route.request.url)
+        captured.update(
+            status=response.status,
+            type=response.headers.get("content-type"),
+            body=response.body(),
+            cache=response.headers.get("cache-control"),
+            url=route.request.url,
+        )
         route.fulfill(response=response)
 
     page.context.route("**/leaflet/**", keep)
@@ -224,15 +246,32 @@ def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
     private_tmp, home = tmp_path / "tmp", tmp_path / "home"
     private_tmp.mkdir(), home.mkdir()
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8"}
-    server = subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(root), "serve", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8",
+           "SOURCE_DATE_EPOCH": os.environ["SOURCE_DATE_EPOCH"]}  # the suite's "today" (conftest.py)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "leaflets", "--root", str(root), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
     name = "Zebulon Quixotic-Marchetti"
     try:
         wait_until_up(f"http://127.0.0.1:{port}/")
-        form = urllib.parse.urlencode({"lang": "fr", "print": "regular", "patient_name": name, "date": "2026-12-01",
-                                       "time": "10:15", "location": "Salle 2", "note": "à jeun"}).encode()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/leaflet/coronary-blockage-opening", data=form, timeout=120) as answer:
+        form = urllib.parse.urlencode(
+            {
+                "lang": "fr",
+                "print": "regular",
+                "patient_name": name,
+                "date": "2026-12-01",
+                "time": "10:15",
+                "location": "Salle 2",
+                "note": "à jeun",
+            }
+        ).encode()
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/leaflet/coronary-blockage-opening", data=form, timeout=120
+        ) as answer:
             assert answer.headers["Cache-Control"] == "no-store"
             (tmp_path / "answer.pdf").write_bytes(answer.read())
         assert name in pdf_text((tmp_path / "answer.pdf").read_bytes())
@@ -247,22 +286,28 @@ def test_a_patients_name_is_nowhere_on_disk_or_in_the_logs(tmp_path):
         assert holding == [], holding
 
 
-def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(tmp_path):
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
+def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(built_project, tmp_path):
     import pdfua
 
-    from leaflets.build.batch import build_clinic
-    from leaflets.governance.checking import check_pdf
+    from leaflets.checks.pdf import check_pdf
 
-    root = copy_project(REPO, tmp_path / "project")
-    project = set_languages(root, "en, ar")
-    build_clinic(project, "example")
+    project = Project(built_project)  # the example clinic, built (English and Arabic among its languages)
     pool = make_pool(project, "example", workers=1)
     try:
         client = create_app(project, "example", pool).test_client()
         for lang, large in (("ar", False), ("en", True)):
-            response = client.post("/leaflet/dialysis-fistula-creation", data={
-                "lang": lang, "print": "large" if large else "regular", "patient_name": "Ada Lovelace",
-                "date": "2026-12-01", "time": "09:30", "location": "Room 4"})
+            response = client.post(
+                "/leaflet/dialysis-fistula-creation",
+                data={
+                    "lang": lang,
+                    "print": "large" if large else "regular",
+                    "patient_name": "Ada Lovelace",
+                    "date": "2026-12-01",
+                    "time": "09:30",
+                    "location": "Room 4",
+                },
+            )
             assert response.headers["X-Leaflets-Made"] == "prebuilt-with-details"
             target = tmp_path / f"{lang}.pdf"
             target.write_bytes(response.data)
@@ -277,18 +322,35 @@ def test_details_are_written_onto_the_prebuilt_leaflet_fast_and_stay_accessible(
 
 def test_markup_in_a_patients_name_is_printed_as_text(client, tmp_path):
     name = '<b>Ann</b> "); @import url(http://127.0.0.1:9/); <script>x()</script>'
-    response = client.post("/leaflet/kidney-tube-tract-widening", data={
-        "lang": "en", "print": "regular", "patient_name": name, "date": "", "time": "", "location": "", "bring": "", "note": "",
-    })
+    response = client.post(
+        "/leaflet/kidney-tube-tract-widening",
+        data={
+            "lang": "en",
+            "print": "regular",
+            "patient_name": name,
+            "date": "",
+            "time": "",
+            "location": "",
+            "bring": "",
+            "note": "",
+        },
+    )
     assert response.status_code == 200
     assert name in pdf_text(response.data)
 
 
 @pytest.mark.benchmark
+@pytest.mark.timeout(660)  # a benchmark run shortened, with its own 600 s limit
 def test_twenty_clients_with_valid_and_hostile_requests():
     """The load benchmark, shortened: only intended statuses, memory bounded, no patient detail kept."""
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "web_load.py"), "--clients", "20", "--seconds", "10",
-                           "--warm-up", "3"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "web_load.py"), "--clients", "20", "--seconds", "10", "--warm-up", "3"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        # the benchmark's server runs on the real day, so its build does too (not the suite's "today")
+        env={name: value for name, value in os.environ.items() if name != "SOURCE_DATE_EPOCH"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unexpected statuses: 0; patient details found in: nothing" in done.stdout
     served = int(re.search(r"for \d+ s: (\d+) requests", done.stdout).group(1))
@@ -300,7 +362,15 @@ def test_a_clinic_stylesheet_that_reaches_outside_stops_the_server_in_one_line(p
     clinic_folder.mkdir(parents=True)
     stylesheet = '@import url("file:///etc/passwd");\n' + (project / "templates" / "leaflet.css").read_text()
     (clinic_folder / "leaflet.css").write_text(stylesheet)
-    done = subprocess.run([sys.executable, "-m", "leaflets", "serve", "--port", str(free_port())], cwd=project,
-                          capture_output=True, text=True, timeout=120)
-    assert (done.returncode, done.stderr) == (1, "templates/clinics/example/leaflet.css: refused to read '/etc/passwd': "
-                                                 "it is outside the templates, content and fonts folders\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "leaflets", "serve", "--port", str(free_port())],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "templates/clinics/example/leaflet.css: refused to read '/etc/passwd': "
+        "it is outside the templates, content and fonts folders\n",
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -92,3 +94,56 @@ def test_closing_stops_every_worker():
             os.kill(process_id, 0)
     with pytest.raises(WorkerLost):
         pool.apply(square, 1)
+
+
+def run_subprocesses_until(stop: threading.Event, runs: list[float]) -> None:
+    """As a request checking a catalog with msgfmt does: a subprocess whose output comes through pipes."""
+    while not stop.is_set():
+        started = time.monotonic()
+        subprocess.run(["true"], capture_output=True, timeout=5, check=False)
+        runs.append(time.monotonic() - started)
+
+
+def start_pools_until(stop: threading.Event, pools: list[WorkerPool]) -> None:
+    """As a request thread would: start workers, then stay alive (as waitress's threads do)."""
+    for _ in range(20):
+        pools.append(WorkerPool(1))
+        time.sleep(0.05)
+    stop.wait()
+
+
+@pytest.mark.timeout(120)
+def test_workers_started_from_a_thread_while_a_subprocess_runs_do_not_hold_its_pipes():
+    """The deadlock of issue 25: a worker forked while another thread starts msgfmt must not keep
+    msgfmt's pipes open, or the thread waiting on msgfmt never returns (subprocess waits for the
+    end of its pipe that reports a failed exec, with no timeout)."""
+    stop, runs, pools = threading.Event(), [], []
+    runner = threading.Thread(target=run_subprocesses_until, args=(stop, runs), daemon=True)
+    starter = threading.Thread(target=start_pools_until, args=(stop, pools), daemon=True)
+    runner.start()
+    starter.start()
+    try:
+        time.sleep(5)
+        stop.set()
+        runner.join(timeout=10)  # while every worker still lives
+        assert not runner.is_alive(), f"a subprocess never returned after {len(runs)} runs: a worker holds its pipe"
+        assert max(runs) < 5
+    finally:
+        stop.set()
+        starter.join(timeout=30)
+        for pool in pools:
+            pool.close()
+    assert len(pools) == 20
+
+
+def test_workers_started_from_a_thread_that_ends_live_on():
+    """A worker's parent-death signal must not be tied to the short-lived thread that started it."""
+    pools = []
+    starter = threading.Thread(target=lambda: pools.append(WorkerPool(2)))
+    starter.start()
+    starter.join()
+    with pools[0] as pool:
+        started = sorted(pool.process_ids)
+        time.sleep(1.5)
+        assert [pool.apply(square, n) for n in range(4)] == [0, 1, 4, 9]
+        assert sorted(pool.process_ids) == started

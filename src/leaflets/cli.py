@@ -15,24 +15,22 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from leaflets import __version__
-from leaflets.build.archive import which
-from leaflets.build.batch import BatchReport, build_clinic, progress_printer
-from leaflets.build.leaflet import BUILD_OPTIONS, build_one, build_packet, write_atomically
+from leaflets.build.batch import BatchReport
+from leaflets.build.leaflet import BUILD_OPTIONS
 from leaflets.errors import LeafletError, UsageError
-from leaflets.governance.checking import Severity, check_leaflets, check_pdf, check_project, translation_status
-from leaflets.governance.review import approval_state, approve, as_html, as_terminal, make_review
-from leaflets.language.catalogs import (
-    adopt_cldr_plural_forms,
-    catalog_languages,
-    catalog_path,
-    plural_forms_advice_for,
-    run_babel,
-)
-from leaflets.model.content import Project
+from leaflets.model.project import Project
 from leaflets.paths import display_path
-from leaflets.render.html import PatientDetails, PersonalError, parse_personal
+from leaflets.render.html import PatientDetails
+
+if TYPE_CHECKING:
+    from leaflets.build.batch import BatchReport
+
+# Each command imports what it needs when it runs: the parser needs only the build options and
+# the patient details' help, so ``leaflets which`` or ``--help`` never loads the checks or the
+# batch pool, and WeasyPrint loads only for a command that renders.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not getattr(args, "pdf", None) and not project.content.is_dir():  # check --pdf needs no project
             raise UsageError(f"{project.content}: no such folder; run leaflets in a project folder, or give --root DIR")
-        return args.command(project, args)
+        code: int = args.command(project, args)
+        return code
     except LeafletError as exc:
         return _print_errors(exc.errors)
     except KeyboardInterrupt:
@@ -82,17 +81,28 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise Terminated
 
 
+CLINIC = BUILD_OPTIONS["clinic"].default
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leaflets", description="Patient-education leaflets from YAML records.")
     parser.add_argument("--version", action="version", version=f"leaflets {__version__}")
-    parser.add_argument("--root", default=".", help="the project folder holding content/, templates/ and locales/ (default: .)")
+    parser.add_argument("--root", default=".",
+                        help="the project folder holding content/, templates/ and locales/ (default: .)")
     parser.add_argument("-v", "--verbose", action="store_true", help="say more about what is happening")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     listing = commands.add_parser("list", help="list every procedure: id, title, code, status, review due")
-    listing.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose templates decide what approved leaflets print")
+    listing.add_argument("--clinic", default=CLINIC, help="the clinic whose templates decide what approved leaflets print")
     listing.set_defaults(command=run_list)
+    _add_build(commands)
+    _add_check_and_serve(commands)
+    _add_review_and_approve(commands)
+    _add_i18n(commands)
+    return parser
 
+
+def _add_build(commands: Any) -> None:
     build = commands.add_parser("build", help="build one leaflet, or all of a clinic's with --all")
     build.add_argument("procedure", nargs="*", help="the procedure id (see 'leaflets list'); several with --packet")
     build.add_argument("--all", action="store_true", help="build every procedure in every language of the clinic")
@@ -108,7 +118,8 @@ def make_parser() -> argparse.ArgumentParser:
         else:
             build.add_argument(flag, default=option.default, help=f"{option.help} (default: {option.default})")
     build.add_argument("--packet", action="store_true",
-                       help="several procedures in one PDF, each from a new page with its own page numbers; needs --output")
+                       help="several procedures in one PDF, each from a new page with its own page numbers; "
+                            "needs --output")
     build.add_argument("--with-english", action="store_true",
                        help="each leaflet followed by its English leaflet, in one PDF; needs --output")
     build.add_argument("--output", help="where to write the PDF; - for standard output (default: dist/CLINIC/LANG/ID.pdf)")
@@ -120,42 +131,52 @@ def make_parser() -> argparse.ArgumentParser:
                           "the process list and the shell's history")
     build.set_defaults(command=run_build)
 
+
+def _add_check_and_serve(commands: Any) -> None:
     check = commands.add_parser(
         "check", help="validate records and clinic files; check plain language, structure and review dates; or built PDFs"
     )
-    check.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose languages and reading level are used")
+    check.add_argument("--clinic", default=CLINIC, help="the clinic whose languages and reading level are used")
     check.add_argument("--strict", action="store_true", help="fail on any warning, not only on errors")
     check.add_argument("--pdf", nargs="+", metavar="PATH", help="check built PDFs for accessibility (PDF/UA-1) instead")
     check.set_defaults(command=run_check)
 
     serve = commands.add_parser("serve", help="the clinicians' web page: find, personalise, print")
-    serve.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic to serve")
-    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this computer only)")
+    serve.add_argument("--clinic", default=CLINIC, help="the clinic to serve")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default: 127.0.0.1, this computer only)")
     serve.add_argument("--allow-network", action="store_true",
                        help="allow a --host other computers can reach; the page has no login of its own")
     serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
     serve.set_defaults(command=run_serve)
 
+
+def _add_review_and_approve(commands: Any) -> None:
     review = commands.add_parser("review", help="a leaflet's printed text, with what changed since it was last approved")
     review.add_argument("procedure", help="the procedure id (see 'leaflets list')")
-    review.add_argument("--lang", default="en", help="the language (default: en); a translation shows each change beside its English")
-    review.add_argument("--since", metavar="VERSION", help="compare with this approved version (default: the newest approval)")
+    review.add_argument("--lang", default="en",
+                        help="the language (default: en); a translation shows each change beside its English")
+    review.add_argument("--since", metavar="VERSION",
+                        help="compare with this approved version (default: the newest approval)")
     review.add_argument("--html", metavar="FILE", help="also write the review as a page to read and print")
-    review.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose templates are used")
+    review.add_argument("--clinic", default=CLINIC, help="the clinic whose templates are used")
     review.set_defaults(command=run_review)
 
     approve = commands.add_parser("approve", help="approve what a leaflet prints now (a translator's sign-off with --lang)")
     approve.add_argument("procedure", help="the procedure id")
     approve.add_argument("--by", help="who approves, by name (printed in the leaflet's footer)")
     approve.add_argument("--role", help="their role, such as 'Consultant nephrologist' or 'Medical translator'")
-    approve.add_argument("--lang", default="en", help="en (default) for the clinician's approval; another language for its translator's sign-off")
-    approve.add_argument("--clinic", default=BUILD_OPTIONS["clinic"].default, help="the clinic whose leaflet is checked before approval")
+    approve.add_argument("--lang", default="en",
+                         help="en (default) for the clinician's approval; another language for its translator's sign-off")
+    approve.add_argument("--clinic", default=CLINIC, help="the clinic whose leaflet is checked before approval")
     approve.set_defaults(command=run_approve)
 
     which = commands.add_parser("which", help="which approved release a patient's copy is, from the 8 characters on its pages")
     which.add_argument("code", help="the 8 characters printed at the foot of every page")
     which.set_defaults(command=run_which)
 
+
+def _add_i18n(commands: Any) -> None:
     i18n = commands.add_parser("i18n", help="the translation workflow: extract, update, init, compile, status")
     steps = i18n.add_subparsers(title="steps", required=True, metavar="STEP")
     for step, text in (
@@ -172,10 +193,11 @@ def make_parser() -> argparse.ArgumentParser:
     init.set_defaults(command=run_i18n, step="init")
     status = steps.add_parser("status", help="a table of procedures by language: complete, or what is missing")
     status.set_defaults(command=run_i18n_status)
-    return parser
 
 
 def run_list(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.governance.review import approval_state
+
     procedures, errors = project.load_each_procedure()
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
@@ -200,14 +222,9 @@ def _print_errors(errors: list[LeafletError]) -> int:
 
 def run_build(project: Project, args: argparse.Namespace) -> int:
     if args.all:
-        if args.procedure or args.packet or args.with_english or args.output or _personal(project, args) or args.lang != BUILD_OPTIONS["lang"].default:
-            raise UsageError("--all builds every leaflet of the clinic into dist/; it takes no procedure, --lang, --output or patient details")
-        if args.jobs is not None and args.jobs < 1:
-            raise UsageError("--jobs must be 1 or more")
-        if args.scheduler and args.jobs is not None:
-            raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask cluster's workers render")
-        return _report(build_clinic(project, args.clinic, jobs=args.jobs, force=args.force, progress=progress_printer(),
-                                    scheduler=args.scheduler))
+        return _build_all(project, args)
+    from leaflets.build.leaflet import build_one, build_packet
+
     if not args.procedure:
         raise UsageError("name a procedure to build (see 'leaflets list'), or use --all")
     if len(args.procedure) > 1 and not args.packet:
@@ -230,6 +247,21 @@ def run_build(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_all(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.build.batch import build_clinic, progress_printer
+
+    singles = args.procedure or args.packet or args.with_english or args.output
+    if singles or _personal(project, args) or args.lang != BUILD_OPTIONS["lang"].default:
+        raise UsageError("--all builds every leaflet of the clinic into dist/; "
+                         "it takes no procedure, --lang, --output or patient details")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    if args.scheduler and args.jobs is not None:
+        raise UsageError("--jobs sets the local worker processes; with --scheduler the Dask cluster's workers render")
+    return _report(build_clinic(project, args.clinic, jobs=args.jobs, force=args.force, progress=progress_printer(),
+                                scheduler=args.scheduler))
+
+
 def _report(report: BatchReport) -> int:
     for path in report.built:
         print(path)
@@ -245,6 +277,8 @@ def _report(report: BatchReport) -> int:
 
 def _personal(project: Project, args: argparse.Namespace) -> PatientDetails:
     """The 'For you' details. Error messages name the option, never the value."""
+    from leaflets.render.html import PersonalError, parse_personal
+
     try:
         typed = {name: getattr(args, name) for name in PatientDetails.helps()}
         if args.details is not None:
@@ -279,7 +313,8 @@ def _details_file(source: str, typed: dict[str, str | None]) -> dict[str, str | 
         raise UsageError(f"--details: cannot read {source}: {exc.strerror}") from None
     except (UnicodeDecodeError, ValueError):
         raise UsageError("--details: not a JSON object in UTF-8 text") from None
-    if not isinstance(data, dict) or not set(data) <= set(typed) or not all(isinstance(v, (str, type(None))) for v in data.values()):
+    texts = isinstance(data, dict) and all(isinstance(value, (str, type(None))) for value in data.values())
+    if not isinstance(data, dict) or not texts or not set(data) <= set(typed):
         raise UsageError(f"--details: expected a JSON object of text with only these keys: {', '.join(typed)}")
     if any(typed[name] is not None for name in data):
         raise UsageError("--details: a detail is given both there and as an option; give each once")
@@ -287,6 +322,9 @@ def _details_file(source: str, typed: dict[str, str | None]) -> dict[str, str | 
 
 
 def run_review(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.build.files import write_atomically
+    from leaflets.governance.review import as_html, as_terminal, make_review
+
     review = make_review(project, args.procedure, args.lang, args.clinic, args.since)
     if args.html:
         target = Path(args.html)
@@ -298,6 +336,8 @@ def run_review(project: Project, args: argparse.Namespace) -> int:
 
 
 def run_approve(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.governance.review import approve
+
     approval, before = approve(project, args.procedure, args.by, args.role, args.lang, args.clinic)
     kind = "approved" if approval.lang == "en" else f"translation [{approval.lang}] signed off"
     print(f"{args.procedure}: {kind} as version {approval.version} by {approval.by} ({approval.role}) on "
@@ -309,6 +349,8 @@ def run_approve(project: Project, args: argparse.Namespace) -> int:
 
 
 def run_which(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.build.archive import which
+
     found = which(project, args.code)
     for line in found.lines:
         print(line)
@@ -337,10 +379,20 @@ def _loopback(host: str) -> bool:
 
 
 def run_i18n(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.language.catalogs import run_babel
+
     return run_babel(project.root, args.step, args.lang)
 
 
 def run_i18n_update(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.language.catalogs import (
+        adopt_cldr_plural_forms,
+        catalog_languages,
+        catalog_path,
+        plural_forms_advice_for,
+        run_babel,
+    )
+
     code = run_babel(project.root, "update")
     if code:
         return code
@@ -354,6 +406,12 @@ def run_i18n_update(project: Project, args: argparse.Namespace) -> int:
 
 
 def run_i18n_status(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.governance.checking import translation_status
+
+    clinics, problems = project.load_each_clinic()
+    if not clinics:  # the status is of leaflets, which need a clinic
+        return _print_errors(problems or [UsageError(f"{display_path(project.content / 'clinics')}: no clinic file; "
+                                                     "leaflets need one to be made")])
     status, errors = translation_status(project)
     languages = sorted({lang for _, lang in status})
     procedures = sorted({procedure for procedure, _ in status})
@@ -366,10 +424,14 @@ def run_i18n_status(project: Project, args: argparse.Namespace) -> int:
 def _print_table(rows: list[list[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def run_check(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.checks.findings import Severity
+    from leaflets.checks.pdf import check_pdf
+    from leaflets.governance.checking import check_leaflets, check_project
+
     if args.pdf:
         findings = [finding for path in args.pdf for finding in check_pdf(Path(path))]
         for finding in findings:

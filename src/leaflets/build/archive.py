@@ -19,10 +19,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from leaflets.build.leaflet import write_atomically
+from leaflets.build.files import write_atomically
 from leaflets.errors import LeafletError, LeafletErrors, OutputError, UsageError
 from leaflets.model.approvals import Approval, Standing, read_approvals
-from leaflets.model.content import LARGE_PRINT_SUFFIX, Procedure, Project, build_day
+from leaflets.model.day import build_day
+from leaflets.model.project import Project
+from leaflets.model.record import LARGE_PRINT_SUFFIX, Procedure
 from leaflets.paths import display_path, is_inside
 
 ARCHIVE = "archive"
@@ -89,7 +91,8 @@ def edited_files(archive: Path, releases: list[Release], procedure_id: str | Non
         path = archive / release.file
         digest = _sha256(path) if is_inside(path, archive) else None
         if digest is None:
-            problems.append(ArchiveEdited("archived release is missing; the archive is never rewritten: restore it from a backup", path))
+            problems.append(ArchiveEdited("archived release is missing; the archive is never rewritten: restore it from a backup",
+                                          path))
         elif digest != release.sha256:
             problems.append(ArchiveEdited("archived release was edited by hand (its sha256 differs from releases.json); "
                                           "it is never overwritten: restore it from a backup", path))

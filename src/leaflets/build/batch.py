@@ -19,16 +19,17 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from leaflets.build.archive import archive_problems, archive_release
-from leaflets.build.leaflet import Builder, pdf_name, write_atomically, write_if_changed
+from leaflets.build.files import write_atomically, write_if_changed
+from leaflets.build.jobs import Job, Outcome, failed, render_job, warm_up
+from leaflets.build.leaflet import Builder, pdf_name
 from leaflets.build.locks import held
 from leaflets.build.manifest import (
     MANIFEST,
@@ -39,57 +40,28 @@ from leaflets.build.manifest import (
     approvals_digest,
     asset_inputs,
     catalog_digest,
-    digest,
-    file_stat,
     input_key,
     record_digest,
-    sha256_file,
     shared_inputs,
 )
 from leaflets.build.web_index import write_indexes
-from leaflets.build.web_pages import web_files, web_page
-from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
-from leaflets.errors import LeafletError, State, UsageError, refused_or_failed
+from leaflets.build.web_pages import web_files
+from leaflets.build.workers import WorkerLost, WorkerPool
+from leaflets.errors import LeafletError, State, UsageError
 from leaflets.language.i18n import parse_locale
 from leaflets.model.approvals import Standing
-from leaflets.model.content import Clinic, Procedure, Project, build_day
+from leaflets.model.clinic import Clinic
+from leaflets.model.day import build_day
+from leaflets.model.digests import digest, file_digest, stored_identity
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
 from leaflets.paths import display_path, is_inside
 from leaflets.render.html import MAX_HTML_CHARS, make_environment, render_template
 from leaflets.render.qr import page_name
-from leaflets.render.web_page import WebPage
 
 INDEX = "index.html"
 INDEX_CHARS_PER_LEAFLET = 2_000  # a cell of the catalog page (two links) is about 500
 LOCK = ".build.lock"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One PDF to make."""
-
-    procedure_id: str
-    lang: str
-    large_print: bool
-    target: Path
-    input_key: str
-    render_key: str | None  # what the PDF was last made from, if it exists and is intact
-    version: str
-    review_due: str
-    out_of_date: bool
-
-
-@dataclass
-class Outcome:
-    """What happened to one job; sent back from a worker to the parent."""
-
-    job: Job
-    state: State
-    render_key: str | None = None
-    pdf: bytes | None = None
-    errors: list[str] = field(default_factory=list)
-    blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are
-    standing: Standing | None = None  # whether what it prints is approved
-    web: WebPage | None = None  # its web version (regular print only; see web_pages.py)
 
 
 @dataclass
@@ -256,7 +228,7 @@ def _cluster(scheduler: str | None) -> Iterator[Any]:
 
 def _run(
     builder: Builder, clinic_id: str, plan: list[Job], jobs: int | None, assets: str, lock: int, client: Any = None
-) -> Iterator[Outcome]:
+) -> Generator[Outcome, None, None]:
     """Render the plan: the longest leaflets first, in warm workers (see ``workers.py``), or on
     the Dask cluster of ``client`` (see ``cluster.py``).
 
@@ -270,10 +242,10 @@ def _run(
         cluster.prepare(client, builder.project, clinic_id, sorted({job.lang for job in plan}))
         yield from cluster.render(client, builder.project, plan)
         return
-    _start_worker(builder, clinic_id, assets)
+    warm_up(builder, clinic_id, assets)
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     if workers <= 1:
-        yield from map(_render_job, plan)
+        yield from map(render_job, plan)
         return
     builder.renderer(clinic_id)  # parses the stylesheet and loads the fonts once, before forking
     for code in {job.lang for job in plan}:
@@ -293,42 +265,15 @@ def _run(
 
 def _render_in(pool: WorkerPool, job: Job) -> Outcome:
     try:
-        return pool.apply(_render_job, job)
+        outcome: Outcome = pool.apply(render_job, job)
     except WorkerLost as lost:
-        return Outcome(job, State.FAILED, errors=[
-            f"{display_path(job.target)}: not made: {lost} while making it, on two tries; it was not tried again"
-        ])
+        return failed(job, f"{lost} while making it, on two tries; it was not tried again")
+    return outcome
 
 
 def _expected_cost(job: Job) -> tuple[bool, bool]:
     """Large print and non-Latin scripts take longest; starting them first evens out the workers."""
     return job.large_print, job.lang in ("ar", "zh_Hans")
-
-
-def _start_worker(builder: Builder, clinic_id: str, assets: str) -> None:
-    keep_warm(builder=builder, clinic=builder.project.load_clinic(clinic_id), assets=assets)
-    _procedure.cache_clear()
-
-
-@lru_cache(maxsize=8)
-def _procedure(procedure_id: str) -> Procedure:
-    """A record, kept while its few leaflets are made (a clinic may have thousands of records)."""
-    return warm("builder").project.load_procedure(procedure_id)
-
-
-def _render_job(job: Job) -> Outcome:
-    builder: Builder = warm("builder")
-    try:
-        leaflet = builder.leaflet(_procedure(job.procedure_id), warm("clinic"), job.lang, job.large_print)
-        html, standing = builder.rendered(leaflet)
-        web = None if job.large_print else web_page(builder.project, builder.environment(leaflet), leaflet, standing)
-        render_key = digest(html, warm("assets"))
-        if render_key == job.render_key:
-            return Outcome(job, State.UNCHANGED, render_key, standing=standing, web=web)
-        pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
-        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing, web=web)
-    except LeafletError as exc:
-        return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])
 
 
 def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchReport) -> None:
@@ -367,11 +312,11 @@ def _record_web_version(outcome: Outcome, project: Project, clinic: Clinic) -> N
 def _entry(job: Job, name: str, render_key: str | None, blank_fields: dict[str, list[float]] | None,
            status: str = "built", reason: str | None = None, standing: Standing | None = None) -> ManifestEntry:
     made = status == "built"
-    stat = file_stat(job.target) if made else None  # taken before hashing: a later change shows
+    stat = stored_identity(job.target) if made else None  # taken before hashing: a later change shows
     return ManifestEntry(
         file=name, procedure=job.procedure_id, lang=job.lang, large_print=job.large_print,
         status=OUT_OF_DATE if made and job.out_of_date else status,
-        sha256=sha256_file(job.target) if made else None, version=standing.version if standing else job.version,
+        sha256=file_digest(job.target) if made else None, version=standing.version if standing else job.version,
         review_due=job.review_due, input_key=job.input_key, render_key=render_key, blank_fields=blank_fields,
         reason=reason, stat=stat, approval=standing.approval_state if standing else None,
         translation=standing.translation_state if standing else None,
@@ -441,8 +386,10 @@ def write_index(
     write_atomically(out / INDEX, html.encode("utf-8"))
 
 
-def progress_printer(stream: Any = sys.stderr) -> Callable[[Outcome, int, int], None]:
-    """A progress bar on a terminal; one plain line per leaflet otherwise (as in CI)."""
+def progress_printer(stream: Any = None) -> Callable[[Outcome, int, int], None]:
+    """A progress bar on a terminal; one plain line per leaflet otherwise (as in CI). Standard error
+    by default: the one of the moment it is called, not of when this module was imported."""
+    stream = sys.stderr if stream is None else stream
     if stream.isatty():
         def bar(outcome: Outcome, done: int, total: int) -> None:
             filled = int(30 * done / total)

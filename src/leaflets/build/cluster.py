@@ -28,20 +28,22 @@ from typing import Any
 from distributed import Client, WorkerPlugin, as_completed
 from distributed.scheduler import KilledWorker
 
+from leaflets.build.jobs import Job, Outcome, failed, render_job, warm_procedure, warm_up
 from leaflets.build.leaflet import Builder
 from leaflets.build.manifest import (
     approvals_digest,
     asset_inputs,
     catalog_digest,
-    digest,
     input_key,
     record_digest,
     shared_inputs,
 )
 from leaflets.build.workers import keep_warm, warm
-from leaflets.errors import LeafletError, State, UsageError, refused_or_failed
+from leaflets.errors import LeafletError, UsageError, refused_or_failed
 from leaflets.model.cache import code_version
-from leaflets.model.content import Project, build_day
+from leaflets.model.day import build_day
+from leaflets.model.digests import digest
+from leaflets.model.project import Project
 from leaflets.paths import display_path
 
 PLUGIN = "leaflets-renderer"
@@ -72,40 +74,35 @@ class WarmRenderer(WorkerPlugin):
         builder.renderer(clinic.id)  # parses the stylesheet and loads the fonts once
         for code in self.languages:
             builder.language(code)
-        shared = shared_inputs(project, clinic)
         catalogs = {code: catalog_digest(project, code) for code in self.languages}
-        keep_warm(builder=builder, clinic=clinic, assets=asset_inputs(project, clinic), shared=shared,
-                  catalogs=catalogs, root=self.root)
+        warm_up(builder, clinic.id, asset_inputs(project, clinic), shared=shared_inputs(project, clinic),
+                catalogs=catalogs, root=self.root)
 
     def teardown(self, worker: Any = None) -> None:
         keep_warm()
 
 
-def render_on_worker(job: Any, root: str) -> Any:
+def render_on_worker(job: Job, root: str) -> Outcome:
     """In a Dask worker: the job's ``Outcome``, after checking the worker reads the record the client planned with."""
-    from leaflets.build.batch import Outcome, _procedure, _render_job
-
     if warm("root") != root:
-        return Outcome(job, State.FAILED, errors=[f"{display_path(job.target)}: not made: this Dask worker is warmed "
-                                                 f"for the project at {warm('root')}, not {root}"])
+        return failed(job, f"this Dask worker is warmed for the project at {warm('root')}, not {root}")
     try:
-        procedure = _procedure(job.procedure_id)
+        procedure = warm_procedure(job.procedure_id)
     except LeafletError as exc:
         return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])
     seen = input_key(warm("shared"), record_digest(procedure), warm("catalogs")[job.lang], job.lang, job.large_print,
                      job.out_of_date, approvals_digest(Project(Path(root)), job.procedure_id))
     if seen != job.input_key:
-        return Outcome(job, State.FAILED, errors=[
-            f"{display_path(job.target)}: not made: the Dask worker reads a different "
-            f"{display_path(Path(root) / 'content' / 'procedures' / (job.procedure_id + '.yaml'))} than this computer; "
-            "workers must read the project from the same files (a shared file system)"])
-    return _render_job(job)
+        record = display_path(Path(root) / "content" / "procedures" / f"{job.procedure_id}.yaml")
+        return failed(job, f"the Dask worker reads a different {record} than this computer; "
+                           "workers must read the project from the same files (a shared file system)")
+    return render_job(job)
 
 
 def connect(address: str) -> Any:
     """A client of the Dask scheduler at ``address``, or one clear error."""
     try:
-        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
@@ -130,13 +127,13 @@ def prepare(client: Any, project: Project, clinic_id: str, languages: list[str])
     client.register_plugin(WarmRenderer(root, clinic_id, languages, build_day()), name=PLUGIN)
 
 
-def render(client: Any, project: Project, plan: list[Any]) -> Iterator[Any]:
+def render(client: Any, project: Project, plan: list[Job]) -> Iterator[Outcome]:
     """Each job's ``Outcome`` as it comes in. On any exit (Ctrl-C, SIGTERM) the jobs left are cancelled."""
     root, build = str(project.root), uuid.uuid4().hex[:8]
     futures = {client.submit(render_on_worker, job, root, key=f"leaflets-{build}-{_name(job)}", pure=False): job
                for job in plan}
     try:
-        for future in as_completed(list(futures), loop=client.loop):
+        for future in as_completed(list(futures), loop=client.loop):  # type: ignore[no-untyped-call]
             job = futures.pop(future)
             try:
                 outcome = future.result()
@@ -148,13 +145,10 @@ def render(client: Any, project: Project, plan: list[Any]) -> Iterator[Any]:
         client.cancel(list(futures))
 
 
-def _lost(job: Any) -> Any:
-    from leaflets.build.batch import Outcome
-
-    return Outcome(job, State.FAILED, errors=[
-        f"{display_path(job.target)}: not made: the Dask worker making it stopped each time it was tried "
-        "(the scheduler's allowed-failures); it was not tried again"])
+def _lost(job: Job) -> Outcome:
+    return failed(job, "the Dask worker making it stopped each time it was tried (the scheduler's allowed-failures); "
+                       "it was not tried again")
 
 
-def _name(job: Any) -> str:
+def _name(job: Job) -> str:
     return f"{job.lang}-{job.procedure_id}{'-large-print' if job.large_print else ''}"

@@ -1,34 +1,51 @@
-"""Building one leaflet: load, translate, render, write atomically. (All of a clinic: batch.py.)"""
+"""The pipeline for one leaflet, top to bottom (all of a clinic: batch.py); ``build_one`` first:
+
+1. record, clinic, language, size and personal details (``Builder.leaflet`` → ``Leaflet``);
+2. the translated record as HTML (``Builder.render`` → ``render.html``), with the standing of what it
+   prints (its fingerprint, from ``render.printed``, and its approval); a translation not ready is a
+   ``Refused``, returned;
+3. the PDF (``render.pdf``);
+4. checks (an approved release: the archive is as it was built);
+5. the written file (``files.write_atomically``), and an approved release kept in the archive.
+
+The fingerprint comes before the HTML because the leaflet prints it (its code, on every page).
+``Builder`` holds what many leaflets share (catalogs, Jinja environments, WeasyPrint); the CLI,
+the batch pool, the web workers and Dask all build through it.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leaflets.build.archive import archive_release, check_archive
+from leaflets.build.files import check_target, write_atomically, write_if_changed
 from leaflets.build.web_pages import page_path, web_files, web_page
-from leaflets.errors import OutputError, TooLong, UsageError
+from leaflets.checks.pages import book_problem
+from leaflets.errors import LeafletErrors, TooLong, UsageError
 from leaflets.language.catalogs import load_language, refusal
-from leaflets.language.i18n import SOURCE_LANGUAGE, Language, prose_strings, tracking_misses
+from leaflets.language.i18n import SOURCE_LANGUAGE, Language
 from leaflets.model.approvals import Standing, read_approvals, standing
-from leaflets.model.content import LARGE_PRINT_SUFFIX, MAX_PAGES, UNPRINTED_FIELDS, Clinic, Procedure, Project, build_day
-from leaflets.paths import display_path, is_inside
+from leaflets.model.clinic import Clinic
+from leaflets.model.day import build_day
+from leaflets.model.project import Project
+from leaflets.model.record import LARGE_PRINT_SUFFIX, Procedure
+from leaflets.paths import is_inside
 from leaflets.render.html import (
+    NO_PATIENT,
     STYLESHEET,
     Leaflet,
+    LeafletSandbox,
+    Page,
     PatientDetails,
-    content_fingerprint,
-    content_leaflet,
     make_environment,
-    printed_content,
     render_html,
     template_file,
-    translation_fingerprint,
 )
+from leaflets.render.printed import content_fingerprint, content_leaflet, printed_content, translation_fingerprint
 
 if TYPE_CHECKING:
     from leaflets.render.pdf import PdfRenderer
@@ -50,214 +67,46 @@ BUILD_OPTIONS: dict[str, Option] = {
 }
 
 
-class Builder:
-    """Loads what leaflets need and renders them; keep one and reuse it for many leaflets."""
+def build_one(
+    project: Project,
+    procedure_id: str,
+    clinic: str = BUILD_OPTIONS["clinic"].default,
+    lang: str = BUILD_OPTIONS["lang"].default,
+    large_print: bool = BUILD_OPTIONS["large_print"].default,
+    personal: PatientDetails = NO_PATIENT,
+    output: str | None = None,
+    builder: Builder | None = None,
+) -> tuple[Path | None, bytes]:
+    """Build one leaflet. Returns where it was written (None for ``-``) and its bytes.
 
-    def __init__(self, project: Project, today: date | None = None):
-        self.project = project
-        self.today = today or build_day()
-        self._renderers: dict[str, PdfRenderer] = {}
-        self._environments: dict[tuple[str, str], Any] = {}  # one per clinic and language
-        self._languages: dict[str, Language] = {}
-        self._printed: dict[tuple[str, str, str], str] = {}  # printed content by clinic, language and record
-
-    def renderer(self, clinic_id: str) -> PdfRenderer:
-        if clinic_id not in self._renderers:
-            from leaflets.render.pdf import PdfRenderer  # WeasyPrint takes a second to import: only when a PDF is made
-
-            self._renderers[clinic_id] = PdfRenderer(
-                base_folder=self.project.templates,
-                allowed_folders=[self.project.templates, self.project.content / "clinics"],
-                stylesheet=template_file(self.project.templates, clinic_id, STYLESHEET),
-            )
-        return self._renderers[clinic_id]
-
-    def language(self, code: str) -> Language:
-        if code not in self._languages:
-            self._languages[code] = load_language(self.project.locales, code)
-        return self._languages[code]
-
-    def leaflet(
-        self, procedure: Procedure, clinic: Clinic, lang: str, large_print: bool = False,
-        personal: PatientDetails = PatientDetails(),
-    ) -> Leaflet:
-        return Leaflet(procedure, clinic, self.language(lang), large_print, personal, self.today)
-
-    def html(self, leaflet: Leaflet) -> str:
-        return self.rendered(leaflet)[0]
-
-    def rendered(self, leaflet: Leaflet) -> tuple[str, Standing]:
-        """The leaflet's HTML, and whether what it prints is approved; a translation not ready is refused."""
-        _refuse_a_book(leaflet, self.project.record_path(leaflet.procedure.id))
-        with tracking_misses() as untranslated:
-            standing = self.standing(leaflet)
-            html = render_html(leaflet, self._environment(leaflet), standing)
-        if untranslated:
-            record = self.project.record_path(leaflet.procedure.id)
-            raise refusal(leaflet.language, untranslated, self.project.root, record)
-        return html, standing
-
-    def printed(self, leaflet: Leaflet) -> str:
-        """What the leaflet prints that an approval covers (``render.printed_content``), in its language."""
-        key = (leaflet.clinic.id, leaflet.language.code, leaflet.procedure.model_dump_json())
-        if key not in self._printed:
-            if len(self._printed) > 64:
-                self._printed.clear()
-            html = render_html(content_leaflet(leaflet), self._environment(leaflet))
-            self._printed[key] = printed_content(html)
-        return self._printed[key]
-
-    def standing(self, leaflet: Leaflet) -> Standing:
-        """Whether the leaflet's printed content is approved (and, for a translation, signed off)."""
-        text = self.printed(leaflet)
-        if leaflet.language.is_source:
-            english = fingerprint = content_fingerprint(text)
-        else:
-            english = content_fingerprint(self.printed(replace(leaflet, language=self.language(SOURCE_LANGUAGE))))
-            fingerprint = translation_fingerprint(english, text)
-        approvals = read_approvals(self.project, leaflet.procedure.id)
-        return standing(approvals, leaflet.language.code, english, fingerprint, leaflet.procedure.review.version)
-
-    def environment(self, leaflet: Leaflet) -> Any:
-        """The Jinja environment of the leaflet's clinic and language (for its web version too)."""
-        return self._environment(leaflet)
-
-    def _environment(self, leaflet: Leaflet) -> Any:
-        key = (leaflet.clinic.id, leaflet.language.code)
-        if key not in self._environments:
-            self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
-        return self._environments[key]
-
-    def pdf(self, leaflet: Leaflet) -> bytes:
-        return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
-
-    def release_pdf(self, leaflet: Leaflet) -> tuple[bytes, Standing]:
-        html, standing = self.rendered(leaflet)
-        return self.renderer(leaflet.clinic.id).write_pdf(html), standing
-    def combined_pdf(self, leaflets: list[Leaflet]) -> bytes:
-        """Several leaflets in one PDF, each from a new page with its own footer and page numbers."""
-        if len(leaflets) == 1:
-            return self.pdf(leaflets[0])
-        parts = [(self.html(leaflet), leaflet.language.html_lang) for leaflet in leaflets]
-        return self.renderer(leaflets[0].clinic.id).write_combined(parts)
-
-    def forget_languages(self) -> None:
-        """Read catalogs and templates again on next use: they changed on disk."""
-        self._languages.clear()
-        self._environments.clear()
-
-
-MAX_PRINTED_CHARACTERS = 40_000  # about 6 times today's longest record; far more would be a book, not a leaflet
-CHARACTERS_PER_PAGE = 1_000  # large print: 650 on the shipped leaflets, 1,800 in long paragraphs
-
-
-def _refuse_a_book(leaflet: Leaflet, record: Path) -> None:
-    """Refuse, before the minutes a layout would take, a record that would print far too many pages."""
-    printed = sum(len(text) for location, text in prose_strings(leaflet.procedure.model_dump(mode="json"))
-                  if location[0] not in UNPRINTED_FIELDS)
-    if printed > MAX_PRINTED_CHARACTERS:
-        raise TooLong(f"this leaflet holds {printed:,} characters of text, about {printed // CHARACTERS_PER_PAGE} pages "
-                      f"in large print; a leaflet may have at most {MAX_PAGES} pages: shorten the record or split it in two",
-                      record)
-
-
-def pdf_name(lang: str, procedure_id: str, large_print: bool) -> str:
-    """A leaflet's file under ``dist/<clinic>/``: ``<lang>/<procedure>[-large-print].pdf``."""
-    return f"{lang}/{procedure_id}{LARGE_PRINT_SUFFIX if large_print else ''}.pdf"
-
-
-def dist_path(project: Project, leaflet: Leaflet) -> Path:
-    """Where an unpersonalised leaflet goes: ``dist/<clinic>/<lang>/<procedure>[-large-print].pdf``."""
-    name = pdf_name(leaflet.language.code, leaflet.procedure.id, leaflet.large_print)
-    return project.dist_for(leaflet.clinic.id) / name
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-FILE_MODE = 0o666 & ~_umask()  # as any other program's files: an intranet server may run as another user
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it: a reader never sees half a PDF.
-
-    A full disk, a read-only folder or a file where a folder belongs is one ``OutputError``,
-    and whatever was at ``path`` before is left as it was.
-    """
-    temporary = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fchmod(stream.fileno(), FILE_MODE)
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {display_path(path)}: {exc.strerror or exc}; nothing there was changed") from None
-    finally:
-        if temporary is not None and Path(temporary).exists():
-            Path(temporary).unlink(missing_ok=True)
-
-
-def write_if_changed(path: Path, data: bytes) -> None:
-    """``write_atomically``, unless ``path`` already holds ``data`` (a web version's page, fonts, pictures)."""
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    write_atomically(path, data)
-
-
-def check_output(project: Project, personal: PatientDetails, output: str | None) -> None:
-    """A personalised leaflet goes only where the clinician says, and never into ``dist/``."""
-    if not personal:
-        return
-    if output is None:
-        raise UsageError(
-            "a leaflet with patient details is written only where --output says "
-            "(a file, or - for standard output); it never goes into dist/"
-        )
-    if output != "-" and _publishes(project, Path(output)):
-        raise UsageError("a leaflet with patient details must not be written into dist/; choose another --output")
-
-
-def check_target(output: str | None) -> None:
-    """``--output`` must name a file to create or replace: not a link, a folder or a device."""
-    if output in (None, "-"):
-        return
-    target = Path(output)
-    if target.is_symlink():
-        raise UsageError("--output is a symbolic link; name the file itself")
-    if target.exists() and not target.is_file():
-        raise UsageError("--output is a folder or a device, not a file")
-
-
-def _publishes(project: Project, target: Path) -> bool:
-    """Whether ``target`` lies in dist/, or in a clinic's folder of it that links elsewhere."""
-    if is_inside(target, project.dist):
-        return True
-    try:
-        clinics = [folder for folder in project.dist.iterdir() if folder.is_dir()]
-    except OSError:
-        return False
-    return any(is_inside(target, folder) for folder in clinics)
-
-
-def packet_leaflets(
-    builder: Builder, procedures: list[Procedure], clinic: Clinic, lang: str, large_print: bool = False,
-    personal: PatientDetails = PatientDetails(), with_english: bool = False,
-) -> list[Leaflet]:
-    """The leaflets of a packet, in order; with English, each followed by its English leaflet.
-    The patient's details, given once, go into every leaflet's "For you" box."""
-    languages = [lang, SOURCE_LANGUAGE] if with_english and lang != SOURCE_LANGUAGE else [lang]
-    return [builder.leaflet(procedure, clinic, code, large_print, personal)
-            for procedure in procedures for code in languages]
+    A translation not ready is refused (``LeafletErrors`` of ``TranslationRefused``) and nothing is written."""
+    check_output(project, personal, output)
+    check_target(output)
+    builder = builder or Builder(project)
+    # 1. What the PDF depends on: record, clinic, language, size and personal details.
+    leaflet = builder.leaflet(project.load_procedure(procedure_id), project.load_clinic(clinic), lang, large_print,
+                              personal)
+    # 2. The translated record as HTML, with its fingerprint and approval; or a refusal.
+    outcome = builder.render(leaflet)
+    if isinstance(outcome, Refused):
+        raise outcome.errors
+    # 3. The PDF.
+    data = builder.renderer(leaflet.clinic.id).write_pdf(outcome.html)
+    # 4. Checks: an approved release goes into the archive, which must be as it was built.
+    release = outcome.standing.released and not personal  # a personalised leaflet is never archived
+    if release:
+        check_archive(project, leaflet.clinic.id, procedure_id)  # a hand-edited archive: one line, nothing written
+    # 5. The written file, then the archived release.
+    target = None if output == "-" else Path(output) if output else dist_path(project, leaflet)
+    if target is not None:
+        write_atomically(target, data)
+    if output is None and not large_print:  # into dist/: its web version beside it (a personalised one never)
+        page = web_page(project, builder.environment(leaflet), leaflet, outcome.standing)
+        for path, page_data in web_files(project, leaflet.clinic, page_path(project, clinic, lang, procedure_id), page).items():
+            write_if_changed(path, page_data)
+    if release:
+        archive_release(project, leaflet.clinic.id, leaflet.procedure, large_print, outcome.standing, data)
+    return target, data
 
 
 def build_packet(
@@ -267,7 +116,7 @@ def build_packet(
     clinic: str = BUILD_OPTIONS["clinic"].default,
     lang: str = BUILD_OPTIONS["lang"].default,
     large_print: bool = BUILD_OPTIONS["large_print"].default,
-    personal: PatientDetails = PatientDetails(),
+    personal: PatientDetails = NO_PATIENT,
     with_english: bool = False,
     builder: Builder | None = None,
 ) -> tuple[Path | None, bytes]:
@@ -287,37 +136,185 @@ def build_packet(
     return Path(output), data
 
 
-def build_one(
-    project: Project,
-    procedure_id: str,
-    clinic: str = BUILD_OPTIONS["clinic"].default,
-    lang: str = BUILD_OPTIONS["lang"].default,
-    large_print: bool = BUILD_OPTIONS["large_print"].default,
-    personal: PatientDetails = PatientDetails(),
-    output: str | None = None,
-    builder: Builder | None = None,
-) -> tuple[Path | None, bytes]:
-    """Build one leaflet. Returns where it was written (None for ``-``) and its bytes."""
-    check_output(project, personal, output)
-    check_target(output)
-    builder = builder or Builder(project)
-    procedure = project.load_procedure(procedure_id)
-    leaflet = builder.leaflet(procedure, project.load_clinic(clinic), lang, large_print, personal)
-    data, standing = builder.release_pdf(leaflet)
-    release = standing.released and not personal  # a personalised leaflet is never archived
-    if release:
-        from leaflets.build.archive import check_archive
+def packet_leaflets(
+    builder: Builder, procedures: list[Procedure], clinic: Clinic, lang: str, large_print: bool = False,
+    personal: PatientDetails = NO_PATIENT, with_english: bool = False,
+) -> list[Leaflet]:
+    """The leaflets of a packet, in order; with English, each followed by its English leaflet.
+    The patient's details, given once, go into every leaflet's "For you" box."""
+    languages = [lang, SOURCE_LANGUAGE] if with_english and lang != SOURCE_LANGUAGE else [lang]
+    return [builder.leaflet(procedure, clinic, code, large_print, personal)
+            for procedure in procedures for code in languages]
 
-        check_archive(project, leaflet.clinic.id, procedure.id)  # a hand-edited archive: one line, nothing written
-    if output != "-":
-        target = Path(output) if output else dist_path(project, leaflet)
-        write_atomically(target, data)
-    if output is None and not large_print:  # into dist/: its web version beside it (a personalised one never)
-        page = web_page(project, builder.environment(leaflet), leaflet, standing)
-        for path, page_data in web_files(project, leaflet.clinic, page_path(project, clinic, lang, procedure.id), page).items():
-            write_if_changed(path, page_data)
-    if release:
-        from leaflets.build.archive import archive_release
 
-        archive_release(project, leaflet.clinic.id, procedure, large_print, standing, data)
-    return (None if output == "-" else target), data
+@dataclass(frozen=True)
+class Rendered:
+    """A leaflet's HTML, and where what it prints stands (fingerprint, approval, sign-off)."""
+
+    html: str
+    standing: Standing
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A translation not ready: one ``TranslationRefused`` per string its catalog lacks."""
+
+    errors: LeafletErrors
+
+
+@dataclass(frozen=True)
+class _Content:
+    """What a leaflet prints that an approval covers (``render.printed.printed_content``), and the
+    messages its render found untranslated."""
+
+    text: str
+    untranslated: tuple[str, ...]
+
+
+class Builder:
+    """Loads what leaflets need and renders them; keep one and reuse it for many leaflets."""
+
+    def __init__(self, project: Project, today: date | None = None):
+        self.project = project
+        self.today = today or build_day()
+        self._renderers: dict[str, PdfRenderer] = {}
+        self._environments: dict[tuple[str, str], LeafletSandbox] = {}  # one per clinic and language
+        self._languages: dict[str, Language] = {}
+        self._contents: dict[tuple[str, str, str], _Content] = {}  # by clinic, language and record
+
+    def renderer(self, clinic_id: str) -> PdfRenderer:
+        if clinic_id not in self._renderers:
+            from leaflets.render.pdf import PdfRenderer  # WeasyPrint takes a second to import: only when a PDF is made
+
+            self._renderers[clinic_id] = PdfRenderer(
+                base_folder=self.project.templates,
+                allowed_folders=[self.project.templates, self.project.content / "clinics"],
+                stylesheet=template_file(self.project.templates, clinic_id, STYLESHEET),
+            )
+        return self._renderers[clinic_id]
+
+    def language(self, code: str) -> Language:
+        if code not in self._languages:
+            self._languages[code] = load_language(self.project.locales, code)
+        return self._languages[code]
+
+    def leaflet(
+        self, procedure: Procedure, clinic: Clinic, lang: str, large_print: bool = False,
+        personal: PatientDetails = NO_PATIENT,
+    ) -> Leaflet:
+        """Step 1: what one PDF depends on: record, clinic, language, size and personal details."""
+        return Leaflet(procedure, clinic, self.language(lang), large_print, personal, self.today)
+
+    def render(self, leaflet: Leaflet) -> Rendered | Refused:
+        """Step 2: the translated record as HTML, with the standing of what it prints; or, for a
+        translation not ready, its refusal. A record that would print a book is refused (``TooLong``)."""
+        if problem := book_problem(leaflet.procedure.model_dump(mode="json")):  # before the minutes a layout takes
+            raise TooLong(problem, self.project.record_path(leaflet.procedure.id))
+        content = self._content(leaflet)  # what an approval covers, rendered once with placeholders
+        standing = self._standing(leaflet, content.text)  # its fingerprint, and whether it is approved
+        page = render_html(leaflet, self._environment(leaflet), standing)  # the HTML that is printed
+        untranslated = list(dict.fromkeys(content.untranslated + page.untranslated))
+        if untranslated:
+            record = self.project.record_path(leaflet.procedure.id)
+            return Refused(refusal(leaflet.language, untranslated, self.project.root, record))
+        return Rendered(page.html, standing)
+
+    def rendered(self, leaflet: Leaflet) -> tuple[str, Standing]:
+        """``render`` for callers that stop at a refusal: it is raised (``LeafletErrors``)."""
+        outcome = self.render(leaflet)
+        if isinstance(outcome, Refused):
+            raise outcome.errors
+        return outcome.html, outcome.standing
+
+    def html(self, leaflet: Leaflet) -> str:
+        return self.rendered(leaflet)[0]
+
+    def pdf(self, leaflet: Leaflet) -> bytes:
+        """Step 3: the leaflet as a PDF (a refused translation raises)."""
+        return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
+
+    def combined_pdf(self, leaflets: list[Leaflet]) -> bytes:
+        """Several leaflets in one PDF, each from a new page with its own footer and page numbers."""
+        if len(leaflets) == 1:
+            return self.pdf(leaflets[0])
+        parts = [(self.html(leaflet), leaflet.language.html_lang) for leaflet in leaflets]
+        return self.renderer(leaflets[0].clinic.id).write_combined(parts)
+
+    def printed(self, leaflet: Leaflet) -> str:
+        """What the leaflet prints that an approval covers (``render.printed.printed_content``), in its language."""
+        return self._content(leaflet).text
+
+    def standing(self, leaflet: Leaflet) -> Standing:
+        """Whether the leaflet's printed content is approved (and, for a translation, signed off)."""
+        return self._standing(leaflet, self.printed(leaflet))
+
+    def forget_languages(self) -> None:
+        """Read catalogs and templates again on next use: they changed on disk."""
+        self._languages.clear()
+        self._environments.clear()
+        self._contents.clear()
+
+    def _content(self, leaflet: Leaflet) -> _Content:
+        """Rendered once per clinic, language and record, with placeholders for everything an
+        approval does not cover (``render.printed.content_leaflet``)."""
+        key = (leaflet.clinic.id, leaflet.language.code, leaflet.procedure.model_dump_json())
+        if key not in self._contents:
+            if len(self._contents) > 64:
+                self._contents.clear()
+            page: Page = render_html(content_leaflet(leaflet), self._environment(leaflet))
+            self._contents[key] = _Content(printed_content(page.html), page.untranslated)
+        return self._contents[key]
+
+    def _standing(self, leaflet: Leaflet, printed: str) -> Standing:
+        if leaflet.language.is_source:
+            english = fingerprint = content_fingerprint(printed)
+        else:
+            english = content_fingerprint(self.printed(replace(leaflet, language=self.language(SOURCE_LANGUAGE))))
+            fingerprint = translation_fingerprint(english, printed)
+        approvals = read_approvals(self.project, leaflet.procedure.id)
+        return standing(approvals, leaflet.language.code, english, fingerprint, leaflet.procedure.review.version)
+
+    def environment(self, leaflet: Leaflet) -> LeafletSandbox:
+        """The Jinja environment of the leaflet's clinic and language (for its web version too)."""
+        return self._environment(leaflet)
+
+    def _environment(self, leaflet: Leaflet) -> LeafletSandbox:
+        key = (leaflet.clinic.id, leaflet.language.code)
+        if key not in self._environments:
+            self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
+        return self._environments[key]
+
+
+def pdf_name(lang: str, procedure_id: str, large_print: bool) -> str:
+    """A leaflet's file under ``dist/<clinic>/``: ``<lang>/<procedure>[-large-print].pdf``."""
+    return f"{lang}/{procedure_id}{LARGE_PRINT_SUFFIX if large_print else ''}.pdf"
+
+
+def dist_path(project: Project, leaflet: Leaflet) -> Path:
+    """Where an unpersonalised leaflet goes: ``dist/<clinic>/<lang>/<procedure>[-large-print].pdf``."""
+    name = pdf_name(leaflet.language.code, leaflet.procedure.id, leaflet.large_print)
+    return project.dist_for(leaflet.clinic.id) / name
+
+
+def check_output(project: Project, personal: PatientDetails, output: str | None) -> None:
+    """A personalised leaflet goes only where the clinician says, and never into ``dist/``."""
+    if not personal:
+        return
+    if output is None:
+        raise UsageError(
+            "a leaflet with patient details is written only where --output says "
+            "(a file, or - for standard output); it never goes into dist/"
+        )
+    if output != "-" and _publishes(project, Path(output)):
+        raise UsageError("a leaflet with patient details must not be written into dist/; choose another --output")
+
+
+def _publishes(project: Project, target: Path) -> bool:
+    """Whether ``target`` lies in dist/, or in a clinic's folder of it that links elsewhere."""
+    if is_inside(target, project.dist):
+        return True
+    try:
+        clinics = [folder for folder in project.dist.iterdir() if folder.is_dir()]
+    except OSError:
+        return False
+    return any(is_inside(target, folder) for folder in clinics)

@@ -9,19 +9,20 @@ changed but the printed text did not (a comment in a catalog), the PDF is not re
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from leaflets import __version__
-from leaflets.build.leaflet import write_atomically
+from leaflets.build.files import write_atomically
 from leaflets.language.catalogs import catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE
-from leaflets.model.content import Clinic, Procedure, Project
+from leaflets.model.clinic import Clinic
+from leaflets.model.digests import FileDigests, bytes_digest, digest, file_digest, stored_identity
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
 
 MANIFEST = "manifest.json"
 TRANSLATION_REFUSED = "translation refused"
@@ -46,7 +47,7 @@ class ManifestEntry:
     reason: str | None = None  # why a translation was refused
     approval: str | None = None  # approved, changed (since approval) or draft: see approvals.Standing
     translation: str | None = None  # a translation's: signed off, changed (since sign-off) or not signed off
-    stat: list[int] | None = None  # the PDF's size, time of change (ns) and inode when its sha256 was taken
+    stat: list[int] | None = None  # the PDF's identity (digests.stored_identity) when its sha256 was taken
 
     def to_json(self) -> dict[str, Any]:
         optional = ("reason", "approval", "translation", "stat")
@@ -90,15 +91,15 @@ class Manifest:
     def intact(self, name: str) -> ManifestEntry | None:
         """The entry of a PDF that is on disk exactly as it was written.
 
-        A PDF whose size, time of change and inode are those recorded when its sha256 was taken
-        is not read again (as ``make`` and git trust a file's metadata); any other is hashed.
+        A PDF whose identity is the one recorded when its sha256 was taken is not read again;
+        any other is hashed (see ``digests.py``).
         """
         entry = self.entries.get(name)
         if entry is None or entry.sha256 is None:
             return None
-        if entry.stat is not None and entry.stat == file_stat(f"{self.out}/{name}"):
+        if entry.stat is not None and entry.stat == stored_identity(self.out / name):
             return entry
-        return entry if sha256_file(self.out / name) == entry.sha256 else None
+        return entry if file_digest(self.out / name) == entry.sha256 else None
 
     def current(self, name: str, input_key: str) -> ManifestEntry | None:
         """The entry of a PDF that is intact and was made from exactly these inputs."""
@@ -116,14 +117,14 @@ class ManifestReader:
     def __init__(self, out: Path):
         self.out = out
         self._lock = threading.Lock()
-        self._stat: list[int] | None = None
+        self._identity: list[int] | None = None
         self._manifest = Manifest(out)
 
     def current(self) -> Manifest:
-        stat = file_stat(self.out / MANIFEST)
+        seen = stored_identity(self.out / MANIFEST)
         with self._lock:
-            if stat != self._stat:
-                self._manifest, self._stat = Manifest.read(self.out), stat  # a stat taken before reading
+            if seen != self._identity:
+                self._manifest, self._identity = Manifest.read(self.out), seen  # taken before reading
             return self._manifest
 
 
@@ -138,7 +139,7 @@ def input_key(shared: str, record: str, catalog: str | None, lang: str, large_pr
     Worked out for every leaflet of a library on every build, so from plain text, not JSON."""
     parts = (shared, record, catalog or "-", lang, "large" if large_print else "regular", "old" if out_of_date else "current",
              approvals or "-")
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    return bytes_digest("\0".join(parts).encode("utf-8"))
 
 
 def record_digest(procedure: Procedure) -> str:
@@ -148,27 +149,15 @@ def record_digest(procedure: Procedure) -> str:
 
 def approvals_digest(project: Project, procedure_id: str) -> str | None:
     """Of the record's approvals file (see approvals.py), whose entries decide whether it is a draft."""
-    return sha256_file(project.content / "approvals" / f"{procedure_id}.yaml")
+    return file_digest(project.content / "approvals" / f"{procedure_id}.yaml")
 
 
 def catalog_digest(project: Project, lang: str) -> str | None:
     """The digest of a language's catalog; None for English, "missing" when there is none (loading it says why)."""
-    return None if lang == SOURCE_LANGUAGE else _digest_while_unchanged(catalog_path(project.locales, lang))
+    return None if lang == SOURCE_LANGUAGE else _CATALOGS.of(catalog_path(project.locales, lang)) or "missing"
 
 
-_DIGESTS: dict[Path, tuple[list[int] | None, str]] = {}
-
-
-def _digest_while_unchanged(path: Path) -> str:
-    """``file_digest``, worked out again only when the file's size, time of change or inode changes."""
-    stat = file_stat(path)
-    known = _DIGESTS.get(path)
-    if known is None or known[0] != stat:
-        try:
-            known = _DIGESTS[path] = (stat, file_digest(path))
-        except OSError:
-            return "missing"
-    return known[1]
+_CATALOGS = FileDigests()  # the web page asks for a catalog's digest on every request
 
 
 def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
@@ -181,15 +170,15 @@ def shared_inputs(project: Project, clinic: Clinic) -> str:
     """What every leaflet of the clinic depends on: package, templates, fonts, pictures, clinic."""
     templates = sorted(p for p in project.templates.rglob("*.html") if p.is_file() and not _web_page(project, p))
     parts = [asset_inputs(project, clinic), json.dumps(clinic.model_dump(mode="json"), sort_keys=True)]
-    return digest(*parts, *(f"{p.relative_to(project.templates)}:{file_digest(p)}" for p in templates))
+    return digest(*parts, *(f"{p.relative_to(project.templates)}:{_read_digest(p)}" for p in templates))
 
 
 def asset_inputs(project: Project, clinic: Clinic) -> str:
     """What a PDF depends on besides its HTML: package version, stylesheet, fonts, pictures, logo."""
     files = sorted(p for p in project.templates.rglob("*") if p.is_file() and p.suffix != ".html" and not _web_page(project, p))
-    parts = [__version__] + [f"{p.relative_to(project.templates)}:{file_digest(p)}" for p in files]
+    parts = [__version__] + [f"{p.relative_to(project.templates)}:{_read_digest(p)}" for p in files]
     if clinic.logo_path:
-        parts.append(f"logo:{file_digest(clinic.logo_path)}")
+        parts.append(f"logo:{_read_digest(clinic.logo_path)}")
     return digest(*parts)
 
 
@@ -198,26 +187,6 @@ def _web_page(project: Project, path: Path) -> bool:
     return path.relative_to(project.templates).parts[0] == "web"
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def file_stat(path: Path | str) -> list[int] | None:
-    """A file's size, time of change in nanoseconds and inode; None if it is gone."""
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return [status.st_size, status.st_mtime_ns, status.st_ino]
-
-
-def sha256_file(path: Path) -> str | None:
-    """The file's sha256, or None if it cannot be read."""
-    try:
-        return file_digest(path)
-    except OSError:
-        return None
-
-
-def digest(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+def _read_digest(path: Path) -> str:
+    """The file's digest; a file that cannot be read stops the build (``OSError``)."""
+    return bytes_digest(path.read_bytes())

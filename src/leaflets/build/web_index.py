@@ -3,10 +3,12 @@ language, written by the batch build beside the catalog page."""
 
 from __future__ import annotations
 
-from leaflets.build.leaflet import Builder, write_if_changed
+from leaflets.build.files import write_if_changed
+from leaflets.build.leaflet import Builder
 from leaflets.build.manifest import Manifest
 from leaflets.build.web_pages import page_path, remove_unused_fonts, web_files
-from leaflets.model.content import Clinic, Procedure
+from leaflets.model.clinic import Clinic
+from leaflets.model.record import Procedure
 from leaflets.render.web_page import IndexEntry, render_index
 
 INDEX = "index.html"

@@ -1,7 +1,7 @@
 """Web versions in ``dist/<clinic>/``: each leaflet's page beside its PDF, with the fonts and pictures it
 shows (see ``render/web_page.py`` for what a page holds; ``web_index.py`` for the index per language).
 
-The caller writes the files (``leaflet.write_if_changed``): atomically, and only when their bytes
+The caller writes the files (``files.write_if_changed``): atomically, and only when their bytes
 change, so a build that changes nothing writes nothing. Fonts are named by their content, so pages
 made at different times never share a file that changes under them.
 """
@@ -15,7 +15,8 @@ from typing import Any
 from leaflets.language.catalogs import refusal
 from leaflets.language.i18n import tracking_misses
 from leaflets.model.approvals import Standing
-from leaflets.model.content import Clinic, Project
+from leaflets.model.clinic import Clinic
+from leaflets.model.project import Project
 from leaflets.render.html import Leaflet, template_file
 from leaflets.render.qr import page_name
 from leaflets.render.web_page import FONTS, NOTICE, WebPage, logo_name, render_web_page

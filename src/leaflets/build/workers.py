@@ -6,6 +6,12 @@ A worker that dies (the out-of-memory killer, ``kill -9``) is replaced, and the 
 held is tried once more on a fresh worker before ``WorkerLost`` is raised: nothing ever
 waits for an answer from a process that is gone.
 
+Workers start with nothing of the parent's but its memory: every pipe and socket another
+thread had open at the fork (a msgfmt subprocess's output, the server's sockets) is let go
+before the worker does anything else, so no thread ever waits on a pipe a worker holds. All
+of a pool's workers are forked by one thread that lives as long as the pool: Linux sends a
+worker its parent-death signal when the *thread* that forked it ends, not the process.
+
 Workers ignore Ctrl-C and die at once on SIGTERM: a terminal's Ctrl-C and a service
 manager's SIGTERM reach the whole process group, and the parent alone decides how to
 stop. Forking needs Linux or macOS; the pool does not run on Windows.
@@ -20,10 +26,13 @@ import os
 import pickle
 import queue
 import signal
+import stat
+import sys
 import threading
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -56,7 +65,7 @@ class WorkerBug(Exception):
 
 @dataclass(eq=False)  # each worker is itself: compared and hashed by identity
 class _Worker:
-    process: multiprocessing.process.BaseProcess
+    process: _Child
     connection: Connection
     tasks: int = 0
     stopped: bool = False  # set once, under the pool's lock, by whoever stops it
@@ -105,6 +114,7 @@ class WorkerPool:
         self._workers: set[_Worker] = set()
         self._idle: queue.SimpleQueue[_Worker | None] = queue.SimpleQueue()
         self._closed = False
+        self._forker = _Forker()
         with self._lock:
             for _ in range(self._size):
                 self._idle.put(self._fork())
@@ -144,6 +154,7 @@ class WorkerPool:
                     worker.process.kill()
                     worker.process.join()
                 worker.connection.close()
+        self._forker.stop()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -187,20 +198,138 @@ class WorkerPool:
                 self._idle.put(self._fork())
 
     def _fork(self) -> _Worker:
-        """A new worker; called with the lock held, so forks never overlap."""
-        context = multiprocessing.get_context("fork")  # explicit: workers must inherit the warm parent
-        ours, theirs = context.Pipe()
-        others = [w.connection for w in self._workers] + [ours]
-        process = context.Process(
-            target=_serve, args=(theirs, others, os.getpid(), self._start, self._start_args, self._tasks_per_worker),
-            daemon=True,
-        )
-        with frozen_heap():
-            process.start()
-        theirs.close()
-        worker = _Worker(process, ours)
+        """A new worker, forked by the pool's own thread; called with the lock held, so forks never overlap."""
+        process, connection = self._forker.fork(
+            _serve, (os.getpid(), self._start, self._start_args, self._tasks_per_worker))
+        worker = _Worker(process, connection)
         self._workers.add(worker)
         return worker
+
+
+class _Child:
+    """A forked worker process, as the pool sees it: its pid, and a pipe that ends when it does."""
+
+    def __init__(self, pid: int, sentinel: int):
+        self.pid, self.sentinel = pid, sentinel
+        self.exitcode: int | None = None
+        # closed once nothing refers to it: a thread may still be waiting on it when the pool stops
+        weakref.finalize(self, os.close, sentinel)
+
+    def is_alive(self) -> bool:
+        return self._poll(os.WNOHANG) is None
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.exitcode is None and wait([self.sentinel], timeout):
+            self._poll(0)
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, number: int) -> None:
+        if self.exitcode is None:
+            with suppress(ProcessLookupError):
+                os.kill(self.pid, number)
+
+    def _poll(self, flags: int) -> int | None:
+        if self.exitcode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:
+                return None
+            if pid == self.pid:
+                self.exitcode = os.waitstatus_to_exitcode(status)
+        return self.exitcode
+
+
+_Request = tuple[Callable[..., None], tuple[Any, ...], "queue.SimpleQueue[tuple[_Child, Connection] | BaseException]"]
+
+
+class _Forker:
+    """The one thread that forks a pool's workers, from the pool's start to its close."""
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="leaflets-forker", daemon=True)
+        self._thread.start()
+
+    def fork(self, target: Callable[..., None], args: tuple[Any, ...]) -> tuple[_Child, Connection]:
+        """A child running ``target(its connection, *args)``, and the parent's end of that connection."""
+        answer: queue.SimpleQueue[tuple[_Child, Connection] | BaseException] = queue.SimpleQueue()
+        self._requests.put((target, args, answer))
+        result = answer.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def stop(self) -> None:
+        self._requests.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    def _serve(self) -> None:
+        while (request := self._requests.get()) is not None:
+            target, args, answer = request
+            try:
+                answer.put(_launch(target, args))
+            except BaseException as exc:  # handed to the thread that asked
+                answer.put(exc)
+
+
+def _launch(target: Callable[..., None], args: tuple[Any, ...]) -> tuple[_Child, Connection]:
+    ours, theirs = multiprocessing.Pipe()
+    sentinel, alive = os.pipe()  # the child holds ``alive``: the parent sees the sentinel end when the child does
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with frozen_heap():
+        pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            _let_go_of_inherited(keep={0, 1, 2, theirs.fileno(), alive})
+            target(theirs, *args)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(alive)
+    theirs.close()
+    return _Child(pid, sentinel), ours
+
+
+def _let_go_of_inherited(keep: set[int]) -> None:
+    """Point every inherited pipe and socket but ``keep`` at /dev/null.
+
+    Another thread's subprocess pipes, the server's sockets and the sibling workers' connections
+    must close when their owners close them, not when this worker ends. ``dup2`` rather than
+    ``close``: an object of the parent that still names the number cannot close a file this
+    worker opens later. Regular files stay open (a font being read, for one).
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for descriptor in _open_descriptors():
+        if descriptor in keep or descriptor == null:
+            continue
+        try:
+            mode = os.fstat(descriptor).st_mode
+        except OSError:
+            continue  # the listing's own descriptor, closed by now
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            os.dup2(null, descriptor, inheritable=False)
+    os.close(null)
+
+
+def _open_descriptors() -> list[int]:
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return [int(name) for name in os.listdir(listing)]
+        except OSError:
+            continue
+    return list(range(3, os.sysconf("SC_OPEN_MAX")))
 
 
 @contextmanager
@@ -222,13 +351,11 @@ def frozen_heap() -> Iterator[None]:
 
 
 def _serve(
-    connection: Connection, parents_ends: list[Connection], parent: int, start: Callable[..., None] | None,
-    start_args: tuple[Any, ...], tasks: int | None,
+    connection: Connection, parent: int, start: Callable[..., None] | None, start_args: tuple[Any, ...],
+    tasks: int | None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    for end in parents_ends:  # so a worker sees the parent go, and never holds a sibling's pipe open
-        end.close()
     _die_with_parent(parent)
     if start is not None:
         start(*start_args)

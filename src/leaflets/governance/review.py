@@ -1,7 +1,7 @@
 """What a reviewer reads and signs: a leaflet's printed text with what changed since it was last
 approved marked word by word (``review``), and the approval itself (``approve``).
 
-The text is the leaflet's own HTML as a patient reads it (``render.printed_content``): the words
+The text is the leaflet's own HTML as a patient reads it (``render.printed.printed_content``): the words
 the PDF is made from, in print order, with the clinic's details as placeholders. It is the very
 text the approval's fingerprint is taken of, so what the reviewer reads is what they approve.
 """
@@ -17,7 +17,8 @@ from html import escape
 from pathlib import Path
 
 from leaflets.build.archive import check_archive
-from leaflets.build.leaflet import Builder, write_atomically
+from leaflets.build.files import write_atomically
+from leaflets.build.leaflet import Builder
 from leaflets.build.locks import held
 from leaflets.errors import ContentError, LeafletErrors, NotFoundError, UsageError
 from leaflets.governance.checking import leaflet_errors
@@ -34,11 +35,14 @@ from leaflets.model.approvals import (
     parse_approvals,
     read_approvals,
 )
-from leaflets.model.content import Procedure, Project, build_day
+from leaflets.model.day import build_day
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure, Source
 from leaflets.model.yamlfile import parse_yaml
 
 # A word, a run of spaces, or one CJK character (Chinese has no spaces between words).
-_TOKENS = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
+_WIDE = r"\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"  # CJK ideographs, punctuation and full-width forms
+_TOKENS = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Review:
     standing: Standing
     since: Approval | None  # what it is compared with; None when never approved
     lines: list[Line] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # every source of the record and its blocks (paper prints a few)
 
     @property
     def changed(self) -> int:
@@ -115,12 +120,14 @@ def make_review(project: Project, procedure_id: str, lang: str = SOURCE_LANGUAGE
         baseline = find_version(approvals, lang, since)
         if baseline is None:
             known = sorted({a.version for a in approvals if a.lang == lang})
-            raise NotFoundError(f"{procedure_id} [{lang}] has no approved version {since}; approved: {', '.join(known) or 'none'}")
+            approved = ", ".join(known) or "none"
+            raise NotFoundError(f"{procedure_id} [{lang}] has no approved version {since}; approved: {approved}")
     else:
         baseline = standing.signoff if standing.translated else standing.approval
     old = approved_text(project, procedure_id, baseline) if baseline else None
     if baseline is not None and old is None:
-        raise NotFoundError(f"the text approved as version {baseline.version} [{lang}] is not kept in content/approvals/{procedure_id}/; "
+        raise NotFoundError(f"the text approved as version {baseline.version} [{lang}] is not kept in "
+                            f"content/approvals/{procedure_id}/; "
                             "restore it from git")
     now = builder.printed(leaflet).splitlines()
     lines = line_diff(old.splitlines() if old is not None else [], now) if old is not None else [
@@ -128,7 +135,17 @@ def make_review(project: Project, procedure_id: str, lang: str = SOURCE_LANGUAGE
     if standing.translated:
         english = builder.printed(replace(leaflet, language=builder.language(SOURCE_LANGUAGE))).splitlines()
         lines = _beside_english(lines, english, now)
-    return Review(procedure_id, lang, standing, baseline, lines)
+    return Review(procedure_id, lang, standing, baseline, lines, procedure.cited_sources)
+
+
+def source_line(source: Source) -> str:
+    """A source as cited in full: title, publisher, year, address."""
+    year = f", {source.year}" if source.year else ""
+    where = " ".join(part for part in (source.url, f"doi:{source.doi}" if source.doi else None) if part)
+    return f"{source.title}. {source.publisher}{year}. {where}"
+
+
+SOURCES_HEADING = "Sources (all of them; the leaflet prints only those behind its numbers, in short form):"
 
 
 def _beside_english(lines: list[Line], english: list[str], now: list[str]) -> list[Line]:
@@ -171,7 +188,8 @@ def heading(review: Review) -> str:
     verb = "approved" if since is None or since.lang == SOURCE_LANGUAGE else "signed off"
     compared = (f"changes since version {since.version}, {verb} by {since.by} ({since.role}) on {since.date.isoformat()}"
                 if since else f"never {verb}: all of it is new")
-    return f"{review.procedure_id} [{review.lang}]: {standing.state}, code {standing.code}; {compared}; {review.changed} line(s) changed"
+    state = f"{standing.state}, code {standing.code}"
+    return f"{review.procedure_id} [{review.lang}]: {state}; {compared}; {review.changed} line(s) changed"
 
 
 def as_terminal(review: Review, colour: bool = False) -> str:
@@ -182,6 +200,8 @@ def as_terminal(review: Review, colour: bool = False) -> str:
         out.append(f"{signs[line.kind]} {''.join(_mark(piece, colour) for piece in line.pieces)}")
         if line.english is not None:
             out.append(f"    en: {line.english}")
+    if review.sources:
+        out += ["", SOURCES_HEADING] + [f"  {index}. {source_line(source)}" for index, source in enumerate(review.sources, 1)]
     return "\n".join(out) + "\n"
 
 
@@ -192,6 +212,20 @@ def _mark(piece: Piece, colour: bool) -> str:
         return f"{_COLOURS[piece.kind]}{piece.text}\033[0m"
     start, end = _PLAIN[piece.kind]
     return f"{start}{piece.text}{end}"
+
+
+_REVIEW_CSS = (
+    'body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; line-height: 1.5; max-width: '
+    '60rem; margin: 1.5rem auto; padding: 0 1rem; color: #1a1a1a; }\n'
+    'table { border-collapse: collapse; width: 100%; } td, th { padding: 0.2rem 0.4rem; '
+    'vertical-align: top; text-align: start; }\n'
+    'tr.changed, tr.added, tr.removed { border-left: 4px solid #5c4200; }\n'
+    'del { color: #8a1c1c; text-decoration: line-through; } ins { color: #1d5e20; text-decoration: '
+    'underline; font-weight: bold; }\n'
+    'del::before { content: "[-"; } del::after { content: "-]"; } ins::before { content: "{+"; } '
+    'ins::after { content: "+}"; }\n'
+    '@media print { tr { break-inside: avoid; } }\n'
+)
 
 
 def as_html(review: Review) -> str:
@@ -205,17 +239,13 @@ def as_html(review: Review) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Review: {escape(review.procedure_id)} [{escape(review.lang)}]</title>
 <style>
-body {{ font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; line-height: 1.5; max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; color: #1a1a1a; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ padding: 0.2rem 0.4rem; vertical-align: top; text-align: start; }}
-tr.changed, tr.added, tr.removed {{ border-left: 4px solid #5c4200; }}
-del {{ color: #8a1c1c; text-decoration: line-through; }} ins {{ color: #1d5e20; text-decoration: underline; font-weight: bold; }}
-del::before {{ content: "[-"; }} del::after {{ content: "-]"; }} ins::before {{ content: "{{+"; }} ins::after {{ content: "+}}"; }}
-@media print {{ tr {{ break-inside: avoid; }} }}
-</style></head><body><main>
+{_REVIEW_CSS}</style></head><body><main>
 <h1>Review: {escape(review.procedure_id)} [{escape(review.lang)}]</h1>
 <p>{escape(heading(review))}</p>
 <p>Removed words are <del>struck through</del>, added words <ins>underlined</ins>; changed lines have a bar at the left.</p>
 <table>{head}{''.join(rows)}</table>
+<h2>{escape(SOURCES_HEADING)}</h2>
+<ol>{''.join(f"<li>{escape(source_line(source))}</li>" for source in review.sources)}</ol>
 </main></body></html>
 """
 
@@ -244,7 +274,9 @@ HEADER = ("# Approvals of content/procedures/{id}.yaml, written by `leaflets app
 
 def entry_yaml(approval: Approval) -> str:
     """One entry of the approvals file, as appended to it."""
-    quoted = lambda text: json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML string
+    def quoted(text: str | None) -> str:
+        return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML string
+
     return (f"  - lang: {approval.lang}\n    version: \"{approval.version}\"\n    fingerprint: {approval.fingerprint}\n"
             f"    by: {quoted(approval.by)}\n    role: {quoted(approval.role)}\n    date: {approval.date.isoformat()}\n"
             + (f"    english: {approval.english}\n" if approval.english else ""))

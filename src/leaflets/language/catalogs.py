@@ -30,10 +30,11 @@ from babel.support import Translations
 
 from leaflets import __version__
 from leaflets.errors import LeafletError, LeafletErrors, NotFoundError
-from leaflets.language.i18n import DOMAIN, SOURCE_LANGUAGE, Language, parse_locale
+from leaflets.language.i18n import DOMAIN, SOURCE_LANGUAGE, Language, extract_records, parse_locale
+from leaflets.language.messages import english_of, is_translated, key_of, translations_of
 from leaflets.model.characters import unprintable
-from leaflets.model.content import MAX_TEXT
 from leaflets.model.policies import placeholders
+from leaflets.model.record import MAX_TEXT
 from leaflets.paths import display_path
 
 
@@ -74,10 +75,10 @@ def load_language(locales: Path, code: str) -> Language:
         code,
         locale,
         translations,
-        complete=frozenset(_message_key(m.id) for m in catalog if m.id and not m.fuzzy and _translated(m.string)),
+        complete=frozenset(key_of(m) for m in catalog if m.id and not m.fuzzy and is_translated(m)),
         catalog_path=path,
-        catalog_lines={_message_key(m.id): m.lineno for m in catalog if m.id},
-        fuzzy=frozenset(_message_key(m.id) for m in catalog if m.id and m.fuzzy),
+        catalog_lines={key_of(m): m.lineno or 1 for m in catalog if m.id},
+        fuzzy=frozenset(key_of(m) for m in catalog if m.id and m.fuzzy),
         warnings=tuple(warnings),
     )
 
@@ -89,14 +90,6 @@ def _translations(compiled: bytes, path: Path) -> Translations:
         raise LeafletErrors([CatalogError(
             "the header must say \"Content-Type: text/plain; charset=UTF-8\"", path, _header_line(path, "Content-Type"),
         )]) from None
-
-
-def _message_key(message_id: str | tuple[str, ...]) -> str:
-    return message_id[0] if isinstance(message_id, tuple) else message_id
-
-
-def _translated(string: str | tuple[str, ...]) -> bool:
-    return all(string) if isinstance(string, tuple) else bool(string)
 
 
 _MSGFMT_PROBLEM = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.+)$")
@@ -259,7 +252,7 @@ def _check_translated_text(catalog: Catalog, path: Path) -> None:
     """Every translation is printable as written, and of a sane length."""
     wrong = []
     for message in catalog:
-        for string in (message.string if isinstance(message.string, tuple) else (message.string,)):
+        for string in translations_of(message):
             if not message.id or not string:
                 continue
             if len(string) > MAX_TRANSLATION:
@@ -277,17 +270,16 @@ def _check_template_formatting(catalog: Catalog, path: Path) -> None:
     for message in catalog:
         if not message.id or message.fuzzy or not any(file.endswith(".html") for file, _ in message.locations):
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        values = dict.fromkeys(_PLACEHOLDER.findall(" ".join(ids)), 1) | {"num": 1}
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        values = dict.fromkeys(_PLACEHOLDER.findall(" ".join(english_of(message))), 1) | {"num": 1}
         try:
-            for string in strings:
+            for string in translations_of(message):
                 string % values  # noqa: B018  (only whether it can be filled in matters)
         except KeyError as exc:
             wrong.append(CatalogError(
                 f"this translation uses %({exc.args[0]})s, which the English does not have", path, message.lineno))
         except (ValueError, TypeError):
-            wrong.append(CatalogError("write a percent sign as %% in this translation; a lone % cannot be printed", path, message.lineno))
+            wrong.append(CatalogError("write a percent sign as %% in this translation; a lone % cannot be printed", path,
+                                      message.lineno))
     if wrong:
         raise LeafletErrors(wrong)
 
@@ -298,12 +290,12 @@ def _check_policy_placeholders(catalog: Catalog, path: Path) -> None:
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        expected = sorted(set(placeholders(" ".join(ids))))
-        for string in message.string if isinstance(message.string, tuple) else (message.string,):
+        expected = sorted(set(placeholders(" ".join(english_of(message)))))
+        for string in translations_of(message):
             if string and sorted(set(placeholders(string))) != expected:
                 kept = ", ".join(f"{{{name}}}" for name in expected) or "no {placeholder}"
-                wrong.append(CatalogError(f"this translation must keep {kept} exactly as the English has it", path, message.lineno))
+                wrong.append(CatalogError(f"this translation must keep {kept} exactly as the English has it", path,
+                                          message.lineno))
                 break
     if wrong:
         raise LeafletErrors(wrong)
@@ -323,15 +315,16 @@ def refusal(language: Language, misses: list[str], root: Path, record: Path | No
     and where the catalog stands (the fuzzy entry's line, or that it is missing).
     """
     sources = source_locations(root, record)
+    catalog = display_path(language.catalog_path) if language.catalog_path else f"the {language.code} catalog"
     errors = []
     for message in misses:
         path, line = _best_source(sources.get(message, []), record)
         if message in language.fuzzy:
-            state = f"fuzzy at {display_path(language.catalog_path)}:{language.catalog_lines[message]}"
+            state = f"fuzzy at {catalog}:{language.catalog_lines[message]}"
         elif message in language.catalog_lines:
-            state = f"untranslated at {display_path(language.catalog_path)}:{language.catalog_lines[message]}"
+            state = f"untranslated at {catalog}:{language.catalog_lines[message]}"
         else:
-            state = f"missing from {display_path(language.catalog_path)}; run 'leaflets i18n update'"
+            state = f"missing from {catalog}; run 'leaflets i18n update'"
         errors.append(TranslationRefused(
             f"not translated into {language.code} ({state}): {_quote(message)}", path, line, message in language.fuzzy
         ))
@@ -360,11 +353,10 @@ def source_locations(root: Path, record: Path | None = None) -> dict[str, list[t
     """
     places = {message: list(found) for message, found in _extracted(root, _extraction_stamp(root)).items()}
     if record is not None and record.is_file():
-        from leaflets.language.i18n import extract_records
-
         with record.open("rb") as stream:
             for line, _function, message, _comments in extract_records(stream, None, None, {}):
-                places.setdefault(message, []).insert(0, (record, line))
+                key = message if isinstance(message, str) else message[0]  # a plural by its singular
+                places.setdefault(key, []).insert(0, (record, line))
     return places
 
 
@@ -387,13 +379,13 @@ def _extracted(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> dict[str,
     if not (root / "babel.cfg").is_file():
         return {}
     with (root / "babel.cfg").open(encoding="utf-8") as config:
-        method_map, options_map = parse_mapping_cfg(config)
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
     prefix = "templates/"  # walk templates/ alone, with its patterns made relative to it
     methods = [(pattern.removeprefix(prefix), method) for pattern, method in method_map if pattern.startswith(prefix)]
     options = {pattern.removeprefix(prefix): value for pattern, value in options_map.items() if pattern.startswith(prefix)}
     places: dict[str, list[tuple[Path, int]]] = {}
     for filename, line, message, _comments, _context in extract_from_dir(str(root / "templates"), methods, options):
-        key = _message_key(message)
+        key = message[0] if isinstance(message, (tuple, list)) else message
         places.setdefault(key, []).append((root / "templates" / filename, line))
     return places
 
@@ -431,7 +423,7 @@ def run_babel(root: Path, action: str, lang: str | None = None) -> int:
     previous = Path.cwd()
     os.chdir(root)
     try:
-        CommandLineInterface().run(babel_commands(root, action, lang))
+        CommandLineInterface().run(babel_commands(root, action, lang))  # type: ignore[no-untyped-call]
     except SystemExit as exc:
         if exc.code:
             return int(exc.code)

@@ -6,6 +6,7 @@ catalog, ``locales/<lang>/LC_MESSAGES/messages.po`` (loaded by ``catalogs.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,19 +21,14 @@ from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
-from leaflets.errors import NotFoundError
+from leaflets.errors import LeafletError, NotFoundError
 from leaflets.model.characters import isolated
 from leaflets.model.policies import DEFAULT_POLICIES, fill, placeholders
+from leaflets.model.walk import map_prose, prose_messages
 from leaflets.model.yamlfile import Location, dotted, parse_yaml, read_limited
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
-
-# Keys of a record that are never shown to a patient as prose, so never translated.
-# ``sources`` are cited as published; ``source``, ``sign`` and ``about`` are references and numbers.
-UNTRANSLATED_KEYS = frozenset({"id", "codes", "review", "sources", "pictogram", "duration", "blocks", "block_sources",
-                               "source", "about", "image", "when", "count", "key", "serious", "sign"})
-
 
 _MISSES: ContextVar[list[str] | None] = ContextVar("leaflets_untranslated", default=None)
 
@@ -53,7 +49,7 @@ class Language:
     catalog_path: Path | None = None
     catalog_lines: dict[str, int] = field(default_factory=dict, repr=False)
     fuzzy: frozenset[str] = field(default=frozenset(), repr=False)
-    warnings: tuple[Exception, ...] = ()  # LeafletErrors of the catalog that do not stop a build
+    warnings: tuple[LeafletError, ...] = ()  # errors of the catalog that do not stop a build
 
     @property
     def is_source(self) -> bool:
@@ -100,6 +96,12 @@ class Language:
             format_date(value.date(), format="full", locale=self.locale),
         )
 
+    def clock(self, value: dt.datetime, day: dt.date) -> str:
+        """A short time ("3:30 AM"), with its full date when it falls on another day than ``day``."""
+        if value.date() == day:
+            return format_time(value, format="short", locale=self.locale)
+        return self.datetime(value)
+
     def list(self, items: list[str]) -> str:
         return format_list(items, locale=self.locale)
 
@@ -131,75 +133,35 @@ def parse_locale(code: str) -> Locale:
         raise NotFoundError(f"'{code}' is not a language code Babel knows (such as en, es, fr, ar, zh_Hans, vi)") from None
 
 
-def is_plural_text(data: Any) -> bool:
-    """A block's ``{one, other, count}`` text, whose words follow a clinic-policy number."""
-    return isinstance(data, dict) and {"one", "other"} <= set(data) <= {"one", "other", "count"}
-
-
 def plural_count(data: dict[str, Any]) -> str:
     return data.get("count") or placeholders(data["other"])[0]
 
 
-def prose_messages(data: Any, location: Location = ()) -> Iterator[tuple[Location, str | tuple[str, str]]]:
-    """Every message of a record that a patient reads, with where it sits: text, or (one, other)."""
-    if location and isinstance(location[-1], str) and location[-1] in UNTRANSLATED_KEYS:
-        return
-    if isinstance(data, str):
-        yield location, data
-    elif is_plural_text(data):
-        yield location, (data["one"], data["other"])
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            yield from prose_messages(item, location + (index,))
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from prose_messages(value, location + (key,))
-
-
-def prose_strings(data: Any, location: Location = ()) -> Iterator[tuple[Location, str]]:
-    """Every string of a record that a patient reads (a plural text by its 'other' form), with where it sits."""
-    for where, message in prose_messages(data, location):
-        yield where, message[1] if isinstance(message, tuple) else message
-
-
-def translate_record(
-    data: Any, language: Language, key: str | None = None, *, policies: Mapping[str, int] | None = None
-) -> Any:
+def translate_record(data: Any, language: Language, *, policies: Mapping[str, int] | None = None) -> Any:
     """A copy of a record's plain data with every prose string translated and its ``{policy}``
     placeholders filled in (from the clinic's ``policies``, by default the safe defaults)."""
     values = policies if policies is not None else DEFAULT_POLICIES.model_dump()
-    if key in UNTRANSLATED_KEYS:
-        return data
-    if isinstance(data, str):
-        return fill(language.gettext(data), values, language.number)
-    if is_plural_text(data):
+
+    def text(message: str) -> str:
+        return fill(language.gettext(message), values, language.number)
+
+    def plural(data: dict[str, Any]) -> str:
         count = values[plural_count(data)]
         return fill(language.ngettext(data["one"], data["other"], count), values, language.number)
-    if isinstance(data, list):
-        return [translate_record(item, language, key, policies=values) for item in data]
-    if isinstance(data, dict):
-        return {k: translate_record(v, language, k, policies=values) for k, v in data.items()}
-    return data
+
+    return map_prose(data, text, plural)
 
 
-def isolate_record(data: Any, key: str | None = None) -> Any:
+def isolate_record(data: Any) -> Any:
     """A copy of a record's plain data with every prose string isolated (FSI … PDI): each takes its
     direction from its own first strong letter, so its punctuation and numbers stay with it in
     a leaflet of either direction."""
-    if key in UNTRANSLATED_KEYS:
-        return data
-    if isinstance(data, str):
-        return isolated(data)
-    if isinstance(data, list):
-        return [isolate_record(item, key) for item in data]
-    if isinstance(data, dict):
-        return {k: isolate_record(v, k) for k, v in data.items()}
-    return data
+    return map_prose(data, isolated)
 
 
 def extract_records(
     fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: dict[str, Any]
-) -> Iterator[tuple[int, None, str, list[str]]]:
+) -> Iterator[tuple[int, str | None, str | tuple[str, str], list[str]]]:
     """Babel extractor for procedure records (``[leaflets.i18n:extract_records: ...]`` in babel.cfg).
 
     Each message carries the record's file and line as its reference, and the

@@ -14,12 +14,14 @@ import csv
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 from leaflets.errors import ContentError
+from leaflets.language.messages import english_of, translations_of
 from leaflets.model.policies import PLACEHOLDER
 
 TERMBASE = "termbase.csv"
@@ -41,7 +43,7 @@ class Term:
 
 @dataclass(frozen=True)
 class Problem:
-    line: int
+    line: int | None
     message: str
 
 
@@ -72,8 +74,8 @@ def catalog_problems(catalog: Path, terms: list[Term], lang: str) -> list[Proble
     for message in messages:
         if not message.id or message.fuzzy:
             continue
-        english = " ".join(message.id) if isinstance(message.id, tuple) else message.id
-        strings = [s for s in (message.string if isinstance(message.string, tuple) else (message.string,)) if s]
+        english = " ".join(english_of(message))
+        strings = [s for s in translations_of(message) if s]
         if not strings:
             continue
         problems += [Problem(message.lineno, text) for text in missing_terms(english, strings, terms)]
@@ -108,7 +110,8 @@ def _approved_pattern(approved: str) -> re.Pattern[str]:
 # -- numbers -------------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CONVERSIONS = (  # (unit after the number in the English, how to convert, the unit it becomes)
+# (the unit after a number in the English, how to convert the number to the unit a translation uses)
+_CONVERSIONS: tuple[tuple[re.Pattern[str], Callable[[float], float]], ...] = (
     (re.compile(r"\s*(?:°\s*F\b|degrees?\s+F(?:ahrenheit)?\b)", re.IGNORECASE), lambda f: (f - 32) * 5 / 9),
     (re.compile(r"\s*(?:lbs?\b|pounds?\b)", re.IGNORECASE), lambda lb: lb * 0.45359237),
     (re.compile(r"\s*(?:miles?\b)", re.IGNORECASE), lambda mi: mi * 1.609344),

@@ -3,7 +3,7 @@
 Each record has an append-only approvals file beside the content, ``content/approvals/<id>.yaml``:
 a clinician's approval (``lang: en``) or a translator's sign-off (``lang: es`` ...) is one entry,
 appended, newest last. An entry is bound to the fingerprint of the printed content it approved
-(see ``render.printed_content``); it counts only while it is the newest entry of its language and
+(see ``render.printed.printed_content``); it counts only while it is the newest entry of its language and
 its fingerprint is the fingerprint of what the leaflet prints now. The text approved is kept too,
 in ``content/approvals/<id>/<lang>-<fingerprint>.txt``, so ``leaflets review`` can show what
 changed since.
@@ -20,7 +20,9 @@ from pydantic import Field, StringConstraints, field_validator
 
 from leaflets.errors import UsageError
 from leaflets.model.characters import unprintable
-from leaflets.model.content import Project, Strict, Text, _validate
+from leaflets.model.project import Project
+from leaflets.model.record import Strict, Text
+from leaflets.model.validation import validate
 from leaflets.model.yamlfile import YamlDocument, read_yaml
 
 APPROVALS = "approvals"
@@ -78,7 +80,7 @@ def parse_approvals(document: YamlDocument) -> list[Approval]:
     """The approvals of a parsed approvals file; every problem reported with its line."""
     if document.data is None:
         return []
-    return list(_validate(ApprovalsFile, document).approvals)
+    return list(validate(ApprovalsFile, document).approvals)
 
 
 def latest(approvals: list[Approval], lang: str) -> Approval | None:
@@ -177,7 +179,8 @@ def check_signer(by: str | None, role: str | None, fonts: Path) -> tuple[str, st
 
     for option, value in (("--by", by), ("--role", role)):
         if value is None or not value.strip():
-            raise UsageError(f"approve needs {option} ({'who approves, by name' if option == '--by' else 'their role, such as Consultant nephrologist'})")
+            wanted = "who approves, by name" if option == "--by" else "their role, such as Consultant nephrologist"
+            raise UsageError(f"approve needs {option} ({wanted})")
         if len(value.strip()) > MAX_NAME:
             raise UsageError(f"{option} is too long (at most {MAX_NAME} characters)")
         if unprintable(value) or undrawable(value, fonts):

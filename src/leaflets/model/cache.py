@@ -2,7 +2,8 @@
 
 An entry lives in ``.cache/leaflets/`` under the project (git-ignored) and is used only while
 every file it was made from (the record, and any file the record includes) has the same
-identity as when it was made: size, time of change in nanoseconds, inode and device; and
+identity as when it was made (``digests.identity``: size, time of change in nanoseconds,
+inode and device); and
 while the code that reads records is the same (``FORMAT``, a digest of that code's sources).
 An entry that cannot be read, that is from another format or names other inputs is ignored
 and made again; whatever it holds is validated again before use. Entries are written to a
@@ -16,7 +17,6 @@ Records hold no patient data; nothing else is ever cached here.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -25,11 +25,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from leaflets.model.digests import Identity, bytes_digest, identity
+
 SCHEMA = 1  # raise when an entry's layout changes
 RACY_SECONDS = 2.0
 FOLDER = Path(".cache") / "leaflets"
-
-Identity = tuple[str, int, int, int, int]  # path, size, mtime_ns, inode, device
 
 
 def format_version() -> str:
@@ -47,16 +47,7 @@ def code_version() -> str:
     sources = sorted(package.rglob("*.py"))
     parts = [str(SCHEMA), pydantic.VERSION]
     parts += [f"{path.relative_to(package)}\0{path.read_text(encoding='utf-8')}" for path in sources]
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
-
-
-def identity(path: Path) -> Identity | None:
-    """What tells a file apart from any other version of it, short of reading it; None if it is gone."""
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return (str(path), status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev)
+    return bytes_digest("\0".join(parts).encode("utf-8"))
 
 
 def settled(inputs: list[Identity | None]) -> bool:
@@ -70,7 +61,7 @@ class JsonStore:
     def __init__(self, root: Path, kind: str):
         self.folder = root / FOLDER / kind
 
-    def read(self, name: str) -> Any | None:
+    def read(self, name: str) -> Any:
         """The entry, or None if there is none or it cannot be read."""
         try:
             return json.loads(self._path(name).read_bytes())
@@ -90,7 +81,7 @@ class JsonStore:
                 Path(temporary).unlink(missing_ok=True)
 
     def _path(self, name: str) -> Path:
-        return self.folder / f"{hashlib.sha256(name.encode('utf-8')).hexdigest()[:40]}.json"
+        return self.folder / f"{bytes_digest(name.encode('utf-8'))[:40]}.json"
 
 
 class RecordCache:

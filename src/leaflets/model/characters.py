@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 # Zero-width joiner and non-joiner: invisible, but part of how some words in Arabic, Persian and
 # Indic scripts are spelled. Every other invisible format character (bidi embeddings, overrides,
@@ -42,11 +43,20 @@ def unprintable(text: str, newlines: bool = False) -> str | None:
     return None
 
 
-def isolated(text: str) -> str:
-    """Text isolated with FSI and PDI: it takes its direction from its own first strong letter, and
-    its punctuation and digits stay with it, in a leaflet of either direction. Each line is isolated
-    on its own: a line break ends an isolate."""
-    return "\n".join(f"\u2068{line}\u2069" for line in text.split("\n"))
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"  # first-strong isolate, left-to-right isolate, pop directional isolate
+# Every character that sets or changes the direction of text: taken out where text is compared as read.
+BIDI_CONTROLS = "\u2066\u2067\u2068\u2069\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+
+
+def isolated(text: str, direction: Literal["auto", "ltr"] = "auto") -> str:
+    """The one bidi isolation: text that the text around it cannot reorder, nor it the text around.
+
+    ``auto`` (FSI … PDI): it takes its direction from its own first strong letter, and its punctuation
+    and digits stay with it, in a leaflet of either direction. ``ltr`` (LRI … PDI): left to right
+    whatever it holds (phone numbers, codes). Each line is isolated on its own: a line break ends an
+    isolate."""
+    opening = LRI if direction == "ltr" else FSI
+    return "\n".join(f"{opening}{line}{PDI}" for line in text.split("\n"))
 
 
 def _name(character: str) -> str:
@@ -57,7 +67,7 @@ def _name(character: str) -> str:
 @lru_cache(maxsize=8)
 def _drawable(fonts: Path) -> frozenset[int]:
     """Every character some shipped font has a glyph for."""
-    from fontTools.ttLib import TTFont  # WeasyPrint's own dependency
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # WeasyPrint's own dependency
 
     covered: set[int] = set()
     for font in sorted(fonts.resolve().glob("*.[ot]tf")):

@@ -27,9 +27,12 @@ class Policies(BaseModel):
     fasting_food_hours: Annotated[int, _hours(6, 4, 12, "hours without food before sedation")] = 6
     fasting_clear_fluids_hours: Annotated[int, _hours(2, 1, 6, "hours without clear fluids before sedation")] = 2
     no_driving_hours_after_sedation: Annotated[int, _hours(24, 24, 72, "hours without driving after sedation")] = 24
-    adult_stays_hours_after_sedation: Annotated[int, _hours(24, 12, 48, "hours an adult stays with the patient after sedation")] = 24
-    sedation_care_hours: Annotated[int, _hours(24, 24, 72, "hours without alcohol, machines, legal papers or important decisions after sedation")] = 24
-    metformin_pause_hours_after_contrast: Annotated[int, _hours(48, 24, 72, "hours metformin waits after contrast dye, when the team says to pause it")] = 48
+    adult_stays_hours_after_sedation: Annotated[
+        int, _hours(24, 12, 48, "hours an adult stays with the patient after sedation")] = 24
+    sedation_care_hours: Annotated[
+        int, _hours(24, 24, 72, "hours without alcohol, machines, legal papers or important decisions after sedation")] = 24
+    metformin_pause_hours_after_contrast: Annotated[
+        int, _hours(48, 24, 72, "hours metformin waits after contrast dye, when the team says to pause it")] = 48
     shower_after_hours: Annotated[int, _hours(24, 24, 72, "hours before the wound may get wet in a shower")] = 24
     no_soaking_days: Annotated[int, _hours(7, 5, 14, "days without a bath, pool or hot tub")] = 7
 

@@ -153,7 +153,7 @@ def _refuse_unsafe_structure(text: str, path: Path) -> None:
     """
     depth = values = 0
     for event in yaml.parse(text, Loader=_Loader):
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise ContentError("YAML anchors and aliases (& and *) are not allowed in content files", path, line)
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):

@@ -8,31 +8,32 @@ override one template without forking ours.
 from __future__ import annotations
 
 import gettext
-import hashlib
 import re
 import signal
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
-from html.parser import HTMLParser
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePath
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from babel import Locale
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from leaflets.errors import TemplateProblem
-from leaflets.language.i18n import SOURCE_LANGUAGE, Language, isolate_record, translate_record
+from leaflets.language.i18n import SOURCE_LANGUAGE, Language, isolate_record, tracking_misses, translate_record
 from leaflets.model.approvals import Standing
 from leaflets.model.characters import isolated, scripts_of, undrawable, unprintable
-from leaflets.model.content import Clinic, Phones, Procedure
+from leaflets.model.clinic import Clinic
+from leaflets.model.policies import Policies
+from leaflets.model.record import Procedure
 from leaflets.paths import is_inside
 from leaflets.render.qr import web_version
 from leaflets.render.risks import risk_section
@@ -77,6 +78,9 @@ class PatientDetails:
     def texts(self) -> dict[str, str]:
         """The free-text details that were filled in."""
         return {name: getattr(self, name) for name in self.text_limits() if getattr(self, name)}
+
+
+NO_PATIENT = PatientDetails()  # no patient details: a leaflet for anyone
 
 
 class PersonalError(ValueError):
@@ -128,7 +132,7 @@ class Leaflet:
     clinic: Clinic
     language: Language
     large_print: bool = False
-    personal: PatientDetails = PatientDetails()
+    personal: PatientDetails = NO_PATIENT
     today: date | None = None
 
     @property
@@ -289,7 +293,7 @@ def render_template(environment: LeafletSandbox, name: str, max_chars: int = MAX
 
 def _render_bounded(environment: jinja2.Environment, name: str, context: dict[str, Any], max_chars: int) -> str:
     chunks, size = [], 0
-    output = environment.get_template(name).generate(**context)
+    output = cast(Generator[str, None, None], environment.get_template(name).generate(**context))
     for chunk in output:
         size += len(chunk)
         if size > max_chars:  # thrown in where the template is, so the error names its line
@@ -312,19 +316,31 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
     return (frames[-1].filename, frames[-1].lineno or 1) if frames else None
 
 
-def render_html(leaflet: Leaflet, environment: jinja2.Environment, standing: Standing | None = None) -> str:
+@dataclass(frozen=True)
+class Page:
+    """A leaflet's HTML, and the messages it asked for that its language has no translation of, in order."""
+
+    html: str
+    untranslated: tuple[str, ...]
+
+
+def render_html(leaflet: Leaflet, environment: LeafletSandbox, standing: Standing | None = None) -> Page:
     """The leaflet as HTML, in an environment made for its clinic and language (``make_environment``).
 
     ``standing``: whether its printed content is approved (see ``approvals.py``); without one,
-    it is a draft whose code is left blank (as in ``printed_content``'s own render).
+    it is a draft whose code is left blank (as in the content render, ``render.printed``).
     """
-    return render_template(environment, TEMPLATE, **leaflet_context(leaflet, standing))
+    with tracking_misses() as untranslated:
+        html = render_template(environment, TEMPLATE, **leaflet_context(leaflet, standing))
+    return Page(html, tuple(untranslated))
 
 
 def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[str, Any]:
-    """What a leaflet's templates are given: the PDF's and its web version's alike, so the two cannot differ."""
+    """What a leaflet's templates are given: the PDF's and its web version's alike, so the two cannot differ.
+    Strings it cannot translate are noted by the caller's ``tracking_misses``."""
     language = leaflet.language
-    record = translate_record(leaflet.procedure.model_dump(mode="json"), language, policies=leaflet.clinic.policies.model_dump())
+    record = translate_record(leaflet.procedure.model_dump(mode="json"), language,
+                              policies=leaflet.clinic.policies.model_dump())
     printed = isolate_record(record)
     standing = standing or Standing(language.code, "", "", leaflet.procedure.review.version, None, None)
     return dict(
@@ -338,6 +354,7 @@ def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[
         translated=language.code != SOURCE_LANGUAGE,
         large_print=leaflet.large_print,
         personal=leaflet.personal,
+        fasting=fasting_times(leaflet.procedure, leaflet.clinic.policies, leaflet.personal.appointment, language),
         out_of_date=leaflet.out_of_date,
         release=standing,
         fingerprint=standing.code,
@@ -345,106 +362,17 @@ def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[
     )
 
 
-# -- the printed content: what an approval is bound to ------------------------------------------
-#
-# The content of a leaflet is the text of its HTML as a patient reads it, rendered with the
-# clinic's details replaced by placeholders, without patient details and without its release
-# lines (elements marked ``data-release``: version, approval, review dates, draft notes). So the
-# record, whatever it includes, and every template word count; phones, names, logo, dates and
-# the approval itself do not.
-
-_PLACEHOLDER_REVIEW = {"version": "0", "status": "draft", "written_on": date(2000, 1, 1),
-                       "review_due": date(9999, 1, 1), "approved_by": None, "approved_on": None}
-
-
-def content_leaflet(leaflet: Leaflet) -> Leaflet:
-    """``leaflet`` with the clinic's details as placeholders, no patient details and no review dates."""
-    clinic = leaflet.clinic.model_copy(update={
-        "name": "[clinic name]", "address": ["[clinic address]"], "website": "[clinic website]",
-        "phones": Phones(daytime="[daytime phone]", out_of_hours="[out-of-hours phone]"),
-        "emergency": "[emergency number]", "feedback": "[feedback contact]", "logo": None, "logo_path": None,
-    })
-    review = leaflet.procedure.review.model_copy(update=_PLACEHOLDER_REVIEW)
-    procedure = leaflet.procedure.model_copy(update={"review": review})
-    return Leaflet(procedure, clinic, leaflet.language, large_print=False, today=date(2000, 1, 1))
-
-
-def printed_content(html: str) -> str:
-    """The text of a leaflet's HTML body as a patient reads it, one line per block (heading,
-    paragraph, list item), pictures by their alt text; without ``data-release`` elements."""
-    reader = _TextReader()
-    reader.feed(html)
-    reader.close()
-    return "\n".join(reader.lines) + "\n"
-
-
-def content_fingerprint(english: str) -> str:
-    """The fingerprint of English printed content (``printed_content`` of its ``content_leaflet``)."""
-    return hashlib.sha256(english.encode("utf-8")).hexdigest()
-
-
-def translation_fingerprint(english_fingerprint: str, translated: str) -> str:
-    """A translation's fingerprint: its own printed content and the English content it translates."""
-    return hashlib.sha256(f"{english_fingerprint}\n{translated}".encode()).hexdigest()
-
-
-_BLOCKS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "div", "section", "header",
-                     "footer", "ul", "ol", "dl", "table", "tr", "td", "th", "caption", "figure", "figcaption",
-                     "blockquote", "aside", "main", "article", "br"})
-_INVISIBLE = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
-
-
-class _TextReader(HTMLParser):
-    """Collects the text of ``<body>``, skipping ``<head>``, ``<style>`` and ``data-release`` elements."""
-
-    _VOID = frozenset({"img", "br", "hr", "meta", "link", "input", "wbr", "col", "area", "source"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self._line: list[str] = []
-        self._skipping: list[str] = []  # the open elements whose text is left out
-        self._in_body = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "body":
-            self._in_body = True
-            return
-        if self._skipping and tag not in self._VOID:
-            self._skipping.append(tag)
-            return
-        if tag in ("style", "script", "head", "title") or any(name == "data-release" for name, _ in attrs):
-            if tag not in self._VOID:
-                self._skipping.append(tag)
-            return
-        if tag in _BLOCKS:
-            self._end_line()
-        if tag == "img" and self._in_body:
-            alt = dict(attrs).get("alt") or ""
-            self._line.append(f" [{alt}] ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skipping:
-            if tag in self._skipping:
-                while self._skipping and self._skipping.pop() != tag:
-                    pass
-            return
-        if tag in _BLOCKS:
-            self._end_line()
-
-    def handle_data(self, data: str) -> None:
-        if self._in_body and not self._skipping:
-            self._line.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._end_line()
-
-    def _end_line(self) -> None:
-        line = " ".join("".join(self._line).translate(_INVISIBLE).split())
-        if line:
-            self.lines.append(line)
-        self._line = []
+def fasting_times(procedure: Procedure, policies: Policies, appointment: datetime | None,
+                  language: Language) -> dict[str, str | None] | None:
+    """When a leaflet with the fasting block says to stop eating and drinking: clock times from the
+    appointment and the clinic's hours, or no times (the leaflet prints lines to write them on)."""
+    if "fasting" not in procedure.blocks:
+        return None
+    if appointment is None:
+        return {"food": None, "fluids": None}
+    food = appointment - timedelta(hours=policies.fasting_food_hours)
+    fluids = appointment - timedelta(hours=policies.fasting_clear_fluids_hours)
+    return {"food": language.clock(food, appointment.date()), "fluids": language.clock(fluids, appointment.date())}
 
 
 def _install_language(environment: jinja2.Environment, language: Language) -> None:
@@ -459,7 +387,7 @@ def _install_language(environment: jinja2.Environment, language: Language) -> No
         newstyle=True,
     )
     rtl = language.direction == "rtl"
-    environment.filters["isolate"] = (lambda text: f"\u2068{text}\u2069") if rtl else str
+    environment.filters["isolate"] = (lambda text: isolated(str(text))) if rtl else str
     environment.filters["bdi"] = lambda text: bdi(text, rtl)
 
 
@@ -495,5 +423,5 @@ def bdi(text: str, rtl: bool = False) -> Markup:
     leaflets the isolation is done with the Unicode characters LRI and PDI.
     """
     if rtl:
-        text = f"\u2066{text}\u2069"
+        text = isolated(text, "ltr")
     return Markup('<bdi class="phone" dir="ltr">%s</bdi>') % text

@@ -20,7 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from leaflets.errors import TooLong, UnsafeResourceError
-from leaflets.model.content import MAX_PAGES
+from leaflets.model.record import MAX_PAGES
 from leaflets.paths import is_inside
 
 LOGGER = logging.getLogger(__name__)
@@ -35,11 +35,11 @@ PDF_OPTIONS: dict[str, Any] = {
 }
 
 
-class RefusedURL(FatalURLFetchingError):
+class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]  # WeasyPrint is untyped
     """Raised inside WeasyPrint to stop a render that asked for a forbidden resource."""
 
 
-class SafeFetcher(URLFetcher):
+class SafeFetcher(URLFetcher):  # type: ignore[misc]
     """Serves ``file:`` URLs inside the allowed folders; refuses everything else.
 
     No network access at all, and no ``data:`` URLs: every resource a leaflet
@@ -189,7 +189,8 @@ class PdfRenderer:
         rendered = document.render(font_config=self.font_config)
         if _overflows(rendered):
             return None
-        return rendered.write_pdf()
+        pdf: bytes = rendered.write_pdf()
+        return pdf
 
 
 def remove_font_copies_at_exit(font_config: FontConfiguration) -> None:
@@ -218,12 +219,12 @@ def _blank_fields(rendered: Any) -> dict[str, list[float]]:
     fields = {}
     for box in rendered.pages[0]._page_box.descendants():
         element = getattr(box, "element", None)
-        if element is not None and getattr(box, "element_tag", None) == "dd" and element.get("data-field"):
-            if "write-here" in (element.get("class") or ""):
-                fields[element.get("data-field")] = [
-                    round(value * 0.75, 2)
-                    for value in (box.content_box_x(), box.content_box_y(), box.width, box.height)
-                ]
+        if (element is not None and getattr(box, "element_tag", None) == "dd" and element.get("data-field")
+                and "write-here" in (element.get("class") or "")):
+            fields[element.get("data-field")] = [
+                round(value * 0.75, 2)
+                for value in (box.content_box_x(), box.content_box_y(), box.width, box.height)
+            ]
     return fields
 
 
@@ -258,9 +259,10 @@ def _add_tagged_form(pdf: pikepdf.Pdf, page: pikepdf.Page, form: pikepdf.Object)
     page.contents_add(pdf.make_stream(drawing), prepend=False)
 
 
-def _for_you_section(tree: pikepdf.Dictionary) -> pikepdf.Dictionary:
+def _for_you_section(tree: Any) -> Any:
     """The leaflet's second section (after the main message): where the "For you" box is."""
-    sections, todo = [], [tree.K]
+    sections: list[Any] = []
+    todo = [tree.K]
     while todo and len(sections) < 2:
         item = todo.pop(0)
         if isinstance(item, pikepdf.Array):
@@ -360,7 +362,7 @@ def _linked_elements(kids: Any) -> set[tuple[int, int]]:
     return linked
 
 
-def _parent_tree_entry(nums: pikepdf.Array, key: int) -> pikepdf.Array:
+def _parent_tree_entry(nums: Any, key: int) -> Any:
     for index in range(0, len(nums), 2):
         if int(nums[index]) == key:
             return nums[index + 1]

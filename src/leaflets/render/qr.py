@@ -15,7 +15,7 @@ from typing import Any
 
 import segno
 
-from leaflets.model.content import Clinic
+from leaflets.model.clinic import Clinic
 
 ERROR_CORRECTION = "m"  # 15 % of the code may be smudged or folded and it still reads
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from leaflets.model.content import Risk, leaflet_denominator
+from leaflets.model.record import Risk, leaflet_denominator
 
 BANDS = ((1 / 10, "very-common"), (1 / 100, "common"), (1 / 1000, "uncommon"), (1 / 10000, "rare"), (0.0, "very-rare"))
 ICON_ARRAY_SIZES = {100: 10, 1000: 40}  # people in the picture: how many a row
@@ -64,10 +64,10 @@ def band_of(risk: Risk) -> str:
 def risk_section(risks: list[Risk], printed: list[str], rtl: bool = False) -> RiskSection:
     """The Risks section of a leaflet; ``printed`` are the risks' texts as the leaflet prints them."""
     denominator = leaflet_denominator(risks) or 100
-    lines = [_line(risk, text, denominator, rtl) for risk, text in zip(risks, printed)]
-    numbered = sorted((line for line, risk in zip(lines, risks) if risk.about),
+    lines = [_line(risk, text, denominator, rtl) for risk, text in zip(risks, printed, strict=True)]
+    numbered = sorted((line for line, risk in zip(lines, risks, strict=True) if risk.about),
                       key=lambda line: -max(v for v in (line.count, line.high, line.less_than) if v is not None))
-    return RiskSection(denominator, numbered, [line for line, risk in zip(lines, risks) if not risk.about])
+    return RiskSection(denominator, numbered, [line for line, risk in zip(lines, risks, strict=True) if not risk.about])
 
 
 def _line(risk: Risk, text: str, denominator: int, rtl: bool) -> RiskLine:
@@ -81,7 +81,8 @@ def _line(risk: Risk, text: str, denominator: int, rtl: bool) -> RiskLine:
     count, low, high = scaled(about.count), scaled(about.low), scaled(about.high)
     icons = None
     if risk.key and denominator in ICON_ARRAY_SIZES:
-        icons = icon_array(denominator, count if count is not None else low or 0, 0 if count is not None else (high or 0) - (low or 0), rtl)
+        shaded, maybe = (count, 0) if count is not None else (low or 0, (high or 0) - (low or 0))
+        icons = icon_array(denominator, shaded, maybe, rtl)
     return RiskLine(text, risk.serious, risk.key, band_of(risk), count, low, high, scaled(about.less_than), icons)
 
 

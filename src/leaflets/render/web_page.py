@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from leaflets.language.i18n import Language
 from leaflets.model.approvals import Standing
-from leaflets.model.content import Clinic
+from leaflets.model.clinic import Clinic
 from leaflets.render.html import Leaflet, LeafletSandbox, leaflet_context, render_template
 from leaflets.render.webfonts import FAMILIES, covered, cut
 

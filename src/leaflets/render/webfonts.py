@@ -13,8 +13,8 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from fontTools import subset
-from fontTools.ttLib import TTFont
+from fontTools import subset  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 # The page's families in the stylesheet's order, each a regular and (optionally) a bold file in
 # templates/fonts. Chinese has no bold here: a Chinese page's characters would weigh twice as much,
@@ -33,7 +33,7 @@ def font_faces(characters: frozenset[str], version: str) -> str:
     """The @font-face rules of a page showing ``characters``; ``version`` names its cut fonts."""
     rules = []
     for family, files in FAMILIES.items():
-        for weight, name in zip(("normal", "bold"), files):  # one file: the browser makes the bold
+        for weight, name in zip(("normal", "bold"), files, strict=False):  # one file: the browser makes the bold
             rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-display: swap; '
                          f'src: url(/fonts/web/{version}/{Path(name).stem}.woff2) format("woff2"); }}')
     return "\n".join(rules) + "\n"

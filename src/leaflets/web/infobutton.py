@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 # Code systems by their HL7 OIDs, to the names records use in ``codes``.
@@ -43,9 +44,9 @@ class KnowledgeRequest:
     context: tuple[tuple[str, str], ...]  # every parameter, echoed as categories
 
 
-def parse_request(args: Mapping[str, str] | object) -> KnowledgeRequest:
+def parse_request(args: Any) -> KnowledgeRequest:
     """Read the URL parameters (a Werkzeug MultiDict or a plain mapping)."""
-    items = list(args.items(multi=True)) if hasattr(args, "getlist") else list(dict(args).items())  # type: ignore[attr-defined]
+    items = list(args.items(multi=True)) if hasattr(args, "getlist") else list(dict(args).items())
     for name, value in items:
         if len(name) > MAX_PARAMETER or len(value) > MAX_PARAMETER:
             raise BadRequest("a parameter is too long")
@@ -100,7 +101,7 @@ def served_language(asked: KnowledgeRequest, languages: Mapping[str, object]) ->
     return None
 
 
-def matches(asked: KnowledgeRequest, record_codes: Mapping[str, str]) -> bool:
+def matches(asked: KnowledgeRequest, record_codes: Mapping[Any, str]) -> bool:
     """Whether a record carries one of the requested codes, in its code system (any case, dots ignored)."""
     def plain(code: str) -> str:
         return code.replace(".", "").casefold()
@@ -140,7 +141,8 @@ def _atom_feed(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, u
             f'<entry xml:lang="{escape(entry.lang)}">',
             f'<title type="text">{escape(entry.title)}</title>',
             f'<link rel="alternate" type="text/html" hreflang="{escape(entry.lang)}" title="Form" href={quoteattr(entry.form)}/>',
-            f'<link rel="enclosure" type="application/pdf" hreflang="{escape(entry.lang)}" title="PDF" href={quoteattr(entry.pdf)}/>',
+            f'<link rel="enclosure" type="application/pdf" hreflang="{escape(entry.lang)}" title="PDF" '
+            f'href={quoteattr(entry.pdf)}/>',
             f"<id>tag:leaflets,{entry.updated.isoformat()}:{escape(entry.id)}/{escape(entry.lang)}</id>",
             f"<updated>{entry.updated.isoformat()}T00:00:00Z</updated>",
             f'<summary type="text">{escape(entry.summary)}</summary>',
@@ -150,7 +152,7 @@ def _atom_feed(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, u
     return "\n".join(lines) + "\n"
 
 
-def _json_feed(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, updated: str, feed_id: str) -> dict:
+def _json_feed(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, updated: str, feed_id: str) -> dict[str, Any]:
     """The same feed as JSON, in the shape MedlinePlus Connect uses (``{"_value": ...}`` for text)."""
     return {"feed": {
         "lang": "en",

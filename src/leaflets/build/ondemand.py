@@ -1,0 +1,146 @@
+"""Leaflets made on demand, for the clinicians' page: in warm worker processes (``workers.py``),
+each one packet with or without the patient's details, or the details written onto the batch
+build's PDF. Nothing made here is stored; a worker reads the catalogs and clinic again when
+the files they come from change (``content_stamp``)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from leaflets.build.leaflet import Builder, packet_leaflets, pdf_name
+from leaflets.build.manifest import ManifestReader, leaflet_input_key
+from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
+from leaflets.errors import LeafletError, refused_or_failed
+from leaflets.model.characters import isolated
+from leaflets.model.digests import digest, identity
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
+from leaflets.render.html import parse_personal
+
+
+def content_stamp(project: Project) -> str:
+    """A digest of the identities of the files the page and its leaflets are made from: records,
+    clinic files, catalogs and templates. A few dozen stat calls: cheap enough for every request."""
+    found = []
+    for folder, pattern in ((project.content, "*.yaml"), (project.locales, "*.po"), (project.templates, "*.html"),
+                            (project.templates, "*.css")):
+        found += [identity(path) for path in sorted(folder.rglob(pattern))]
+    return digest([known for known in found if known is not None])  # a file removed while we looked: gone
+
+
+def _start_renderer(builder: Builder, clinic_id: str) -> None:
+    project = builder.project
+    clinic = project.load_clinic(clinic_id)
+    keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project))
+    for procedure_id in project.procedure_ids()[:3]:  # one render warms the fonts and the text shaper
+        try:
+            builder.pdf(builder.leaflet(project.load_procedure(procedure_id), clinic, "en"))
+            return
+        except LeafletError:
+            continue  # a broken record: logged when the server started
+
+
+def _fresh_builder(stamp: str) -> Builder:
+    """The worker's builder, its catalogs and clinic read again if the files changed since its last job."""
+    builder: Builder = warm("builder")
+    if warm("stamp") != stamp:
+        builder.forget_languages()
+        keep_warm(builder=builder, clinic=builder.project.load_clinic(warm("clinic").id), stamp=stamp)
+    return builder
+
+
+def render_leaflets(procedure_ids: list[str], lang: str, large_print: bool, fields: dict[str, str | None],
+            with_english: bool = False, stamp: str = "") -> tuple[str, Any]:
+    """In a worker: ("pdf", bytes), ("refused", lines) or ("failed", lines). Never raises to the pool.
+    Several procedures, or ``with_english``, make one PDF of several leaflets."""
+    builder = _fresh_builder(stamp)
+    try:
+        procedures = [builder.project.load_procedure(procedure_id) for procedure_id in procedure_ids]
+        personal = parse_personal(fields, builder.project.fonts)
+        leaflets = packet_leaflets(builder, procedures, warm("clinic"), lang, large_print, personal, with_english)
+        return "pdf", builder.combined_pdf(leaflets)
+    except LeafletError as exc:
+        return refused_or_failed(exc), [str(e) for e in exc.errors]
+
+
+def personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str, large_print: bool,
+                 fields: dict[str, str | None], stamp: str = "") -> bytes | None:
+    """In a worker: the patient's details written onto a prebuilt leaflet, or None if they do not fit."""
+    builder = _fresh_builder(stamp)
+    language = builder.language(lang)
+    personal = parse_personal(fields, builder.project.fonts)
+    values = {name: isolated(text) for name, text in personal.texts().items()}
+    if personal.appointment is not None:
+        appointment = language.datetime(personal.appointment)
+        values["appointment"] = f"\u2068{appointment}\u2069" if language.direction == "rtl" else appointment
+    renderer = builder.renderer(warm("clinic").id)
+    data = Path(prebuilt).read_bytes()
+    return renderer.personalise(data, blank_fields, values, language.html_lang, language.direction, large_print)
+
+
+def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> WorkerPool:
+    """Warm renderer processes (see ``workers.py``). They share the parent's renderer, so the fonts'
+    temporary copies are the parent's, removed when it stops; a worker cleans up nothing."""
+    builder = Builder(project)
+    builder.renderer(clinic_id)
+    # a request is tried on up to three workers: one killed just before it arrived costs it a try
+    return WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(builder, clinic_id), retries=2)
+
+
+class PoolStarting:
+    """The render workers, started in the background so the page answers at once (search pages and
+    prebuilt PDFs need no worker); a request that needs one waits until they are warm.
+
+    ``ready`` is called once they are; ``failed`` if they cannot start (a clinic's stylesheet that
+    reaches outside the project, say), after which ``failure`` holds why."""
+
+    def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]):
+        self._ready = threading.Event()
+        self._pool: WorkerPool | None = None
+        self.failure: BaseException | None = None
+        threading.Thread(target=self._start, args=(project, clinic_id, ready, failed), name="leaflets-pool",
+                         daemon=True).start()
+
+    def _start(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]) -> None:
+        try:
+            self._pool = make_pool(project, clinic_id)
+        except BaseException as exc:
+            self.failure = exc
+        finally:
+            self._ready.set()
+        (ready if self._pool is not None else failed)()
+
+    def apply(self, function: Any, *args: Any) -> Any:
+        self._ready.wait()
+        if self._pool is None:
+            raise WorkerLost(f"the render workers could not start: {self.failure}")
+        return self._pool.apply(function, *args)
+
+    def close(self) -> None:
+        self._ready.wait()
+        if self._pool is not None:
+            self._pool.close()
+
+
+def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:
+    """``function(*args)`` in a warm worker; ("failed", [why]) if the worker died on both tries."""
+    try:
+        return pool.apply(function, *args)
+    except WorkerLost as lost:
+        return "failed", [str(lost)]
+
+
+def current_pdf(
+    manifests: ManifestReader, project: Project, shared_key: str, procedure: Procedure, lang: str, large_print: bool
+) -> tuple[Path, dict[str, list[float]]] | None:
+    """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
+    manifest = manifests.current()
+    name = pdf_name(lang, procedure.id, large_print)
+    entry = manifest.current(name, leaflet_input_key(project, shared_key, procedure, lang, large_print))
+    if entry is None:
+        return None
+    return manifest.out / name, entry.blank_fields or {}

@@ -1,0 +1,70 @@
+"""The one way to tell that something changed.
+
+What a file or a value holds is told by its content digest (sha256). A file's *identity*
+(size, time of change in nanoseconds, inode, device) is only a shortcut: while it is what it
+was when the file was last read, the file need not be read again (as ``make`` and git trust a
+file's metadata); once it differs, the file is read and its digest decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+Identity = tuple[str, int, int, int, int]  # path, size, mtime_ns, inode, device
+
+
+def digest(*parts: Any) -> str:
+    """The digest of values JSON can write (anything else by its ``str``)."""
+    return bytes_digest(json.dumps(parts, sort_keys=True, default=str).encode("utf-8"))
+
+
+def bytes_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str | None:
+    """The digest of what the file holds; None if it cannot be read."""
+    try:
+        return bytes_digest(path.read_bytes())
+    except OSError:
+        return None
+
+
+def identity(path: Path | str) -> Identity | None:
+    """What tells a file apart from any other version of it, short of reading it; None if it is gone."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev)
+
+
+def stored_identity(path: Path | str) -> list[int] | None:
+    """``identity`` without the path, as a file that lists other files (a manifest) keeps it."""
+    known = identity(path)
+    return None if known is None else list(known[1:])
+
+
+class FileDigests:
+    """Files' digests, each read again only when the file's identity changes (for a long-lived process)."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, tuple[Identity | None, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, path: Path) -> str | None:
+        """``file_digest(path)``, from memory while the file's identity is unchanged."""
+        seen = identity(path)
+        with self._lock:
+            known = self._known.get(path)
+        if known is not None and known[0] == seen and seen is not None:
+            return known[1]
+        value = file_digest(path)
+        with self._lock:
+            self._known[path] = (seen, value)  # the identity taken before reading: a later change shows
+        return value

@@ -1,0 +1,200 @@
+"""The project: its folders, and loading its records and clinic files (cached by content).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    ValidationError,
+)
+
+from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError
+from leaflets.model.blocks import diagram_errors, included_blocks, record_placeholders, repeated_items, source_errors, with_blocks
+from leaflets.model.cache import RecordCache
+from leaflets.model.clinic import Clinic, RedFlags, load_clinic, load_red_flags
+from leaflets.model.digests import Identity, identity
+from leaflets.model.record import ID_PATTERN, Procedure, Source
+from leaflets.model.validation import validate
+from leaflets.model.yamlfile import NOT_A_FILE, read_yaml
+from leaflets.paths import is_inside
+
+
+def load_procedure(path: Path, root: Path | None = None, inputs: list[Identity | None] | None = None) -> Procedure:
+    """Read and validate one record, with its shared blocks added; raise ``LeafletErrors`` listing every problem.
+
+    ``root`` is the project folder (by default the one holding ``content/procedures/``): its
+    ``content/blocks/`` holds the blocks and ``templates/diagrams/`` the drawings. ``inputs``
+    receives the identity of every file the record is read from, each taken before the file is
+    read (see ``cache.py``): the record, its blocks and its drawings.
+    """
+    inputs = [] if inputs is None else inputs
+    inputs.append(identity(path))
+    document = read_yaml(path)
+    procedure = validate(Procedure, document)
+    root = root or path.resolve().parent.parent.parent
+    diagrams = root / "templates" / "diagrams"
+    inputs.extend(identity(diagrams / diagram.image) for diagram in procedure.diagrams)
+    errors = record_placeholders(document) + diagram_errors(procedure, document, diagrams)
+    blocks, block_errors = included_blocks(procedure, document, root / "content" / "blocks", inputs)
+    errors += block_errors + source_errors(document, [source.id for block in blocks for source in block.sources])
+    if errors:
+        raise LeafletErrors(errors)
+    merged = with_blocks(procedure, blocks)
+    if repeated := repeated_items(procedure, merged, document):
+        raise LeafletErrors(repeated)
+    return merged
+
+
+
+
+def _from_cache(data: Any, path: Path) -> Procedure | None:
+    """A cached record, validated again: an entry is never trusted as it stands."""
+    if not isinstance(data, dict) or data.get("id") != path.stem:
+        return None
+    try:
+        procedure = Procedure.model_validate({key: value for key, value in data.items() if key != "block_sources"})
+        block_sources = [Source.model_validate(source) for source in data.get("block_sources", [])]
+    except ValidationError:
+        return None
+    return procedure.model_copy(update={"block_sources": block_sources})
+
+
+
+
+class Project:
+    """A project folder: ``content/``, ``templates/`` and ``locales/`` under one root."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.content = self.root / "content"
+        self.templates = self.root / "templates"
+        self.locales = self.root / "locales"
+        self.dist = self.root / "dist"
+        self.fonts = self.templates / "fonts"
+        self._records = RecordCache(self.root)
+        self._folders: dict[Path, bool] = {}
+
+    def record_path(self, procedure_id: str) -> Path:
+        """Where the record of ``procedure_id`` is, or would be: ``content/procedures/<id>.yaml``."""
+        return self.content / "procedures" / f"{procedure_id}.yaml"
+
+    def load_red_flags(self) -> RedFlags | None:
+        """The shared list of red-flag signs, ``content/red_flags.yaml``, if the project has one."""
+        path = self.content / "red_flags.yaml"
+        return load_red_flags(self._inside(path)) if path.is_file() else None
+
+    def dist_for(self, clinic_id: str) -> Path:
+        """Where a clinic's leaflets are built: ``dist/<clinic>/``."""
+        return self.dist / clinic_id
+
+    def procedure_paths(self) -> list[Path]:
+        return self._content_files("procedures")[0]
+
+    def clinic_paths(self) -> list[Path]:
+        return self._content_files("clinics")[0]
+
+    def procedure_ids(self) -> list[str]:
+        return [path.stem for path in self.procedure_paths()]
+
+    def load_procedure(self, procedure_id: str) -> Procedure:
+        return self._load_procedure(self._find("procedure", "procedures", procedure_id, self.procedure_ids))
+
+    def load_clinic(self, clinic_id: str) -> Clinic:
+        return self._load_clinic(self._find("clinic", "clinics", clinic_id, lambda: [p.stem for p in self.clinic_paths()]))
+
+    def load_all_procedures(self) -> list[Procedure]:
+        """Every record, or every problem of every record at once."""
+        return _all_or_errors(self.load_each_procedure())
+
+    def load_all_clinics(self) -> list[Clinic]:
+        return _all_or_errors(self.load_each_clinic())
+
+    def load_each_procedure(self) -> tuple[list[Procedure], list[LeafletError]]:
+        """The records that are valid, and every problem of the others: one bad file stops only itself."""
+        paths, errors = self._content_files("procedures")
+        loaded, problems = _load_every(paths, self._load_procedure)
+        return loaded, errors + problems
+
+    def load_each_clinic(self) -> tuple[list[Clinic], list[LeafletError]]:
+        paths, errors = self._content_files("clinics")
+        loaded, problems = _load_every(paths, self._load_clinic)
+        return loaded, errors + problems
+
+    def _content_files(self, folder: str) -> tuple[list[Path], list[LeafletError]]:
+        """The folder's ``*.yaml`` files that can be content files, and one error for each that cannot."""
+        paths: list[Path] = []
+        errors: list[LeafletError] = []
+        for path in sorted((self.content / folder).glob("*.yaml")):
+            if not path.is_file():
+                errors.append(ContentError(NOT_A_FILE, path))
+            elif not re.fullmatch(ID_PATTERN, path.stem):
+                errors.append(ContentError(
+                    f"the file name is the id, so it may hold only lowercase letters, digits and hyphens "
+                    f"(such as {_suggested_id(path.stem)}.yaml)", path))
+            else:
+                paths.append(path)
+        return paths, errors
+
+    def _load_procedure(self, path: Path) -> Procedure:
+        """A record, from the cache when none of its files changed since it was last read."""
+        path = self._inside(path)
+        procedure = _from_cache(self._records.get(path), path)
+        if procedure is None:
+            inputs: list[Identity | None] = []
+            procedure = load_procedure(path, self.root, inputs)
+            self._records.put(path, inputs, procedure.model_dump(mode="json"))
+        return procedure
+
+    def _load_clinic(self, path: Path) -> Clinic:
+        return load_clinic(self._inside(path), self.procedure_ids())
+
+    def _inside(self, path: Path) -> Path:
+        """``path``, if the file really lies in the project: a link to a file elsewhere is refused."""
+        if not path.is_symlink() and self._folder_inside(path.parent):
+            return path  # a plain file in a folder that lies in the project: nothing to follow
+        target = path.resolve()
+        if not is_inside(target, self.root):
+            raise ContentError(f"is a link to '{target}', outside the project; copy the file in instead", path, 1)
+        return path
+
+    def _folder_inside(self, folder: Path) -> bool:
+        """Whether ``folder``, once its links are followed, lies in the project (asked once per folder)."""
+        if folder not in self._folders:
+            self._folders[folder] = is_inside(folder, self.root)
+        return self._folders[folder]
+
+    def _find(self, kind: str, folder: str, wanted: str, known: Callable[[], list[str]]) -> Path:
+        path = self.content / folder / f"{wanted}.yaml"
+        if re.fullmatch(ID_PATTERN, wanted) and path.is_file():
+            return path
+        names = known()
+        close = difflib.get_close_matches(wanted, names, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(names) or 'none'}"
+        raise NotFoundError(f"no {kind} '{wanted}' in {self.content / folder}{hint}")
+
+
+def _load_every(paths: list[Path], load: Any) -> tuple[list[Any], list[LeafletError]]:
+    loaded: list[Any] = []
+    errors: list[LeafletError] = []
+    for path in paths:
+        try:
+            loaded.append(load(path))
+        except LeafletError as exc:
+            errors.extend(exc.errors)
+    return loaded, errors
+
+
+def _all_or_errors(loaded_and_errors: tuple[list[Any], list[LeafletError]]) -> list[Any]:
+    loaded, errors = loaded_and_errors
+    if errors:
+        raise LeafletErrors(errors)
+    return loaded
+
+
+def _suggested_id(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "procedure"

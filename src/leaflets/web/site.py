@@ -1,0 +1,161 @@
+"""What the clinicians' page serves, made once when the server starts and again when the files
+it comes from change: the clinic, its records and languages, the page templates, search entries
+and the page fonts' cuts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from leaflets.build.leaflet import Builder
+from leaflets.build.manifest import ManifestReader, approvals_digest, shared_inputs
+from leaflets.build.ondemand import content_stamp, current_pdf
+from leaflets.build.workers import WorkerPool
+from leaflets.errors import LeafletError
+from leaflets.language.i18n import Language, parse_locale
+from leaflets.model.approvals import Standing
+from leaflets.model.clinic import Clinic
+from leaflets.model.digests import bytes_digest
+from leaflets.model.project import Project
+from leaflets.model.record import Procedure
+from leaflets.render import webfonts
+from leaflets.render.html import LeafletSandbox, make_environment
+from leaflets.web.search import Entry, fold, make_entry
+
+LOGGER = logging.getLogger("leaflets.web")
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every request reads; built once when the server starts, never changed after."""
+
+    project: Project
+    clinic: Clinic
+    procedures: dict[str, Procedure]
+    languages: dict[str, Language]
+    broken: dict[str, Language]  # the clinic's languages whose catalogs cannot be used: named, never built
+    pages: dict[str, LeafletSandbox]  # one environment per page language: no shared mutable state
+    search_entries: list[Entry]
+    shared_key: str
+    stamp: str  # content_stamp of the files it was made from: when it changes, the site is made again
+    font_cuts: dict[str, frozenset[str]]  # the page fonts' cuts by name: the characters each keeps
+    font_cut_of: dict[str, str]  # the cut a page in each language uses
+    manifest: ManifestReader  # the batch build's manifest, read again only when it changes
+    builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
+    standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current_pdf(self, procedure: Procedure, lang: str, large_print: bool) -> tuple[Path, dict[str, list[float]]] | None:
+        """The batch build's PDF and its blank lines, if built from exactly today's files (see ``ondemand.current_pdf``)."""
+        return current_pdf(self.manifest, self.project, self.shared_key, procedure, lang, large_print)
+
+
+def make_site(project: Project, clinic_id: str) -> Site:
+    """Everything the page serves. A broken catalog or record is logged and stops only its own leaflets."""
+    stamp = content_stamp(project)
+    clinic = project.load_clinic(clinic_id)
+    builder = Builder(project)
+    languages, broken = {}, {}
+    for code in clinic.languages:
+        try:
+            languages[code] = builder.language(code)
+        except LeafletError as exc:
+            for line in exc.errors:
+                LOGGER.error("language %s cannot be served: %s", code, line)
+            broken[code] = Language(code, parse_locale(code))
+    loaded, problems = project.load_each_procedure()
+    for problem in problems:
+        LOGGER.error("record cannot be served: %s", problem)
+    procedures = {p.id: p for p in loaded}
+    pages = {}
+    for code, language in languages.items():
+        environment = make_environment(project.templates, clinic.id, language)
+        environment.filters["translate"] = language.gettext
+        environment.filters["title_of"] = lambda leaflet_id, language=language: (
+            language.gettext(procedures[leaflet_id].title) if leaflet_id in procedures else leaflet_id)
+        pages[code] = environment
+    entries = [
+        make_entry(p.id, [language.gettext(text) for language in languages.values()
+                          for text in (p.title, *p.also_called, *p.search_terms)], p.codes.values())
+        for p in procedures.values()
+    ]
+    messages = web_messages(project.templates)
+    cut_of = {code: page_characters(language, languages, procedures.values(), clinic, messages)
+              for code, language in languages.items()}
+    cuts = {bytes_digest("".join(sorted(chars)).encode())[:12]: chars for chars in cut_of.values()}
+    by_chars = {chars: name for name, chars in cuts.items()}
+    return Site(project, clinic, procedures, languages, broken, pages, entries, shared_inputs(project, clinic), stamp,
+                cuts, {code: by_chars[chars] for code, chars in cut_of.items()}, ManifestReader(project.dist_for(clinic.id)),
+                builder)
+
+
+def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
+    """Whether the leaflet is approved (and its translation signed off) now; None if it cannot be made."""
+    key = (procedure.id, lang, approvals_digest(site.project, procedure.id))
+    with site.lock:
+        if key not in site.standings:
+            try:
+                site.standings[key] = site.builder.rendered(site.builder.leaflet(procedure, site.clinic, lang))[1]
+            except LeafletError:
+                site.standings[key] = None
+        return site.standings[key]
+
+
+def web_messages(templates: Path) -> list[str]:
+    """The words of the page's own templates (templates/web/), as Babel extracts them."""
+    from babel.messages.extract import extract_from_file
+
+    options = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "newstyle_gettext": "true"}
+    messages: list[str] = []
+    for path in sorted((templates / "web").glob("*.html")):
+        for _, message, _, _ in extract_from_file("jinja2.ext.babel_extract", str(path), options=options):
+            messages.append(message if isinstance(message, str) else message[1])  # a plural: its "many" form
+    return messages
+
+
+def page_characters(language: Language, languages: dict[str, Language], procedures: Any, clinic: Clinic,
+                    messages: list[str]) -> frozenset[str]:
+    """Every character a page in ``language`` may show: its catalog, every language's name, the
+    leaflets' titles, other names and summaries, the clinic's words, and the Latin letters names are typed in."""
+    texts = [language.gettext(message) for message in messages]
+    texts += [language_label(other, language) for other in languages.values()]
+    texts += [language.gettext(text) for p in procedures for text in (p.title, p.summary, *p.also_called, *p.search_terms)]
+    texts += [clinic.name, *(packet.title for packet in clinic.packets.values())]
+    months = language.locale.months["format"]["wide"].values()
+    texts += [*months, *(language.date(p.review.review_due) for p in procedures), language.date(date(2027, 1, 1))]
+    return webfonts.TYPED | frozenset("".join(texts))
+
+
+def language_label(language: Language, page: Language) -> str:
+    """A language as a clinician reading ``page`` knows it: "español (Spanish)" on an English page."""
+    own = language.own_name
+    known = language.locale.get_display_name(page.locale) or own
+    return own if fold(own) == fold(known) else f"{own} ({known})"
+
+
+def the_site() -> Site:
+    """The site as the files are now: made again after a record, catalog, template or clinic file changed."""
+    state = current_app.extensions["leaflets"]
+    site: Site = state["site"]
+    stamp = content_stamp(site.project)
+    if stamp not in (site.stamp, state.get("unusable")):
+        with state["lock"]:
+            if stamp != state["site"].stamp:
+                try:
+                    state["site"] = make_site(site.project, state["clinic_id"])
+                except LeafletError as exc:  # a clinic file half-edited: keep serving what we had
+                    state["unusable"] = stamp  # said once, not on every request
+                    LOGGER.error("content changed but cannot be served: %s", exc.errors[0])
+        site = state["site"]
+    return site
+
+
+def the_pool() -> WorkerPool:
+    pool: WorkerPool = current_app.extensions["leaflets"]["pool"]
+    return pool
