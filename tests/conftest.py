@@ -18,7 +18,7 @@ from leaflets.model.project import Project
 
 # "Today" for every test and every process a test starts: the day the expected outputs hold
 # (review due in N days, "Out of date", the shipped content passing `check --strict`), so the suite
-# passes in any year. The code reads the day from SOURCE_DATE_EPOCH (leaflets.model.content.build_day);
+# passes in any year. The code reads the day from SOURCE_DATE_EPOCH (leaflets.model.day.build_day);
 # a test that needs another day sets it itself.
 TODAY = date(2026, 12, 1)
 os.environ["SOURCE_DATE_EPOCH"] = str(int(datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC).timestamp()))

@@ -37,6 +37,32 @@ def remove_records(project: Path, *procedure_ids: str, clinic: str = "example") 
     path.write_text(re.sub(r"(?m)^packets:\n(?:[ #].*\n|\n)*", "", path.read_text()))
 
 
+def ready_catalogs(project: Path) -> Project:
+    """Make every leaflet printable in every language of the project's own catalogs (a copy): a string
+    not translated yet, or whose English changed since it was (fuzzy), is given its English. The
+    translations already made stay, so a test can see a leaflet in the language it asks for while the
+    translators catch up with new English."""
+    from babel.messages.pofile import read_po, write_po
+
+    for path in sorted((project / "locales").glob("*/LC_MESSAGES/messages.po")):
+        with path.open("rb") as file:
+            catalog = read_po(file)
+        for message in catalog:
+            if not message.id:
+                continue
+            forms = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.fuzzy or not all(forms):
+                message.flags.discard("fuzzy")
+                message.previous_id = []
+                if isinstance(message.id, tuple):
+                    message.string = (message.id[0], *[message.id[1]] * (catalog.num_plurals - 1))
+                else:
+                    message.string = message.id
+        with path.open("wb") as file:
+            write_po(file, catalog, ignore_obsolete=True)
+    return Project(project)
+
+
 def edit_record(project: Path, procedure_id: str, old: str, new: str) -> Path:
     """Replace the first ``old`` in a record with ``new``; returns the record's path."""
     path = project / "content" / "procedures" / f"{procedure_id}.yaml"

@@ -45,7 +45,8 @@ def test_rebuilds_only_what_changed(project):
     record.write_text("# a comment, and white space changes nothing\n\n" + record.read_text().replace("\n", "  \n", 3))
     assert build_clinic(the_project, "example").built == []
 
-    record.write_text(record.read_text().replace("codes: {cpt: \"36836\"}", "codes: {cpt: \"36836\", hcpcs: \"G0000\"}"))
+    codes = 'codes: {cpt: ["36836", "36837"]}'
+    record.write_text(record.read_text().replace(codes, 'codes: {cpt: ["36836", "36837"], hcpcs: "G0000"}'))
     assert names(build_clinic(the_project, "example").built, project) == [
         "en/dialysis-fistula-creation-large-print.pdf", "en/dialysis-fistula-creation.pdf",
         "es/dialysis-fistula-creation-large-print.pdf", "es/dialysis-fistula-creation.pdf",

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, copy_project
-from helpers import free_port, pdf_text, wait_until_up
+from helpers import free_port, pdf_text, ready_catalogs, wait_until_up
 from leaflets.build.ondemand import make_pool
 from leaflets.model.project import Project
 from leaflets.web.app import create_app
@@ -31,7 +31,11 @@ PAGE_WEIGHT_LIMIT = 300 * 1024
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
-    return copy_project(REPO, tmp_path_factory.mktemp("page") / "project")
+    """A copy of the project in which every translation is ready (see ready_catalogs): the page's own
+    behaviour, not how far the translators are; a test that needs one not ready edits a record."""
+    root = copy_project(REPO, tmp_path_factory.mktemp("page") / "project")
+    ready_catalogs(root)
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def keep_pdfs(context) -> list[dict]:
     answers: list[dict] = []
 
     def keep(route) -> None:
-        if route.request.method != "POST":
+        if route.request.method != "POST" or route.request.headers.get("x-leaflets-check"):  # form.js's check
             route.continue_()
             return
         response = route.fetch()
@@ -168,6 +172,68 @@ def test_an_infobutton_link_opens_the_form_in_the_patients_language(browser, ser
     assert page.locator("h1").inner_text() == "Clearing a clot from your dialysis access"
 
 
+def test_a_mistake_is_shown_in_place_and_the_leaflet_then_opens_in_a_new_tab(browser, server):
+    page = browser.new_page()
+    answers = keep_pdfs(page.context)
+    opened: list = []
+    page.context.on("page", lambda new: opened.append(new))
+    page.goto(server + "/leaflet/dialysis-fistula-creation?ui=en")
+    page.get_by_label("Patient's name").fill("Ada Lovelace")
+    page.locator("#date").fill("2026-12-01")  # a date without its time
+    page.get_by_role("button", name="Create leaflet").click()
+    page.locator("#time-error").wait_for()
+    assert opened == [] and page.context.pages == [page]  # no new tab: the mistake is on this page
+    assert page.locator("#time").get_attribute("aria-invalid") == "true"
+    assert page.locator("#date").input_value() == "2026-12-01"
+    assert page.get_by_label("Patient's name").input_value() == "Ada Lovelace"
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "alert"  # a screen reader hears it
+    page.locator("#time").fill("09:30")
+    with page.context.expect_page():
+        page.get_by_role("button", name="Create leaflet").click()
+    wait_for(page, answers, 1)
+    assert answers[0]["type"] == "application/pdf" and "Ada Lovelace" in pdf_text(answers[0]["body"])
+
+
+def test_a_translation_not_ready_is_said_in_place(browser, server, root):
+    record = root / "content" / "procedures" / "kidney-tube-tract-widening.yaml"
+    original = record.read_text()
+    record.write_text(original.replace("summary: >-\n", "summary: >-\n  Edited today.\n", 1))  # every translation is stale
+    try:
+        page = browser.new_page()
+        opened: list = []
+        page.context.on("page", lambda new: opened.append(new))
+        page.goto(server + "/leaflet/kidney-tube-tract-widening?ui=en")
+        page.locator("#lang").select_option("es")
+        page.get_by_role("button", name="Create leaflet").click()
+        page.locator("main [name=instead]").wait_for()
+        assert opened == [] and page.locator("main .refused h2").inner_text() == "This translation is not ready"
+    finally:
+        record.write_text(original)
+
+
+def test_the_form_says_how_many_pages_each_language_prints(tmp_path):
+    """From the batch build's PDFs, when they are current: regular and large print."""
+    from helpers import remove_records, set_languages
+    from leaflets.build.batch import build_clinic
+    from leaflets.web.pagecount import page_count
+
+    project_root = copy_project(REPO, tmp_path / "project")
+    remove_records(project_root, "dialysis-access-clot-removal", "coronary-blockage-opening", "foot-vein-arterialization",
+                   "kidney-tube-tract-widening")
+    project = set_languages(project_root, "en, es")
+    build_clinic(project, "example", jobs=1)
+    built = project_root / "dist" / "example"
+    regular = page_count(built / "en" / "dialysis-fistula-creation.pdf")
+    large = page_count(built / "en" / "dialysis-fistula-creation-large-print.pdf")
+    assert regular and large and large > regular
+    pool = make_pool(project, "example", workers=1)
+    try:
+        form = create_app(project, "example", pool).test_client().get("/leaflet/dialysis-fistula-creation?ui=en").text
+    finally:
+        pool.close()
+    assert f'<span class="pages">{regular} pages (large print: {large} pages)</span>' in form
+
+
 # -- small screens, slow links, axe --------------------------------------------------------------
 
 
@@ -183,11 +249,9 @@ def page_states(browser, server: str, root: Path, ui: str):
     page.goto(f"{server}/leaflet/foot-vein-arterialization?ui={ui}")
     page.locator("#patient_name").fill("A" * 120)
     page.locator("#date").fill("2026-12-01")
-    with page.context.expect_page() as opened:
-        page.locator("button[type=submit]").first.click()
-    errors = opened.value
-    errors.wait_for_load_state()
-    yield "errors", errors
+    page.locator("button[type=submit]").first.click()
+    page.locator("main [role=alert]").wait_for()  # shown in place (form.js), not in a new tab
+    yield "errors", page
     record = root / "content" / "procedures" / "foot-vein-arterialization.yaml"
     original = record.read_text()
     record.write_text(original.replace("summary: >-\n", "summary: >-\n  Edited today.\n", 1))  # now every translation is stale
@@ -195,12 +259,9 @@ def page_states(browser, server: str, root: Path, ui: str):
         page.goto(f"{server}/leaflet/foot-vein-arterialization?ui={ui}")
         page.locator("#lang").select_option("vi")
         page.locator("#patient_name").fill("Ada")
-        with page.context.expect_page() as opened:
-            page.locator("button[type=submit]").first.click()
-        refused = opened.value
-        refused.wait_for_load_state()
-        assert refused.locator("[name=instead]").count() == 1
-        yield "refused", refused
+        page.locator("button[type=submit]").first.click()
+        page.locator("main [name=instead]").wait_for()  # in place, as a mistake is
+        yield "refused", page
     finally:
         record.write_text(original)
 

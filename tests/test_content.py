@@ -37,7 +37,7 @@ def test_every_shipped_record_and_clinic_loads():
     project = Project(REPO)
     procedures = project.load_all_procedures()
     assert len(procedures) == 5
-    assert {p.codes["cpt"] for p in procedures} == {"36836", "36904", "0620T", "92943", "50436"}
+    assert {p.codes["cpt"][0] for p in procedures} == {"36836", "36904", "0620T", "92943", "50436"}
     assert all(p.review.status == "draft" for p in procedures)
     assert [c.id for c in project.load_all_clinics()] == ["example"]
 
@@ -121,7 +121,7 @@ def test_approved_needs_who_and_when(tmp_path):
 
 def test_a_code_written_as_a_number(tmp_path):
     path = edited(tmp_path, 'codes: {cpt: "73120"}', "codes: {cpt: 73120}")
-    assert problems(path) == ['hand-x-ray.yaml:5: codes: write the cpt code in quotes, as "73120"']
+    assert problems(path) == ['hand-x-ray.yaml:5: codes.cpt: write the code in quotes, as "73120"']
 
 
 def test_an_empty_file(tmp_path):

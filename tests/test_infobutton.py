@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, ready_catalogs
 from leaflets.build.ondemand import make_pool
 from leaflets.model.project import Project
 from leaflets.web.app import create_app
@@ -17,8 +17,11 @@ CPT, SNOMED, ICD10PCS = "2.16.840.1.113883.6.12", "2.16.840.1.113883.6.96", "2.1
 
 
 @pytest.fixture(scope="module")
-def client():
-    project = Project(REPO)
+def client(tmp_path_factory):
+    """The page of a copy of the project in which every translation is ready (see ready_catalogs)."""
+    from conftest import copy_project
+
+    project = ready_catalogs(copy_project(REPO, tmp_path_factory.mktemp("infobutton") / "project"))
     pool = make_pool(project, "example", workers=1)
     yield create_app(project, "example", pool).test_client()
     pool.close()
@@ -44,7 +47,11 @@ def test_the_issue_example_answers_with_an_atom_feed_linking_the_spanish_form_an
     assert links["text/html"].get("href").endswith("/leaflet/dialysis-fistula-creation?lang=es")
     assert links["application/pdf"].get("href").endswith("/pdf/es/dialysis-fistula-creation.pdf")
     assert {link.get("hreflang") for link in links.values()} == {"es"}
-    assert entry.find(f"{ATOM}summary").text.startswith("Su médico")
+    # the summary as the Spanish catalog has it (its English while the new English waits for its translator)
+    from leaflets.build.leaflet import Builder
+
+    summary = Project(REPO).load_procedure("dialysis-fistula-creation").summary
+    assert entry.find(f"{ATOM}summary").text == Builder(Project(REPO)).language("es").gettext(summary)
 
 
 def test_the_links_lead_to_the_prefilled_form_and_the_pdf(client):
@@ -82,7 +89,6 @@ def test_languages_in_the_forms_the_specification_allows(client, language, title
     f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={SNOMED}",  # the right number in another system
     f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={ICD10PCS}",
     "mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs=1.2.3.4",  # a system we do not know
-    f"mainSearchCriteria.v.c=36836&mainSearchCriteria.v.cs={CPT}&informationRecipient.languageCode.c=de",  # no German
 ])
 def test_nothing_known_is_an_empty_feed(client, query):
     root = feed(client.get(f"/infobutton?{query}"))
@@ -105,11 +111,14 @@ def test_several_criteria_and_other_code_systems():
     from leaflets.web.infobutton import matches, parse_request
     asked = parse_request({"mainSearchCriteria0.v.c": "36836", "mainSearchCriteria0.v.cs": CPT,
                            "mainSearchCriteria1.v.c": "031C3ZF", "mainSearchCriteria1.v.cs": ICD10PCS})
-    assert matches(asked, {"cpt": "36836"}) and matches(asked, {"icd10pcs": "031c3zf"})
+    assert matches(asked, {"cpt": ["36836"]}) and matches(asked, {"icd10pcs": ["031c3zf"]})
+    assert matches(asked, {"cpt": ["36837", "36836"]}) and not matches(asked, {"cpt": ["36837"]})
+    assert matches(parse_request({"mainSearchCriteria.v.c": "36837", "mainSearchCriteria.v.cs": f"urn:oid:{CPT}"}),
+                   {"cpt": ["36836", "36837"]})  # the OID written as a URN, as some EHRs send it
     assert matches(parse_request({"mainSearchCriteria.v.c": "428119001", "mainSearchCriteria.v.cs": SNOMED}),
-                   {"snomed": "428119001"})
+                   {"snomed": ["428119001"]})
     assert matches(parse_request({"mainSearchCriteria.v.c": "C1884", "mainSearchCriteria.v.cs": "2.16.840.1.113883.6.285"}),
-                   {"hcpcs": "C1884"})
+                   {"hcpcs": ["C1884"]})
 
 
 def test_a_request_with_the_full_context_the_guide_defines(client):
@@ -124,3 +133,103 @@ def test_a_request_with_the_full_context_the_guide_defines(client):
     assert categories == context
     [entry] = root.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}title").text == "Enlever un caillot de votre abord de dialyse"
+
+
+# -- any code a record lists, in any language, in any response type --------------------------------
+
+def every_code():
+    from leaflets.model.codes import OID_OF
+    return [(p.id, OID_OF[system], code) for p in Project(REPO).load_each_procedure()[0]
+            for system, codes in p.codes.items() for code in codes]
+
+
+@pytest.mark.parametrize("leaflet, system, code", every_code())
+@pytest.mark.parametrize("language", ["en", "es", "zh-CN", "ar", "de", "pt-BR"])
+def test_never_an_empty_feed_for_a_code_a_record_lists(client, leaflet, system, code, language):
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c={code}&mainSearchCriteria.v.cs={system}"
+                           f"&informationRecipient.languageCode.c={language}"))
+    ids = [e.find(f"{ATOM}id").text.split(":")[-1].split("/")[0] for e in root.findall(f"{ATOM}entry")]
+    assert ids == [leaflet]
+
+
+def test_every_code_of_a_leaflet_finds_it():
+    """CPT: both percutaneous fistula codes; clot removal alone, with a balloon, with a stent; the CTO family."""
+    found = {(leaflet, code) for leaflet, _, code in every_code()}
+    assert {("dialysis-fistula-creation", "36836"), ("dialysis-fistula-creation", "36837"),
+            ("dialysis-access-clot-removal", "36904"), ("dialysis-access-clot-removal", "36905"),
+            ("dialysis-access-clot-removal", "36906"), ("foot-vein-arterialization", "0620T"),
+            ("coronary-blockage-opening", "92943"), ("kidney-tube-tract-widening", "50436"),
+            ("kidney-tube-tract-widening", "50437")} <= found
+
+
+def test_a_language_we_do_not_print_is_answered_in_english_with_a_note(client):
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=36905&mainSearchCriteria.v.cs={CPT}"
+                           "&informationRecipient.languageCode.c=de"))
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert entry.find(f"{ATOM}title").text == "Clearing a clot from your dialysis access"
+    assert "(de)" in entry.find(f"{ATOM}content").text and "English" in entry.find(f"{ATOM}content").text
+
+
+def test_the_language_asked_for_has_no_note(client):
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=36905&mainSearchCriteria.v.cs={CPT}"
+                           "&informationRecipient.languageCode.c=fr"))
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}content") is None
+
+
+def test_snomed_ct_finds_the_leaflet_its_record_lists(client):
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=415070008&mainSearchCriteria.v.cs={SNOMED}"))
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").text == "Opening a long-term blockage in a heart artery"
+
+
+def test_html_is_a_plain_page_of_links_in_the_patients_language(client):
+    response = client.get(f"/infobutton?mainSearchCriteria.v.c=36837&mainSearchCriteria.v.cs={CPT}"
+                          "&informationRecipient.languageCode.c=ar&knowledgeResponseType=text/html")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.text
+    assert page.startswith("<!DOCTYPE html>") and '<li lang="ar" dir="rtl">' in page
+    assert 'href="http://localhost/leaflet/dialysis-fistula-creation?lang=ar"' in page
+    assert 'href="http://localhost/pdf/ar/dialysis-fistula-creation.pdf"' in page
+
+
+def test_html_for_a_code_we_do_not_know_says_so(client):
+    page = client.get(f"/infobutton?mainSearchCriteria.v.c=99999&mainSearchCriteria.v.cs={CPT}"
+                      "&knowledgeResponseType=text/html").text
+    assert "No patient leaflet for this code." in page
+
+
+def test_a_code_we_do_not_know_with_a_display_name_is_found_by_the_name(client):
+    root = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=99999&mainSearchCriteria.v.cs={CPT}"
+                           "&mainSearchCriteria.v.dn=Nephrostomy+tract+dilation"))
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").text == "Making the path for your kidney tube wider"
+    assert entry.find(f"{ATOM}content").text == "Found by the name given, not by the code."
+
+
+def test_json_carries_the_note_too(client):
+    response = client.get(f"/infobutton?mainSearchCriteria.v.c=50437&mainSearchCriteria.v.cs={CPT}"
+                          "&informationRecipient.languageCode.c=de&knowledgeResponseType=application/json")
+    [entry] = json.loads(response.data)["feed"]["entry"]
+    assert entry["lang"] == "en" and "(de)" in entry["content"]["_value"]
+
+
+def test_a_translation_not_ready_is_answered_in_english_with_a_note(tmp_path):
+    """Never an empty feed for a code we cover: a stale Spanish leaflet gives way to the English one."""
+    from conftest import copy_project
+    from helpers import edit_record, set_languages
+
+    root = copy_project(REPO, tmp_path / "project")
+    edit_record(root, "kidney-tube-tract-widening", "summary: >-\n", "summary: >-\n  Edited today.\n")
+    project = set_languages(root, "en, es")
+    pool = make_pool(project, "example", workers=1)
+    try:
+        client = create_app(project, "example", pool).test_client()
+        root_feed = feed(client.get(f"/infobutton?mainSearchCriteria.v.c=50437&mainSearchCriteria.v.cs={CPT}"
+                                    "&informationRecipient.languageCode.c=es"))
+    finally:
+        pool.close()
+    [entry] = root_feed.findall(f"{ATOM}entry")
+    assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert "(es)" in entry.find(f"{ATOM}content").text

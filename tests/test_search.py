@@ -128,3 +128,77 @@ def test_the_page_says_did_you_mean():
     finally:
         pool.close()
     assert "No leaflet matches your search" in page and "Did you mean:" in page
+
+
+# -- ranking: the query set (tests/data/search_queries.tsv), and what it stands for ---------------
+
+QUERY_SET = REPO / "tests" / "data" / "search_queries.tsv"
+
+
+def query_set() -> list[tuple[str, str, str]]:
+    rows = [line.split("\t")[:3] for line in QUERY_SET.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    return [(lang, query, expected) for lang, query, expected in rows]
+
+
+def test_the_query_set_covers_six_languages_with_at_least_60_queries():
+    rows = query_set()
+    assert len(rows) >= 60
+    assert {lang for lang, _, _ in rows} == {"en", "es", "fr", "vi", "ar", "zh_Hans"}
+
+
+@pytest.mark.parametrize(("lang", "query", "expected"), query_set(), ids=[f"{lang}:{query}" for lang, query, _ in query_set()])
+def test_each_query_of_the_set_puts_its_leaflet_first(entries, lang, query, expected):
+    assert find(query, entries)[0] == expected
+
+
+def test_a_title_match_outranks_a_mention(entries):
+    """Clot removal mentions fistulas (other names, terms); fistula creation is named by the word."""
+    assert find("fistula", entries) == [FISTULA, CLOT]
+    assert find("stent", entries)[0] == HEART
+
+
+def test_an_abbreviation_finds_its_leaflet_and_a_close_one_does_not(entries):
+    assert find("AVF", entries) == [FISTULA]
+    assert find("PCI", entries) == [HEART] and find("PCN", entries) == [KIDNEY]  # one letter apart: never a typo
+
+
+def test_ties_are_broken_by_the_match_never_by_the_id(entries):
+    """Both dialysis leaflets have "dialysis" in their title: the one more often named by it comes first,
+    whatever its id (clot removal's id sorts first)."""
+    assert find("dialysis", entries)[:2] == [FISTULA, CLOT]
+    assert find("透析", entries)[:2] == [FISTULA, CLOT]
+
+
+def test_short_words_forgive_two_letters_swapped(entries):
+    assert find("afv", entries)[0] == FISTULA
+    assert find("fistual", entries)[0] == FISTULA
+    assert find("pcn", entries) == find("pnc", entries) == [KIDNEY]
+
+
+def test_folding_for_every_script_we_print():
+    assert fold("Đường") == "duong" and fold("ĐƯỜNG VÀO") == "duong vao"
+    assert fold("cœur") == "coeur" and fold("Ørsted") == "orsted"
+    assert fold("أنبوب") == fold("انبوب") == fold("إنبوب") == fold("آنبوب")[0:1] + "نبوب"
+    assert fold("الكلية") == "الكليه" and fold("الكلى") == "الكلي"
+
+
+def test_a_code_typed_in_arabic_indic_digits(entries):
+    assert find("٣٦٨٣٧", entries) == [FISTULA] and find("۵۰۴۳۶", entries) == [KIDNEY]  # Arabic and Persian digits
+
+
+def test_arabic_prefixes_written_onto_a_word():
+    from leaflets.web.search import tokens
+    assert tokens("الكلى") == tokens("بالكلى") == tokens("وللكلى") == tokens("والكلية") == tokens("كلى")
+    assert tokens("والجلطة") == tokens("جلطة")
+
+
+def test_chinese_is_matched_by_its_characters_without_spaces(entries):
+    from leaflets.web.search import tokens
+    assert tokens("肾结石") == ["肾结", "结石"]
+    assert find("结石", entries)[0] == KIDNEY and find("肾", entries)[0] == KIDNEY
+
+
+def test_a_sentence_finds_the_leaflet_holding_most_of_its_words(entries):
+    assert find("clot in my fistula", entries) == [CLOT]
+    assert find("nephrostommmy tubbbe", entries) == []  # one word of two is not enough: "did you mean" instead

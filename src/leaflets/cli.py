@@ -201,7 +201,7 @@ def run_list(project: Project, args: argparse.Namespace) -> int:
     procedures, errors = project.load_each_procedure()
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
     for procedure in procedures:
-        codes = " ".join(f"{system.upper()} {code}" for system, code in procedure.codes.items())
+        codes = "; ".join(f"{system.upper()} {', '.join(values)}" for system, values in procedure.codes.items())
         try:
             status = approval_state(project, procedure, args.clinic)
         except LeafletError as exc:  # a broken approvals file or template: said below, the others listed

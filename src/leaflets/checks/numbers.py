@@ -18,7 +18,7 @@ NUMBER_WORDS = [
     "double", "triple", "percent",
 ]
 _NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
-UNSOURCED_KEYS = frozenset({"id", "codes", "review", "sources", "source", "pictogram", "sign", "about",
+UNSOURCED_KEYS = frozenset({"id", "codes", "abbreviations", "review", "sources", "source", "pictogram", "sign", "about",
                             "when", "keep_taking", "if_kept", "unless_kept"})
 
 

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from leaflets.model.codes import Codes
 from leaflets.model.day import build_day
 from leaflets.model.policies import placeholders
 
@@ -31,7 +32,6 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.]{1,12}$")]  # a CPT, HCPCS, ICD-10-PCS or SNOMED code
 
 
 class Strict(BaseModel):
@@ -203,6 +203,8 @@ class Source(Strict):
     year: Annotated[int, Field(ge=1900, le=2100)] | None = None  # left out when the page shows no date
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = None
     doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$", max_length=200)] | None = None
+    # codes: it verifies the record's codes (for EHRs), so the leaflet does not print it among its facts' sources
+    cited_for: Literal["facts", "codes"] = "facts"
 
     @model_validator(mode="after")
     def _traceable(self) -> Source:
@@ -285,7 +287,7 @@ class Procedure(Strict):
     id: Identifier
     title: Prose
     also_called: list[Prose] = []
-    codes: dict[Literal["cpt", "hcpcs", "icd10pcs", "snomed"], Code] = {}
+    codes: Codes = {}  # several per system: see model/codes.py
     summary: Prose
     purpose: Prose | None = None
     indications: list[Prose] = []
@@ -301,6 +303,8 @@ class Procedure(Strict):
     review: Review
     sources: list[Source] = []
     search_terms: list[Text] = []  # the words people search for, besides the title and other names (not printed)
+    # clinicians' short forms (AVF, PCN), each used for this procedure: searched in every language, never translated or printed
+    abbreviations: list[Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z./-]{0,15}$")]] = []
     blocks: list[Identifier] = []
     how_to: list[HowTo] = []
     diagrams: list[Diagram] = []
@@ -328,15 +332,6 @@ class Procedure(Strict):
         if value.endswith(LARGE_PRINT_SUFFIX):
             raise ValueError(f"an id must not end in '{LARGE_PRINT_SUFFIX}': its PDF would take the name of "
                              f"the large-print leaflet of '{value.removesuffix(LARGE_PRINT_SUFFIX)}'")
-        return value
-
-    @field_validator("codes", mode="before")
-    @classmethod
-    def _codes_are_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for key, code in value.items():
-                if isinstance(code, int) and not isinstance(code, bool):
-                    raise ValueError(f'write the {key} code in quotes, as "{code}"')
         return value
 
     @property

@@ -25,11 +25,12 @@ class Field(Enum):
     UNPRINTED = "unprinted"
 
 
-# ``sources`` are cited as published; ``source``, ``sign`` and ``about`` are references and numbers.
+# ``sources`` are cited as published; ``source``, ``sign`` and ``about`` are references and numbers;
+# ``abbreviations`` are clinicians' short forms (AVF, PCN), searched in every language as written.
 FIELDS: dict[str, Field] = {
-    **dict.fromkeys(("id", "codes", "review", "sources", "pictogram", "duration", "blocks", "block_sources", "source",
-                     "about", "image", "when", "count", "key", "serious", "sign", "keep_taking", "if_kept",
-                     "unless_kept"), Field.REFERENCE),
+    **dict.fromkeys(("id", "codes", "abbreviations", "review", "sources", "pictogram", "duration", "blocks",
+                     "block_sources", "source", "about", "image", "when", "count", "key", "serious", "sign",
+                     "keep_taking", "if_kept", "unless_kept"), Field.REFERENCE),
     "search_terms": Field.UNPRINTED,
 }
 PROSE_SKIPPED = frozenset(key for key, kind in FIELDS.items() if kind is Field.REFERENCE)

@@ -27,15 +27,14 @@ from leaflets.build.leaflet import pdf_name
 from leaflets.build.ondemand import PoolStarting, in_worker, make_pool, render_leaflets
 from leaflets.build.workers import WorkerPool
 from leaflets.errors import UsageError
-from leaflets.language.i18n import Language
 from leaflets.model.project import Project
-from leaflets.model.record import LARGE_PRINT_SUFFIX, Procedure
+from leaflets.model.record import LARGE_PRINT_SUFFIX
 from leaflets.render import webfonts
-from leaflets.web import infobutton
+from leaflets.web import fhir_pages, infobutton
 from leaflets.web.forms import create, packet_or_404
 from leaflets.web.pages import not_available, page, pdf_response, procedure_or_404
 from leaflets.web.search import did_you_mean, find
-from leaflets.web.site import LOGGER, make_site, the_pool, the_site
+from leaflets.web.site import LOGGER, make_site, standing_of, the_pool, the_site
 
 MAX_REQUEST_BYTES = 16 * 1024
 MAX_HEADER_BYTES = 32 * 1024
@@ -57,6 +56,7 @@ def create_app(
     app.extensions["leaflets"] = {"site": make_site(project, clinic_id), "pool": pool or make_pool(project, clinic_id),
                                   "lock": threading.Lock(), "clinic_id": clinic_id}
     app.register_blueprint(pages)
+    app.register_blueprint(fhir_pages.routes)  # /fhir/... and the web version its DocumentReferences point to
     return app
 
 
@@ -162,20 +162,14 @@ def knowledge_request() -> Response:
         asked = infobutton.parse_request(request.args)
     except infobutton.BadRequest as problem:
         return Response(f"{problem}\n", status=400, mimetype="text/plain")
-    lang = infobutton.served_language(asked, site.languages)
-    entries = [] if lang is None else [_feed_entry(site.languages[lang], procedure) for procedure in site.procedures.values()
-                                       if infobutton.matches(asked, procedure.codes)]
+    entries = infobutton.find_entries(
+        asked, site.procedures.values(), site.languages,
+        ready=lambda procedure, lang: standing_of(site, procedure, lang) is not None,
+        links=lambda leaflet_id, lang: (f"{request.host_url}leaflet/{leaflet_id}?lang={lang}",
+                                        f"{request.host_url}pdf/{pdf_name(lang, leaflet_id, False)}"),
+        by_name=lambda text: find(text, site.search_entries))
     body, mimetype = infobutton.respond(asked, entries, site.clinic.name, request.url)
     return Response(body, mimetype=mimetype)
-
-
-def _feed_entry(language: Language, procedure: Procedure) -> infobutton.FeedEntry:
-    lang = language.code
-    return infobutton.FeedEntry(
-        id=procedure.id, title=language.gettext(procedure.title), summary=language.gettext(procedure.summary),
-        lang=language.html_lang, updated=procedure.review.written_on,
-        form=f"{request.host_url}leaflet/{procedure.id}?lang={lang}",
-        pdf=f"{request.host_url}pdf/{pdf_name(lang, procedure.id, False)}")
 
 
 @pages.get("/pdf/<lang>/<name>.pdf")
@@ -221,6 +215,12 @@ def web_font(cut: str, stem: str) -> Response:
 @pages.get("/page.css")
 def stylesheet() -> Response:
     return send_from_directory(the_site().project.templates / "web", "page.css", mimetype="text/css", max_age=3600)
+
+
+@pages.get("/form.js")
+def form_script() -> Response:
+    """The form's check in place (a mistake or a translation not ready shown on the same page); the form works without it."""
+    return send_from_directory(the_site().project.templates / "web", "form.js", mimetype="text/javascript", max_age=3600)
 
 
 def own_names(host: str, port: int) -> set[str]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, redirect, request
+from flask import Response, abort, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from leaflets.build.ondemand import in_worker, personalise, render_leaflets
 from leaflets.model.record import Procedure
 from leaflets.render.html import PatientDetails, PersonalError, parse_personal
 from leaflets.web.pages import page, pdf_response, pdf_url, procedure_or_404
-from leaflets.web.site import LOGGER, Site, the_pool
+from leaflets.web.site import LOGGER, Site, standing_of, the_pool
 
 # The form asks for the appointment as a date and a time, each with the browser's own picker.
 FORM_FIELDS = tuple(name for detail in PatientDetails.helps() for name in
@@ -51,6 +51,10 @@ def create(site: Site, procedures: list[Procedure], packet_title: str | None = N
     errors, fields = personal_fields(values, site.project.fonts)
     if errors:
         return page(site, "web/leaflet.html", 400, errors=errors, **again)
+    if request.headers.get("X-Leaflets-Check") == "1":  # form.js checks the form in place before a new tab opens
+        if lang != "en" and any(standing_of(site, procedure, lang) is None for procedure in procedures):
+            return page(site, "web/leaflet.html", 409, errors={}, refused_lang=lang, **again)
+        return Response(status=204)
     ids = [procedure.id for procedure in procedures]
     if len(procedures) == 1 and not with_english:
         procedure = procedures[0]

@@ -1,12 +1,30 @@
-"""Finding a leaflet by what a clinician types: its title, other names, search terms or code.
+"""Finding a leaflet by what a clinician types, best match first.
 
-Text is compared folded: Unicode-normalised (NFKC), case-folded and without accents or other
-combining marks, so "RIÑON", "riñón" and "rinon" (and the same typed as NFD) are one word.
-Each word of a query must match a whole word of a leaflet, or the start of one ("nephro"
-finds "nephrostomy", but "cto" no longer finds "trayecto"). Words of five letters or more
-may have one typo, nine or more two ("fistla", "nefrostomy"). Chinese and other scripts
-written without spaces are matched anywhere in the text. Codes are found in any spelling:
-"CPT50436", "cpt 50436", "CPT-50436" and "50436".
+Every leaflet is found by its names in every language the clinic prints, in three fields of falling
+weight: its title; its other names, clinicians' abbreviations (AVF, PCN, CTO) and codes; its search
+terms (what it mentions). A leaflet is found when every word of the query matches one of its words,
+and the leaflets are ranked:
+
+1. those whose title, other names, abbreviations or codes hold every word, before those where a
+   word is only in the search terms;
+2. then by how well they match: each word scores its field's weight times the quality of its match
+   (the whole word, the start of a word, a typo); the query written as one of the names, or filling
+   most of one, scores more; and a leaflet named by the word more often (in more of its names and
+   terms, in every language) scores a little more;
+3. the English title last, so equal scores keep one order. Never the id.
+
+When no leaflet holds every word, those holding more than half of them are found, most words first
+("a clot in my fistula": "my" is in none).
+
+Text is compared folded (``fold``): NFKC, case-folded, without accents or other marks, with the
+letters that do not decompose spelled plainly (đ → d, ø → o, ł → l, æ → ae), every script's digits as
+0-9 (٣٦٨٣٦ is 36836); Arabic without
+its letter variants (أ إ آ → ا, ة → ه, ى → ي, no tatweel) and without the prefixes written
+onto a word (و ف, then ب ك ل, then the article ال, as in وبالكلى → كلى) and a final ة. Chinese and Japanese,
+written without spaces, are matched by their characters two at a time (and one alone).
+Typos: a word of 3-4 letters may have two letters swapped ("afv"); 5-8 letters one typo, a swap
+counting as one ("fistual"); 9 or more two. Codes match in any spelling ("CPT50436", "cpt 50436",
+"36836") but never in part ("5043" finds nothing).
 """
 
 from __future__ import annotations
@@ -17,30 +35,78 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
+
+from leaflets.language.i18n import Language
+from leaflets.model.record import Procedure
 
 # What clinicians write before a code; dropped from a query, so "CPT 50436" is the code alone.
-CODE_SYSTEM_WORDS = frozenset({"cpt", "hcpcs", "icd", "icd10", "icd10pcs", "pcs", "snomed", "snomedct", "sct",
-                               "code"})
-_WORD = re.compile(r"\w+")
+CODE_SYSTEM_WORDS = frozenset({"cpt", "hcpcs", "icd", "icd10", "icd10pcs", "pcs", "snomed", "snomedct", "sct", "code"})
 _SYSTEM_THEN_CODE = re.compile(r"\b(?:cpt|hcpcs|icd-?10-?pcs|icd-?10|snomed(?:[- ]?ct)?)[\s:#.-]*(?=\w*\d)")
-# Scripts written without spaces between words: a query in them is looked for anywhere in the text.
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f]")
+_UNSPACED_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f"
+_TOKEN = re.compile(rf"[{_UNSPACED_CHARS}]+|[^\W_{_UNSPACED_CHARS}]+")
+_UNSPACED = re.compile(rf"[{_UNSPACED_CHARS}]")
+_DOT_IN_CODE = re.compile(r"(?<=[0-9a-z])\.(?=[0-9a-z])")
+# Letters NFD does not take apart, as people type them on a keyboard without them.
+_PLAIN_LETTERS = str.maketrans({"đ": "d", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th", "ð": "d",
+                                "ħ": "h", "ŧ": "t", "ŋ": "n", "ة": "ه", "ى": "ي", "ـ": None})
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_ARTICLES = ("بال", "كال", "فال", "وال", "لل", "ال")
 
-EXACT, PREFIX, TYPO = 3, 2, 1  # how well a query word matched a leaflet's word
+TITLE, NAME, TERM = 4.0, 3.0, 2.0  # the fields' weights
+EXACT, PREFIX, TYPO = 1.0, 0.75, 0.5  # the quality of a word's match
 
 
 def fold(text: str) -> str:
-    """``text`` as search compares it: NFKC, case-folded, no combining marks."""
-    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """``text`` as search compares it: NFKC, case-folded, no marks, plain letters (see the module)."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_PLAIN_LETTERS)
+    text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)  # ٣٦٨٣٦
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", bare)
 
 
+def arabic_stem(word: str) -> str:
+    """An Arabic word without the conjunction, preposition and article written onto it, and without a
+    final ة (folded to ه), so الكلية and الكلى, بالكلى and وللكلى are one word."""
+    if len(word) > 3 and word[0] in "وف" and (word[1:].startswith(_ARABIC_ARTICLES) or word[1] in "بكل"):
+        word = word[1:]
+    for article in _ARABIC_ARTICLES:
+        if word.startswith(article) and len(word) - len(article) >= 2:
+            word = word[len(article):]
+            break
+    else:
+        if len(word) > 4 and word[0] in "بكل":
+            word = word[1:]
+    return word[:-1] if len(word) >= 4 and word.endswith("ه") else word
+
+
+def tokens(text: str) -> list[str]:
+    """The words of folded ``text``; a run of Chinese or Japanese as its characters two by two."""
+    out: list[str] = []
+    for run in _TOKEN.findall(_DOT_IN_CODE.sub("", fold(text))):
+        if _UNSPACED.match(run):
+            out += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+        else:
+            out.append(arabic_stem(run) if _ARABIC.match(run) else run)
+    return out
+
+
+def _index_tokens(text: str) -> list[str]:
+    """As ``tokens``, with each Chinese character alone too, so a one-character query finds it."""
+    found = tokens(text)
+    return found + [ch for run in _TOKEN.findall(fold(text)) if _UNSPACED.match(run) and len(run) > 1 for ch in run]
+
+
 def query_words(query: str) -> list[str]:
-    """The folded words of a query, with a code system's name before a code taken off."""
+    """The words of a query, with a code system's name before a code taken off."""
     folded = _SYSTEM_THEN_CODE.sub(" ", fold(query))
-    return [word for word in _WORD.findall(folded.replace(".", "")) if word not in CODE_SYSTEM_WORDS]
+    return [word for word in tokens(folded) if word not in CODE_SYSTEM_WORDS]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    words: tuple[str, ...]
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -48,53 +114,131 @@ class Entry:
     """What one leaflet can be found by."""
 
     id: str
-    words: frozenset[str]
-    text: str  # every name, folded and joined, for scripts written without spaces
-    phrases: tuple[str, ...]  # its names as written, for "did you mean"
+    title: str  # in English: the last tie-break
+    phrases: tuple[Phrase, ...]
+    best: dict[str, float]  # every word, with the weight of the heaviest field holding it
+    names: tuple[str, ...]  # its names as written, for "did you mean"
 
 
-def make_entry(leaflet_id: str, names: Iterable[str], codes: Iterable[str]) -> Entry:
-    names = [name for name in dict.fromkeys(names) if name]
-    folded = [fold(name) for name in names]
-    code_words = {fold(code).replace(".", "") for code in codes}
-    words = {word for name in folded for word in _WORD.findall(name)} | code_words
-    words |= set(_WORD.findall(fold(leaflet_id).replace("-", " ")))
-    return Entry(leaflet_id, frozenset(words), " ".join(folded), tuple(names))
+def make_entry(leaflet_id: str, title: str, fields: Iterable[tuple[float, Iterable[str]]]) -> Entry:
+    """An entry from weighted texts: (TITLE, titles), (NAME, other names, abbreviations, codes), (TERM, search terms)."""
+    phrases: dict[tuple[str, ...], float] = {}
+    names: list[str] = []
+    for weight, texts in fields:
+        for text in texts:
+            words = tuple(_index_tokens(text))
+            if words and phrases.get(words, 0) < weight:
+                phrases[words] = weight
+            names.append(text)
+    best: dict[str, float] = {}
+    for words, weight in phrases.items():
+        for word in words:
+            best[word] = max(best.get(word, 0.0), weight)
+    return Entry(leaflet_id, title, tuple(Phrase(w, g) for w, g in phrases.items()), best, tuple(dict.fromkeys(names)))
+
+
+def entry_for(procedure: Procedure, languages: Iterable[Language]) -> Entry:
+    """A record's entry: its words in the source language and in every language given."""
+    languages = list(languages)
+
+    def each(texts: Iterable[str]) -> list[str]:
+        texts = list(texts)
+        return [*texts, *(language.gettext(text) for language in languages for text in texts)]
+
+    codes = [code for values in procedure.codes.values() for code in values]
+    return make_entry(procedure.id, procedure.title, [
+        (TITLE, each([procedure.title])), (NAME, [*each(procedure.also_called), *procedure.abbreviations, *codes]),
+        (TERM, each(procedure.search_terms))])
 
 
 def _typos_allowed(word: str) -> int:
-    return 0 if len(word) < 5 or word.isdigit() else 1 if len(word) < 9 else 2
+    if word.isdigit() or any(ch.isdigit() for ch in word) or _UNSPACED.match(word):
+        return 0
+    return 1 if 3 <= len(word) <= 8 else 2 if len(word) >= 9 else 0
 
 
-def word_match(word: str, entry: Entry) -> int:
-    """How well one query word matches a leaflet: EXACT, PREFIX, TYPO or 0."""
-    if _UNSPACED.search(word):
-        return EXACT if word in entry.text else 0
-    if word in entry.words:
-        return EXACT
-    if len(word) >= 2 and not word.isdigit() and any(known.startswith(word) for known in entry.words):
-        return PREFIX
+def _typo(word: str, known: str, allowed: int) -> bool:
+    if abs(len(known) - len(word)) > allowed or not known.isalpha():
+        return False
+    if len(word) <= 4:  # short words: only two letters swapped, the rest as typed
+        return len(known) == len(word) and sorted(known) == sorted(word) and OSA.distance(word, known) == 1
+    return OSA.distance(word, known, score_cutoff=allowed) <= allowed
+
+
+def word_match(word: str, entry: Entry) -> tuple[float, float]:
+    """(field weight, quality) of one query word's best match in a leaflet; (0, 0) when none."""
+    if word in entry.best:
+        return entry.best[word], EXACT
+    best = (0.0, 0.0)
+    prefixable = len(word) >= 2 and not word.isdigit() and not _UNSPACED.match(word)
     allowed = _typos_allowed(word)
-    if allowed and any(Levenshtein.distance(word, known, score_cutoff=allowed) <= allowed for known in entry.words
-                       if abs(len(known) - len(word)) <= allowed):
-        return TYPO
-    return 0
+    for known, weight in entry.best.items():
+        if prefixable and known.startswith(word) and not known.isdigit():
+            quality = PREFIX
+        elif allowed and _typo(word, known, allowed):
+            quality = TYPO
+        else:
+            continue
+        if weight * quality > best[0] * best[1]:
+            best = (weight, quality)
+    return best
+
+
+def _phrase_score(words: list[str], entry: Entry) -> float:
+    """The query as one of the leaflet's names or terms: said whole, or filling part of one."""
+    best = 0.0
+    wanted = set(words)
+    for phrase in entry.phrases:
+        if not wanted <= set(phrase.words):
+            continue
+        whole = tuple(words) == phrase.words
+        best = max(best, phrase.weight * (2.0 if whole else len(wanted) / len(set(phrase.words))))
+    return best
+
+
+def _mentions(words: list[str], entry: Entry) -> int:
+    """In how many of its names and terms a leaflet holds a query word (within a longer word too)."""
+    def holds(phrase: Phrase, word: str) -> bool:
+        return word in phrase.words or (len(word) >= 5 and any(word in known for known in phrase.words))
+
+    return sum(1 for phrase in entry.phrases if any(holds(phrase, w) for w in words))
+
+
+def rank(words: list[str], entry: Entry, partial: bool = False) -> tuple[int, float] | None:
+    """(tier, score) of a leaflet for a query's words, or None when a word matches nothing. ``partial``:
+    a leaflet matching more than half of the words is found too, in tier 0, more words first."""
+    matches = [word_match(word, entry) for word in words]
+    found = [(weight, quality) for weight, quality in matches if quality]
+    if len(found) < len(words):
+        if not partial or 2 * len(found) <= len(words):
+            return None
+        return 0, len(found) * 100 + sum(weight * quality for weight, quality in found)
+    lowest = min(weight for weight, _ in matches)
+    tier = 2 if lowest >= NAME else 1
+    score = sum(weight * quality for weight, quality in matches) + _phrase_score(words, entry)
+    return tier, score + 0.05 * min(_mentions(words, entry), 10)
 
 
 def find(query: str, entries: Iterable[Entry]) -> list[str]:
     """The ids of the leaflets every word of ``query`` matches, best first. An empty query finds all."""
     words = query_words(query)
-    scored = []
-    for entry in entries:
-        scores = [word_match(word, entry) for word in words]
-        if all(scores):
-            scored.append((-sum(scores), entry.id))
-    return [leaflet_id for _, leaflet_id in sorted(scored)]
+    entries = list(entries)
+    if not words:
+        return [entry.id for entry in sorted(entries, key=lambda e: fold(e.title))]
+    for partial in (False, True):  # words said in passing ("a clot in my fistula"): most of them will do
+        scored = []
+        for entry in entries:
+            ranked = rank(words, entry, partial)
+            if ranked is not None:
+                scored.append((-ranked[0], -round(ranked[1], 6), fold(entry.title), entry.id))
+        if scored:
+            break
+    return [leaflet_id for *_, leaflet_id in sorted(scored)]
 
 
 def did_you_mean(query: str, entries: Iterable[Entry], limit: int = 3) -> list[str]:
     """Names of leaflets close to a query that found nothing, as written in the records."""
-    phrases = {fold(phrase): phrase for entry in entries for phrase in entry.phrases}
+    phrases = {fold(name): name for entry in entries for name in entry.names}
     wanted = " ".join(query_words(query))
     if not wanted:
         return []

@@ -14,19 +14,20 @@ from typing import Any
 from flask import current_app
 
 from leaflets.build.leaflet import Builder
-from leaflets.build.manifest import ManifestReader, approvals_digest, shared_inputs
+from leaflets.build.manifest import MANIFEST, ManifestReader, approvals_digest, shared_inputs
 from leaflets.build.ondemand import content_stamp, current_pdf
 from leaflets.build.workers import WorkerPool
 from leaflets.errors import LeafletError
 from leaflets.language.i18n import Language, parse_locale
 from leaflets.model.approvals import Standing
 from leaflets.model.clinic import Clinic
-from leaflets.model.digests import bytes_digest
+from leaflets.model.digests import bytes_digest, identity
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
 from leaflets.render import webfonts
 from leaflets.render.html import LeafletSandbox, make_environment
-from leaflets.web.search import Entry, fold, make_entry
+from leaflets.web.pagecount import page_count
+from leaflets.web.search import Entry, entry_for, fold
 
 LOGGER = logging.getLogger("leaflets.web")
 
@@ -49,6 +50,8 @@ class Site:
     manifest: ManifestReader  # the batch build's manifest, read again only when it changes
     builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
     standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
+    web_versions: dict[tuple[str, str, str | None], tuple[str, Standing] | None] = field(default_factory=dict)  # fhir
+    page_counts: dict[tuple[str, str, Any], tuple[int | None, int | None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def current_pdf(self, procedure: Procedure, lang: str, large_print: bool) -> tuple[Path, dict[str, list[float]]] | None:
@@ -80,11 +83,7 @@ def make_site(project: Project, clinic_id: str) -> Site:
         environment.filters["title_of"] = lambda leaflet_id, language=language: (
             language.gettext(procedures[leaflet_id].title) if leaflet_id in procedures else leaflet_id)
         pages[code] = environment
-    entries = [
-        make_entry(p.id, [language.gettext(text) for language in languages.values()
-                          for text in (p.title, *p.also_called, *p.search_terms)], p.codes.values())
-        for p in procedures.values()
-    ]
+    entries = [entry_for(p, languages.values()) for p in procedures.values()]  # search.py
     messages = web_messages(project.templates)
     cut_of = {code: page_characters(language, languages, procedures.values(), clinic, messages)
               for code, language in languages.items()}
@@ -105,6 +104,19 @@ def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
             except LeafletError:
                 site.standings[key] = None
         return site.standings[key]
+
+
+def printed_pages(site: Site, procedure: Procedure, lang: str) -> tuple[int | None, int | None]:
+    """The pages of the leaflet's current built PDF, regular and large print (None: not built); worked
+    out again only when the batch build's manifest changes (the site is made again when content does)."""
+    key = (procedure.id, lang, identity(site.project.dist_for(site.clinic.id) / MANIFEST))
+    if key not in site.page_counts:
+        counts = []
+        for large in (False, True):
+            current = site.current_pdf(procedure, lang, large) if lang in site.languages else None
+            counts.append(page_count(current[0]) if current else None)
+        site.page_counts[key] = (counts[0], counts[1])
+    return site.page_counts[key]
 
 
 def web_messages(templates: Path) -> list[str]:
