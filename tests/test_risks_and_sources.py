@@ -94,15 +94,16 @@ def test_the_alt_text_is_translated(project, lang, alt):
 def test_shading_starts_where_a_line_starts_left_or_right():
     def first_shaded_x(rtl: bool) -> float:
         shapes = str(icon_array(100, 1, 0, rtl).shapes)
-        return float(re.search(r'<circle cx="([\d.]+)"[^>]*fill="#1a1a1a"', shapes)[1])
+        return float(re.search(r'<g fill="#1a1a1a"[^>]*><circle cx="([\d.]+)"', shapes)[1])
 
     assert first_shaded_x(rtl=False) == 5 and first_shaded_x(rtl=True) == 95
 
 
 def test_shaded_outlined_and_grey_people_differ_in_fill_not_only_colour():
     shapes = str(icon_array(100, 3, 2).shapes)
-    assert shapes.count('fill="#1a1a1a"') == 2 * 3 and shapes.count('fill="#9a9a9a"') == 2 * 2
-    assert shapes.count('fill="#ffffff"') == 2 * 95 and shapes.count('stroke="#1a1a1a"') == 2 * 100
+    people = dict(re.findall(r'<g fill="(#[0-9a-f]{6})" stroke="#1a1a1a"[^>]*>(.*?)</g>', shapes))
+    assert {fill: drawn.count("<circle") for fill, drawn in people.items()} == {"#1a1a1a": 3, "#9a9a9a": 2, "#ffffff": 95}
+    assert all(drawn.count("<path") == drawn.count("<circle") for drawn in people.values())
 
 
 def test_a_number_without_its_source_is_refused_with_its_line(project):
@@ -166,7 +167,10 @@ def test_the_leaflet_ends_with_the_sources_of_its_numbers_and_the_way_to_all_of_
     text = pdf_text(leaflet_pdf(project))
     section = text[text.index("Where the numbers come from"):]
     assert section.startswith("Where the numbers come from American Journal of Kidney Diseases, 2017")  # short form
-    assert "All sources and the latest version: riverside-clinic.example" in section
+    # the way to all of them: the web version's short address (the clinic's published_at), beside its QR code
+    assert "All sources and the latest version:" in section
+    address = f"leaflets.riverside-clinic.example/example/en/{FISTULA}.html"
+    assert "".join(f"All sources and the latest version: {address}".split()) in "".join(section.split())  # across a line break
     # Titles and addresses stay in the record, in `leaflets review` and on the web version, not on paper
     assert "Endovascular Proximal Forearm" not in text and "doi:" not in text and "Moderate Sedation, Adult" not in text
 

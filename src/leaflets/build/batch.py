@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.build.archive import archive_problems, archive_release
-from leaflets.build.files import write_atomically
+from leaflets.build.files import write_atomically, write_if_changed
 from leaflets.build.jobs import Job, Outcome, failed, render_job, warm_up
 from leaflets.build.leaflet import Builder, pdf_name
 from leaflets.build.locks import held
@@ -44,6 +44,8 @@ from leaflets.build.manifest import (
     record_digest,
     shared_inputs,
 )
+from leaflets.build.web_index import write_indexes
+from leaflets.build.web_pages import web_files
 from leaflets.build.workers import WorkerLost, WorkerPool
 from leaflets.errors import LeafletError, State, UsageError
 from leaflets.language.i18n import parse_locale
@@ -55,6 +57,7 @@ from leaflets.model.project import Project
 from leaflets.model.record import Procedure
 from leaflets.paths import display_path, is_inside
 from leaflets.render.html import MAX_HTML_CHARS, make_environment, render_template
+from leaflets.render.qr import page_name
 
 INDEX = "index.html"
 INDEX_CHARS_PER_LEAFLET = 2_000  # a cell of the catalog page (two links) is about 500
@@ -117,6 +120,7 @@ def build_clinic(
         with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock, client)) as outcomes:  # workers stop on any exit
             for done, outcome in enumerate(outcomes, 1):
                 _record(outcome, before, after, report)
+                _record_web_version(outcome, project, the_clinic)
                 releases.keep(outcome, report)
                 if progress:
                     progress(outcome, done, total)
@@ -127,6 +131,8 @@ def build_clinic(
             after.write()
         if after.index_key != before.index_key or not (out / INDEX).is_file():
             write_index(project, the_clinic, procedures, languages, after, report)
+        if after.index_key != before.index_key or not all((out / code / INDEX).is_file() for code in languages):
+            write_indexes(builder, the_clinic, procedures, languages, after)  # each language's web versions
     report.seconds = time.perf_counter() - started
     return report
 
@@ -188,6 +194,8 @@ def _plan(
                 name = pdf_name(code, procedure.id, large_print)
                 key = input_key(shared, record, catalogs[code], code, large_print, out_of_date, approvals)
                 intact = None if force else before.intact(name)
+                if not large_print and not (out / page_name(code, procedure.id)).is_file():
+                    intact = None  # its web version is missing (issue 29)
                 if intact is not None and intact.input_key == key:
                     after.entries[name] = intact
                     continue
@@ -290,6 +298,17 @@ def _record(outcome: Outcome, before: Manifest, after: Manifest, report: BatchRe
         report.failed.extend(outcome.errors)
 
 
+def _record_web_version(outcome: Outcome, project: Project, clinic: Clinic) -> None:
+    """Write a leaflet's web version beside its PDF, or remove it with its refused PDF (issue 29)."""
+    job = outcome.job
+    page = project.dist_for(clinic.id) / page_name(job.lang, job.procedure_id)
+    if outcome.web is not None and outcome.state in (State.BUILT, State.UNCHANGED):
+        for path, data in web_files(project, clinic, page, outcome.web).items():
+            write_if_changed(path, data)
+    elif outcome.state == State.REFUSED and not job.large_print:
+        page.unlink(missing_ok=True)
+
+
 def _entry(job: Job, name: str, render_key: str | None, blank_fields: dict[str, list[float]] | None,
            status: str = "built", reason: str | None = None, standing: Standing | None = None) -> ManifestEntry:
     made = status == "built"
@@ -334,6 +353,7 @@ def _prune(before: Manifest, after: Manifest) -> None:
         target = before.out / name
         if target.suffix == ".pdf" and is_inside(target, before.out):
             target.unlink(missing_ok=True)
+            target.with_suffix(".html").unlink(missing_ok=True)  # a regular print's web version (no-op for large print)
 
 
 # -- the catalog page --------------------------------------------------------------------------

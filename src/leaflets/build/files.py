@@ -42,6 +42,16 @@ def write_atomically(path: Path, data: bytes) -> None:
             Path(temporary).unlink(missing_ok=True)
 
 
+def write_if_changed(path: Path, data: bytes) -> None:
+    """``write_atomically``, unless ``path`` already holds ``data`` (a web version's page, fonts, pictures)."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomically(path, data)
+
+
 def check_target(output: str | None) -> None:
     """``--output`` must name a file to create or replace: not a link, a folder or a device."""
     if output is None or output == "-":

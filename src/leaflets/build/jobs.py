@@ -8,12 +8,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from leaflets.build.leaflet import Builder
+from leaflets.build.web_pages import web_page
 from leaflets.build.workers import keep_warm, warm
 from leaflets.errors import LeafletError, State, refused_or_failed
 from leaflets.model.approvals import Standing
 from leaflets.model.digests import digest
 from leaflets.model.record import Procedure
 from leaflets.paths import display_path
+from leaflets.render.web_page import WebPage
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     blank_fields: dict[str, list[float]] | None = None  # where page 1's "For you" lines are
     standing: Standing | None = None  # whether what it prints is approved
+    web: WebPage | None = None  # its web version (regular print only; see web_pages.py), written by the parent
 
 
 def failed(job: Job, why: str) -> Outcome:
@@ -68,10 +71,11 @@ def render_job(job: Job) -> Outcome:
     try:
         leaflet = builder.leaflet(warm_procedure(job.procedure_id), warm("clinic"), job.lang, job.large_print)
         html, standing = builder.rendered(leaflet)
+        web = None if job.large_print else web_page(builder.project, builder.environment(leaflet), leaflet, standing)
         render_key = digest(html, warm("assets"))
         if render_key == job.render_key:
-            return Outcome(job, State.UNCHANGED, render_key, standing=standing)
+            return Outcome(job, State.UNCHANGED, render_key, standing=standing, web=web)
         pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
-        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing)
+        return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing, web=web)
     except LeafletError as exc:
         return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])

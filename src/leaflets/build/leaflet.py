@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leaflets.build.archive import archive_release, check_archive
-from leaflets.build.files import check_target, write_atomically
+from leaflets.build.files import check_target, write_atomically, write_if_changed
+from leaflets.build.web_pages import page_path, web_files, web_page
 from leaflets.checks.pages import book_problem
 from leaflets.errors import LeafletErrors, TooLong, UsageError
 from leaflets.language.catalogs import load_language, refusal
@@ -99,6 +100,10 @@ def build_one(
     target = None if output == "-" else Path(output) if output else dist_path(project, leaflet)
     if target is not None:
         write_atomically(target, data)
+    if output is None and not large_print:  # into dist/: its web version beside it (a personalised one never)
+        page = web_page(project, builder.environment(leaflet), leaflet, outcome.standing)
+        for path, page_data in web_files(project, leaflet.clinic, page_path(project, clinic, lang, procedure_id), page).items():
+            write_if_changed(path, page_data)
     if release:
         archive_release(project, leaflet.clinic.id, leaflet.procedure, large_print, outcome.standing, data)
     return target, data
@@ -268,6 +273,10 @@ class Builder:
             fingerprint = translation_fingerprint(english, printed)
         approvals = read_approvals(self.project, leaflet.procedure.id)
         return standing(approvals, leaflet.language.code, english, fingerprint, leaflet.procedure.review.version)
+
+    def environment(self, leaflet: Leaflet) -> LeafletSandbox:
+        """The Jinja environment of the leaflet's clinic and language (for its web version too)."""
+        return self._environment(leaflet)
 
     def _environment(self, leaflet: Leaflet) -> LeafletSandbox:
         key = (leaflet.clinic.id, leaflet.language.code)

@@ -7,6 +7,7 @@ import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -98,6 +99,9 @@ class Clinic(Strict):
     languages: Annotated[list[LanguageCode], Field(min_length=1)] = ["en"]
     policies: Policies = Policies()
     packets: dict[Identifier, Packet] = {}
+    # Where dist/ is published, as https://host/path/: each leaflet's web version is
+    # <published_at><clinic>/<lang>/<id>.html, printed on its PDF with a QR code (issue 29).
+    published_at: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
     logo_path: Path | None = Field(default=None, exclude=True)
 
@@ -113,6 +117,11 @@ class Clinic(Strict):
             raise ValueError(f"'{value}' is neither an e-mail address (like leaflets@clinic.example) nor a phone number")
         return value
 
+    @field_validator("published_at")
+    @classmethod
+    def _an_https_address(cls, value: str | None) -> str | None:
+        return None if value is None else published_address(value)
+
     @field_validator("accent_colour")
     @classmethod
     def _readable_on_paper(cls, colour: str) -> str:
@@ -126,6 +135,18 @@ class Clinic(Strict):
 
 
 MIN_CONTRAST = 4.5
+
+
+def published_address(value: str) -> str:
+    """A clinic's ``published_at``: an https address with a host and no user, query or fragment, ending in /."""
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if (parts.scheme != "https" or not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", parts.netloc.lower())
+            or "." not in host or parts.query or parts.fragment or value.endswith(("?", "#"))
+            or not re.fullmatch(r"[A-Za-z0-9/._~%-]*", parts.path)):
+        raise ValueError(f"'{value}' is not an https address where dist/ is published, such as "
+                         "https://leaflets.clinic.example/ (no user name, query or #fragment)")
+    return value if value.endswith("/") else value + "/"
 
 
 def contrast_ratio(foreground: str, background: str) -> float:

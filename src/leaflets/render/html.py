@@ -35,6 +35,7 @@ from leaflets.model.clinic import Clinic
 from leaflets.model.policies import Policies
 from leaflets.model.record import Procedure
 from leaflets.paths import is_inside
+from leaflets.render.qr import web_version
 from leaflets.render.risks import risk_section
 
 TEMPLATE = "leaflet.html"
@@ -329,22 +330,20 @@ def render_html(leaflet: Leaflet, environment: LeafletSandbox, standing: Standin
     ``standing``: whether its printed content is approved (see ``approvals.py``); without one,
     it is a draft whose code is left blank (as in the content render, ``render.printed``).
     """
-    language = leaflet.language
     with tracking_misses() as untranslated:
-        record = translate_record(leaflet.procedure.model_dump(mode="json"), language,
-                                  policies=leaflet.clinic.policies.model_dump())
-        html = _render_leaflet(leaflet, environment, record, standing)
+        html = render_template(environment, TEMPLATE, **leaflet_context(leaflet, standing))
     return Page(html, tuple(untranslated))
 
 
-def _render_leaflet(leaflet: Leaflet, environment: LeafletSandbox, record: dict[str, Any],
-                    standing: Standing | None) -> str:
+def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[str, Any]:
+    """What a leaflet's templates are given: the PDF's and its web version's alike, so the two cannot differ.
+    Strings it cannot translate are noted by the caller's ``tracking_misses``."""
     language = leaflet.language
+    record = translate_record(leaflet.procedure.model_dump(mode="json"), language,
+                              policies=leaflet.clinic.policies.model_dump())
     printed = isolate_record(record)
     standing = standing or Standing(language.code, "", "", leaflet.procedure.review.version, None, None)
-    return render_template(
-        environment,
-        TEMPLATE,
+    return dict(
         record=printed,
         risks=risk_section(leaflet.procedure.risks, [risk["text"] for risk in printed["risks"]], language.direction == "rtl"),
         plain=record,  # for what is not laid out as text: the document's title and description
@@ -359,6 +358,7 @@ def _render_leaflet(leaflet: Leaflet, environment: LeafletSandbox, record: dict[
         out_of_date=leaflet.out_of_date,
         release=standing,
         fingerprint=standing.code,
+        **web_version(leaflet.clinic, language.code, leaflet.procedure.id, standing.code if standing.released else None),
     )
 
 

@@ -92,30 +92,32 @@ SHADED, MAYBE, OUTLINED = "shaded", "maybe", "outlined"
 def icon_array(total: int, shaded: int, maybe: int, rtl: bool = False) -> IconArray:
     """``total`` small people in rows, the first ``shaded`` filled in, the next ``maybe`` grey with an
     outline, the rest outlined only (shape, not colour alone). Filling starts where a line of text
-    starts: top left, or top right in a right-to-left leaflet."""
+    starts: top left, or top right in a right-to-left leaflet. The people of each kind are one group
+    that carries their fill and outline once (a page holds several pictures of 100 or 1,000)."""
     per_row = ICON_ARRAY_SIZES[total]
     rows = -(-total // per_row)
-    shapes = []
+    groups: dict[str, list[str]] = {SHADED: [], MAYBE: [], OUTLINED: []}
     for index in range(total):
         row, column = divmod(index, per_row)
         if rtl:
             column = per_row - 1 - column
         kind = SHADED if index < shaded else MAYBE if index < shaded + maybe else OUTLINED
-        shapes.append(person(column * 10, row * 12, kind) if total <= 100 else dot(column * 10, row * 10, kind))
+        groups[kind].append(person(column * 10, row * 12) if total <= 100 else dot(column * 10, row * 10))
     height = rows * (12 if total <= 100 else 10)
-    return IconArray(f"0 0 {per_row * 10} {height}", Markup("".join(shapes)))
+    width = 0.8 if total <= 100 else 0.9
+    shapes = "".join(f'<g fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="{width}">{"".join(drawn)}</g>'
+                     for kind, drawn in groups.items() if drawn)
+    return IconArray(f"0 0 {per_row * 10} {height}", Markup(shapes))
 
 
 _FILL = {SHADED: "#1a1a1a", MAYBE: "#9a9a9a", OUTLINED: "#ffffff"}
 
 
-def person(x: float, y: float, kind: str) -> str:
+def person(x: float, y: float) -> str:
     """A small figure (head and body) with its top left corner at x, y, in a 10 x 12 cell."""
-    style = f'fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="0.8"'
-    return (f'<circle cx="{x + 5}" cy="{y + 2.6}" r="2" {style}/>'
-            f'<path d="M{x + 1.6} {y + 11} v-4 a3.4 3.4 0 0 1 6.8 0 v4 z" {style}/>')
+    return f'<circle cx="{x + 5}" cy="{y + 2.6}" r="2"/><path d="M{x + 1.6} {y + 11}v-4a3.4 3.4 0 0 1 6.8 0v4z"/>'
 
 
-def dot(x: float, y: float, kind: str) -> str:
+def dot(x: float, y: float) -> str:
     """A person in a picture of 1,000: a round mark in a 10 x 10 cell."""
-    return f'<circle cx="{x + 5}" cy="{y + 5}" r="3.6" fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="0.9"/>'
+    return f'<circle cx="{x + 5}" cy="{y + 5}" r="3.6"/>'

@@ -11,6 +11,7 @@ from flask import Response, abort, request
 from leaflets.build.leaflet import pdf_name
 from leaflets.model.record import Procedure
 from leaflets.render.html import render_template
+from leaflets.render.qr import web_address
 from leaflets.web.site import LOGGER, Site, language_label, printed_pages, standing_of
 
 
@@ -24,6 +25,7 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
         standing=lambda procedure, lang="en": standing_of(site, procedure, lang),
         pages_of=lambda procedure, lang="en": printed_pages(site, procedure, lang),
+        web_address=lambda procedure, lang: web_address(site.clinic, lang, procedure.id),  # issue 29
         leaflet_languages={code: site.languages.get(code) or site.broken[code] for code in site.clinic.languages
                            if code in site.languages or code in site.broken},
         large_print=context.pop("large_print", False), with_english=context.pop("with_english", False),
