@@ -136,7 +136,7 @@ def test_a_leaflet_with_patient_details_never_has_a_web_version(built, tmp_path,
                                      "https://leaflets.clinic.example/a b/"])
 def test_published_at_must_be_a_plain_https_address(address):
     clinic = Project(REPO).load_clinic("example").model_dump(exclude={"logo_path"})
-    with pytest.raises(ValidationError, match="is not an https address where dist/ is published"):
+    with pytest.raises(ValidationError, match="is not an https address; write where dist/ is published"):
         Clinic.model_validate({**clinic, "published_at": address})
     assert Clinic.model_validate({**clinic, "published_at": "https://x.example/leaflets"}).published_at == "https://x.example/leaflets/"
 

@@ -144,7 +144,7 @@ def published_address(value: str) -> str:
     if (parts.scheme != "https" or not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?", parts.netloc.lower())
             or "." not in host or parts.query or parts.fragment or value.endswith(("?", "#"))
             or not re.fullmatch(r"[A-Za-z0-9/._~%-]*", parts.path)):
-        raise ValueError(f"'{value}' is not an https address where dist/ is published, such as "
+        raise ValueError(f"'{value}' is not an https address; write where dist/ is published, like "
                          "https://leaflets.clinic.example/ (no user name, query or #fragment)")
     return value if value.endswith("/") else value + "/"
 

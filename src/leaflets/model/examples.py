@@ -125,6 +125,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "out_of_hours": ("The phone number out of hours.", "out_of_hours: (555) 010-2999"),
     "emergency": ("The emergency number, in quotes.", 'emergency: "911"'),
     "website": ("The clinic's website.", "website: riverside-clinic.example"),
+    "published_at": ("Where dist/ is published (an https address): every PDF prints its web version's short "
+                     "address and QR code.", "published_at: https://leaflets.riverside-clinic.example/"),
     "feedback": ("Where patients tell the clinic about a leaflet: an e-mail address or a phone number.",
                  "feedback: leaflets@riverside-clinic.example"),
     "logo": ("A .svg, .png or .jpg file beside the clinic file.", "logo: example-logo.svg"),
