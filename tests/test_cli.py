@@ -69,9 +69,11 @@ def test_an_unknown_clinic(cli, project):
 
 def test_a_clinic_whose_logo_is_missing_builds_nothing(cli, project):
     (project / "content" / "clinics" / "example-logo.svg").unlink()
+    clinic = (project / "content" / "clinics" / "example.yaml").read_text().splitlines()
+    line = next(number for number, text in enumerate(clinic, 1) if text.startswith("logo:"))
     code, _, err = cli("--root", project, "build", "kidney-tube-tract-widening")
     assert code == 1
-    assert err == f"{project}/content/clinics/example.yaml:13: logo: file 'example-logo.svg' does not exist\n"
+    assert err == f"{project}/content/clinics/example.yaml:{line}: logo: file 'example-logo.svg' does not exist\n"
     assert not (project / "dist").exists()
 
 
