@@ -70,12 +70,13 @@ def render_job(job: Job) -> Outcome:
     builder: Builder = warm("builder")
     try:
         leaflet = builder.leaflet(warm_procedure(job.procedure_id), warm("clinic"), job.lang, job.large_print)
-        html, standing = builder.rendered(leaflet)
+        printable = builder.printable(leaflet)
+        html, standing = printable.html, printable.standing
         web = None if job.large_print else web_page(builder.project, builder.environment(leaflet), leaflet, standing)
         render_key = digest(html, warm("assets"))
         if render_key == job.render_key:
             return Outcome(job, State.UNCHANGED, render_key, standing=standing, web=web)
-        pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html)
+        pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html, printable.draft)
         return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing, web=web)
     except LeafletError as exc:
         return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])

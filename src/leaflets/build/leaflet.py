@@ -1,14 +1,16 @@
 """The pipeline for one leaflet, top to bottom (all of a clinic: batch.py); ``build_one`` first:
 
 1. record, clinic, language, size and personal details (``Builder.leaflet`` → ``Leaflet``);
-2. the translated record as HTML (``Builder.render`` → ``render.html``), with the standing of what it
-   prints (its fingerprint, from ``render.printed``, and its approval); a translation not ready is a
-   ``Refused``, returned;
-3. the PDF (``render.pdf``);
+2. the translated record as HTML (``Builder.render``): its template rendered once (``render.html``),
+   with tokens for the clinic's and patient's details (``render.tokens``); the fingerprint of that very
+   HTML's text (``render.printed``) and so its approval; then the tokens' values and the release marks
+   put in (``render.release``); a translation not ready is a ``Refused``, returned;
+3. the PDF (``render.pdf``), laid out from exactly that HTML; if the text laid out is not the HTML's
+   text (a style hid or added some), it is printed as a draft instead;
 4. checks (an approved release: the archive is as it was built);
 5. the written file (``files.write_atomically``), and an approved release kept in the archive.
 
-The fingerprint comes before the HTML because the leaflet prints it (its code, on every page).
+The fingerprint comes before the release marks because they print it (its code, on every page).
 ``Builder`` holds what many leaflets share (catalogs, Jinja environments, WeasyPrint); the CLI,
 the batch pool, the web workers and Dask all build through it.
 """
@@ -25,9 +27,10 @@ from leaflets.build.archive import archive_release, check_archive
 from leaflets.build.files import check_target, write_atomically, write_if_changed
 from leaflets.build.web_pages import page_path, web_files, web_page
 from leaflets.checks.pages import book_problem
-from leaflets.errors import LeafletErrors, TooLong, UsageError
+from leaflets.checks.styles import file_problems, html_style_problems
+from leaflets.errors import LeafletErrors, TemplateProblem, TooLong, UsageError
 from leaflets.language.catalogs import load_language, refusal
-from leaflets.language.i18n import SOURCE_LANGUAGE, Language
+from leaflets.language.i18n import SOURCE_LANGUAGE, Language, tracking_misses
 from leaflets.model.approvals import Standing, read_approvals, standing
 from leaflets.model.clinic import Clinic
 from leaflets.model.day import build_day
@@ -37,15 +40,19 @@ from leaflets.paths import is_inside
 from leaflets.render.html import (
     NO_PATIENT,
     STYLESHEET,
+    TEMPLATE,
     Leaflet,
     LeafletSandbox,
-    Page,
     PatientDetails,
     make_environment,
     render_html,
     template_file,
+    template_folders,
 )
-from leaflets.render.printed import content_fingerprint, content_leaflet, printed_content, translation_fingerprint
+from leaflets.render.printed import content_fingerprint, printed_content, translation_fingerprint
+from leaflets.render.qr import web_version_values
+from leaflets.render.release import as_draft, check_slot, insert_marks
+from leaflets.render.tokens import substitute
 
 if TYPE_CHECKING:
     from leaflets.render.pdf import PdfRenderer
@@ -91,7 +98,7 @@ def build_one(
     if isinstance(outcome, Refused):
         raise outcome.errors
     # 3. The PDF.
-    data = builder.renderer(leaflet.clinic.id).write_pdf(outcome.html)
+    data = builder.write_pdf(leaflet, outcome)
     # 4. Checks: an approved release goes into the archive, which must be as it was built.
     release = outcome.standing.released and not personal  # a personalised leaflet is never archived
     if release:
@@ -149,10 +156,12 @@ def packet_leaflets(
 
 @dataclass(frozen=True)
 class Rendered:
-    """A leaflet's HTML, and where what it prints stands (fingerprint, approval, sign-off)."""
+    """A leaflet's HTML, where what it prints stands (fingerprint, approval, sign-off), and the same
+    HTML marked as a draft: what is printed if the text laid out is not the text fingerprinted."""
 
     html: str
     standing: Standing
+    draft: str
 
 
 @dataclass(frozen=True)
@@ -160,15 +169,6 @@ class Refused:
     """A translation not ready: one ``TranslationRefused`` per string its catalog lacks."""
 
     errors: LeafletErrors
-
-
-@dataclass(frozen=True)
-class _Content:
-    """What a leaflet prints that an approval covers (``render.printed.printed_content``), and the
-    messages its render found untranslated."""
-
-    text: str
-    untranslated: tuple[str, ...]
 
 
 class Builder:
@@ -180,7 +180,8 @@ class Builder:
         self._renderers: dict[str, PdfRenderer] = {}
         self._environments: dict[tuple[str, str], LeafletSandbox] = {}  # one per clinic and language
         self._languages: dict[str, Language] = {}
-        self._contents: dict[tuple[str, str, str], _Content] = {}  # by clinic, language and record
+        self._checked: set[str] = set()  # clinics whose templates and stylesheet may print leaflets
+        self._texts: dict[tuple[str, str, str], str] = {}  # printed content, by clinic, language and record
 
     def renderer(self, clinic_id: str) -> PdfRenderer:
         if clinic_id not in self._renderers:
@@ -207,42 +208,75 @@ class Builder:
 
     def render(self, leaflet: Leaflet) -> Rendered | Refused:
         """Step 2: the translated record as HTML, with the standing of what it prints; or, for a
-        translation not ready, its refusal. A record that would print a book is refused (``TooLong``)."""
+        translation not ready, its refusal. A record that would print a book is refused (``TooLong``).
+
+        The template renders once; what it prints is fingerprinted from that HTML, tokens in place;
+        then the tokens' values and the release marks are put in (``render.tokens``, ``render.release``)."""
         if problem := book_problem(leaflet.procedure.model_dump(mode="json")):  # before the minutes a layout takes
             raise TooLong(problem, self.project.record_path(leaflet.procedure.id))
-        content = self._content(leaflet)  # what an approval covers, rendered once with placeholders
-        standing = self._standing(leaflet, content.text)  # its fingerprint, and whether it is approved
-        page = render_html(leaflet, self._environment(leaflet), standing)  # the HTML that is printed
-        untranslated = list(dict.fromkeys(content.untranslated + page.untranslated))
-        if untranslated:
+        environment = self._environment(leaflet)
+        self.check_clinic_files(leaflet.clinic.id)
+        page = render_html(leaflet, environment)
+        template = str(template_file(self.project.templates, leaflet.clinic.id, TEMPLATE))
+        check_template_output(page.html, template)
+        if page.untranslated:
             record = self.project.record_path(leaflet.procedure.id)
-            return Refused(refusal(leaflet.language, untranslated, self.project.root, record))
-        return Rendered(page.html, standing)
+            return Refused(refusal(leaflet.language, list(page.untranslated), self.project.root, record))
+        printed = printed_content(page.html)
+        if not leaflet.large_print:
+            self._keep_text(leaflet, printed)
+        standing = self._standing(leaflet, printed)
+        release = standing.code if standing.released else None
+        values = page.values | web_version_values(leaflet.clinic, leaflet.language.code, leaflet.procedure.id, release)
+        filled = substitute(page.html, values, template)
+        with tracking_misses() as untranslated:
+            html, draft = (insert_marks(filled, leaflet, environment, marked) for marked in (standing, as_draft(standing)))
+        if untranslated:
+            return Refused(refusal(leaflet.language, untranslated, self.project.root,
+                                   self.project.record_path(leaflet.procedure.id)))
+        return Rendered(html, standing, draft)
 
     def rendered(self, leaflet: Leaflet) -> tuple[str, Standing]:
         """``render`` for callers that stop at a refusal: it is raised (``LeafletErrors``)."""
+        outcome = self.printable(leaflet)
+        return outcome.html, outcome.standing
+
+    def printable(self, leaflet: Leaflet) -> Rendered:
+        """``render``, a refusal raised (``LeafletErrors``)."""
         outcome = self.render(leaflet)
         if isinstance(outcome, Refused):
             raise outcome.errors
-        return outcome.html, outcome.standing
+        return outcome
 
     def html(self, leaflet: Leaflet) -> str:
         return self.rendered(leaflet)[0]
 
+    def write_pdf(self, leaflet: Leaflet, outcome: Rendered) -> bytes:
+        """Step 3: the PDF of ``outcome``: as a draft if the text laid out differs from what was fingerprinted."""
+        return self.renderer(leaflet.clinic.id).render(outcome.html, draft=outcome.draft)[0]
+
     def pdf(self, leaflet: Leaflet) -> bytes:
         """Step 3: the leaflet as a PDF (a refused translation raises)."""
-        return self.renderer(leaflet.clinic.id).write_pdf(self.html(leaflet))
+        return self.write_pdf(leaflet, self.printable(leaflet))
 
     def combined_pdf(self, leaflets: list[Leaflet]) -> bytes:
         """Several leaflets in one PDF, each from a new page with its own footer and page numbers."""
         if len(leaflets) == 1:
             return self.pdf(leaflets[0])
-        parts = [(self.html(leaflet), leaflet.language.html_lang) for leaflet in leaflets]
+        parts: list[tuple[str, str, str | None]] = []
+        for leaflet in leaflets:
+            outcome = self.printable(leaflet)
+            parts.append((outcome.html, leaflet.language.html_lang, outcome.draft))
         return self.renderer(leaflets[0].clinic.id).write_combined(parts)
 
     def printed(self, leaflet: Leaflet) -> str:
-        """What the leaflet prints that an approval covers (``render.printed.printed_content``), in its language."""
-        return self._content(leaflet).text
+        """What the leaflet prints that an approval covers (``render.printed.printed_content``), in its
+        language: the text of its regular-print render, the same with or without patient details."""
+        key = self._text_key(leaflet)
+        if key not in self._texts:
+            regular = replace(leaflet, large_print=False, personal=NO_PATIENT)
+            self._keep_text(leaflet, printed_content(render_html(regular, self._environment(leaflet)).html))
+        return self._texts[key]
 
     def standing(self, leaflet: Leaflet) -> Standing:
         """Whether the leaflet's printed content is approved (and, for a translation, signed off)."""
@@ -252,20 +286,22 @@ class Builder:
         """Read catalogs and templates again on next use: they changed on disk."""
         self._languages.clear()
         self._environments.clear()
-        self._contents.clear()
+        self._texts.clear()
 
-    def _content(self, leaflet: Leaflet) -> _Content:
-        """Rendered once per clinic, language and record, with placeholders for everything an
-        approval does not cover (``render.printed.content_leaflet``)."""
-        key = (leaflet.clinic.id, leaflet.language.code, leaflet.procedure.model_dump_json())
-        if key not in self._contents:
-            if len(self._contents) > 64:
-                self._contents.clear()
-            page: Page = render_html(content_leaflet(leaflet), self._environment(leaflet))
-            self._contents[key] = _Content(printed_content(page.html), page.untranslated)
-        return self._contents[key]
+    def _text_key(self, leaflet: Leaflet) -> tuple[str, str, str]:
+        return leaflet.clinic.model_dump_json(), leaflet.language.code, leaflet.procedure.model_dump_json()
+
+    def _keep_text(self, leaflet: Leaflet, printed: str) -> None:
+        if len(self._texts) > 64:
+            self._texts.clear()
+        self._texts[self._text_key(leaflet)] = printed
 
     def _standing(self, leaflet: Leaflet, printed: str) -> Standing:
+        """From the leaflet's printed content. Large print is bound to its regular print's, whose lines it
+        prints in another order; a translation's also covers its English, rendered once per clinic and record."""
+        if leaflet.large_print:
+            regular = self.printed(leaflet)
+            printed = regular if sorted(regular.splitlines()) == sorted(printed.splitlines()) else printed
         if leaflet.language.is_source:
             english = fingerprint = content_fingerprint(printed)
         else:
@@ -273,6 +309,17 @@ class Builder:
             fingerprint = translation_fingerprint(english, printed)
         approvals = read_approvals(self.project, leaflet.procedure.id)
         return standing(approvals, leaflet.language.code, english, fingerprint, leaflet.procedure.review.version)
+
+    def check_clinic_files(self, clinic_id: str) -> None:
+        """The clinic's templates and stylesheet (its own, or ours) neither name release state nor hide
+        or add text (``checks.styles``); the first that does is refused, by file and line."""
+        if clinic_id in self._checked:
+            return
+        environment = make_environment(self.project.templates, clinic_id)
+        for path in printed_files(self.project.templates, clinic_id):
+            for line, why in file_problems(path, environment):
+                raise TemplateProblem(why, path, line)
+        self._checked.add(clinic_id)
 
     def environment(self, leaflet: Leaflet) -> LeafletSandbox:
         """The Jinja environment of the leaflet's clinic and language (for its web version too)."""
@@ -283,6 +330,21 @@ class Builder:
         if key not in self._environments:
             self._environments[key] = make_environment(self.project.templates, leaflet.clinic.id, leaflet.language)
         return self._environments[key]
+
+
+def printed_files(templates: Path, clinic_id: str) -> list[Path]:
+    """The templates and stylesheet a clinic's leaflets are printed with: its own folder's, then ours."""
+    folders = template_folders(templates, clinic_id)
+    own = sorted(folders[0].glob("*.html")) if len(folders) > 1 else []
+    return own + [template_file(templates, clinic_id, name) for name in (TEMPLATE, "macros.html", STYLESHEET)]
+
+
+def check_template_output(html: str, template: str) -> None:
+    """What a template made: one slot for the release marks where nothing can hide them, and styles
+    that neither hide nor add text (``checks.styles``)."""
+    check_slot(html, template)
+    if problems := html_style_problems(html):
+        raise TemplateProblem(f"template error: a style it writes: {problems[0]}", template)
 
 
 def pdf_name(lang: str, procedure_id: str, large_print: bool) -> str:

@@ -35,8 +35,9 @@ from leaflets.model.clinic import Clinic
 from leaflets.model.policies import Policies
 from leaflets.model.record import Procedure
 from leaflets.paths import is_inside
-from leaflets.render.qr import web_version
+from leaflets.render.qr import web_version, web_version_tokens
 from leaflets.render.risks import risk_section
+from leaflets.render.tokens import clinic_tokens, field_tokens
 
 TEMPLATE = "leaflet.html"
 STYLESHEET = "leaflet.css"
@@ -318,47 +319,72 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class Page:
-    """A leaflet's HTML, and the messages it asked for that its language has no translation of, in order."""
+    """A leaflet's HTML as its template made it, with tokens for the values an approval does not cover
+    (``render.tokens``); those values; and the messages it asked for that its language has no
+    translation of, in order."""
 
     html: str
     untranslated: tuple[str, ...]
+    values: dict[str, str] = field(default_factory=dict)
 
 
-def render_html(leaflet: Leaflet, environment: LeafletSandbox, standing: Standing | None = None) -> Page:
-    """The leaflet as HTML, in an environment made for its clinic and language (``make_environment``).
-
-    ``standing``: whether its printed content is approved (see ``approvals.py``); without one,
-    it is a draft whose code is left blank (as in the content render, ``render.printed``).
-    """
+def render_html(leaflet: Leaflet, environment: LeafletSandbox) -> Page:
+    """The leaflet as HTML, in an environment made for its clinic and language (``make_environment``):
+    rendered once, with no release state and with tokens for the clinic's and patient's details."""
+    values: dict[str, str] = {}
     with tracking_misses() as untranslated:
-        html = render_template(environment, TEMPLATE, **leaflet_context(leaflet, standing))
-    return Page(html, tuple(untranslated))
+        html = render_template(environment, TEMPLATE, **leaflet_context(leaflet, values))
+    return Page(html, tuple(untranslated), values)
 
 
-def leaflet_context(leaflet: Leaflet, standing: Standing | None = None) -> dict[str, Any]:
-    """What a leaflet's templates are given: the PDF's and its web version's alike, so the two cannot differ.
-    Strings it cannot translate are noted by the caller's ``tracking_misses``."""
+def leaflet_context(leaflet: Leaflet, values: dict[str, str]) -> dict[str, Any]:
+    """What a printed leaflet's template is given: the translated record, and tokens for what an approval
+    does not cover (their values go into ``values``); nothing about its release. Strings it cannot
+    translate are noted by the caller's ``tracking_misses``."""
+    language = leaflet.language
+    clinic = clinic_tokens(leaflet.clinic, values)
+    personal = leaflet.personal
+    appointment = language.datetime(personal.appointment) if personal.appointment else None
+    typed = {**{name: getattr(personal, name) for name in PatientDetails.text_limits()}, "appointment": appointment}
+    fasting = fasting_times(leaflet.procedure, leaflet.clinic.policies, personal.appointment, language)
+    return dict(
+        **_record_context(leaflet),
+        clinic=clinic,
+        feedback=clinic.feedback or clinic.phones.daytime,
+        personal={name: field_tokens(f"personal.{name}", value, values) for name, value in typed.items()},
+        fasting=fasting and {name: field_tokens(f"fasting.{name}", value, values) for name, value in fasting.items()},
+        **web_version_tokens(leaflet.clinic),
+    )
+
+
+def web_context(leaflet: Leaflet, standing: Standing) -> dict[str, Any]:
+    """What a leaflet's web version is given (``render.web_page``): its record as the PDF has it, the
+    clinic's details, and its release. Strings it cannot translate are noted by ``tracking_misses``."""
+    return dict(
+        **_record_context(leaflet),
+        clinic=leaflet.clinic,
+        feedback=leaflet.clinic.feedback or leaflet.clinic.phones.daytime,
+        out_of_date=leaflet.out_of_date,
+        release=standing,
+        fingerprint=standing.code,
+        **web_version(leaflet.clinic, leaflet.language.code, leaflet.procedure.id,
+                      standing.code if standing.released else None),
+    )
+
+
+def _record_context(leaflet: Leaflet) -> dict[str, Any]:
     language = leaflet.language
     record = translate_record(leaflet.procedure.model_dump(mode="json"), language,
                               policies=leaflet.clinic.policies.model_dump())
     printed = isolate_record(record)
-    standing = standing or Standing(language.code, "", "", leaflet.procedure.review.version, None, None)
     return dict(
         record=printed,
         risks=risk_section(leaflet.procedure.risks, [risk["text"] for risk in printed["risks"]], language.direction == "rtl"),
         plain=record,  # for what is not laid out as text: the document's title and description
         procedure=leaflet.procedure,
-        clinic=leaflet.clinic,
-        feedback=leaflet.clinic.feedback or leaflet.clinic.phones.daytime,
         language=language,
         translated=language.code != SOURCE_LANGUAGE,
         large_print=leaflet.large_print,
-        personal=leaflet.personal,
-        fasting=fasting_times(leaflet.procedure, leaflet.clinic.policies, leaflet.personal.appointment, language),
-        out_of_date=leaflet.out_of_date,
-        release=standing,
-        fingerprint=standing.code,
-        **web_version(leaflet.clinic, language.code, leaflet.procedure.id, standing.code if standing.released else None),
     )
 
 

@@ -22,6 +22,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from leaflets.errors import TooLong, UnsafeResourceError
 from leaflets.model.record import MAX_PAGES
 from leaflets.paths import is_inside
+from leaflets.render.printed import laid_out_text, shown_text
 
 LOGGER = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class PdfRenderer:
         self.fetcher = SafeFetcher(allowed_folders)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
+        self.drafted = 0  # leaflets printed as drafts because their text laid out differed from their HTML's
         self.font_faces = "".join(re.findall(r"@font-face\s*\{[^}]*\}", stylesheet.read_text(encoding="utf-8")))
         families = dict.fromkeys(re.findall(r'font-family:\s*"([^"]+)"', self.font_faces))  # in the stylesheet's order
         self.font_families = ", ".join(f'"{family}"' for family in families)
@@ -100,27 +102,31 @@ class PdfRenderer:
             raise UnsafeResourceError(str(exc), stylesheet) from None
         remove_font_copies_at_exit(self.font_config)
 
-    def write_pdf(self, html: str) -> bytes:
-        return self.render(html)[0]
+    def write_pdf(self, html: str, draft: str | None = None) -> bytes:
+        return self.render(html, draft)[0]
 
-    def render(self, html: str) -> tuple[bytes, dict[str, list[float]]]:
-        """The PDF, and where on page 1 the blank "For you" lines are (left, top, width, height in pt)."""
+    def render(self, html: str, draft: str | None = None) -> tuple[bytes, dict[str, list[float]]]:
+        """The PDF, and where on page 1 the blank "For you" lines are (left, top, width, height in pt).
+
+        ``draft``: the same leaflet marked as a draft, printed instead if the text laid out is not the
+        text of ``html`` (a style hid some, or added some): what was approved is not what would print."""
         try:
-            rendered = self._layout(html)
+            rendered = self._checked_layout(html, draft)
             data = rendered.write_pdf(**PDF_OPTIONS)
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None
         return mark_running_content_as_artifacts(data), _blank_fields(rendered)
 
-    def write_combined(self, parts: list[tuple[str, str]]) -> bytes:
+    def write_combined(self, parts: list[tuple[str, str, str | None]]) -> bytes:
         """Several leaflets in one PDF: ``parts`` is (html, language tag) for each, in order.
 
         Each is laid out on its own, so it starts on a new page and keeps its own footer and
         "page X of Y"; their pages are then joined. Every part's structure elements carry its
         language (/Lang), so a screen reader speaks each half of a bilingual leaflet in its own.
+        Each part is (html, language tag, its draft: see ``render``).
         """
         try:
-            documents = [self._layout(html) for html, _ in parts]
+            documents = [self._checked_layout(html, draft) for html, _, draft in parts]
             pages = [page for document in documents for page in document.pages]
             data = documents[0].copy(pages).write_pdf(**PDF_OPTIONS)
         except RefusedURL as exc:
@@ -129,7 +135,18 @@ class PdfRenderer:
         for document in documents:
             first_pages.append(start)
             start += len(document.pages)
-        return tag_parts_with_language(mark_running_content_as_artifacts(data), first_pages, [lang for _, lang in parts])
+        return tag_parts_with_language(mark_running_content_as_artifacts(data), first_pages, [lang for _, lang, _ in parts])
+
+    def _checked_layout(self, html: str, draft: str | None) -> Any:
+        rendered = self._layout(html)
+        if draft is None or draft == html:
+            return rendered
+        difference = text_difference(shown_text(html), laid_out_text(rendered))
+        if difference is None:
+            return rendered
+        LOGGER.warning("the text laid out differs from the text approved (%s): printed as a draft", difference)
+        self.drafted += 1
+        return self._layout(draft)
 
     def _layout(self, html: str) -> Any:
         document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
@@ -389,3 +406,11 @@ def _rewrite_as_artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int])
     streams = page.obj.Contents
     for stream in streams if isinstance(streams, pikepdf.Array) else [streams]:
         stream.write(_MARKED_CONTENT.sub(artifact, stream.read_bytes()))  # compressed again on save
+
+
+def text_difference(expected: str, laid_out: str) -> str | None:
+    """Where the text laid out first differs from the text expected (both ``printed.comparable``), or None."""
+    if expected == laid_out:
+        return None
+    at = next((i for i, (a, b) in enumerate(zip(expected, laid_out, strict=False)) if a != b), min(len(expected), len(laid_out)))
+    return f"at character {at:,}: {len(expected) - len(laid_out):+,} characters"

@@ -1,45 +1,61 @@
 """The printed content of a leaflet: what an approval is bound to, and its fingerprints.
 
-The content of a leaflet is the text of its HTML as a patient reads it, rendered with the
-clinic's details replaced by placeholders, without patient details and without its release
-lines (elements marked ``data-release``: version, approval, review dates, draft notes). So the
-record, whatever it includes, and every template word count; phones, names, logo, dates and
-the approval itself do not.
+The content of a leaflet is the text of the very HTML that is printed, as its template made it
+(``render.html.render_html``): every word of its body, pictures by their alt text and the text of
+attributes a reader is given (title, aria-label), with tokens in place of the clinic's and patient's
+details and of the web address (``render.tokens``), so it is the same for every clinic and patient.
+Nothing a template writes is left out; the release marks are not in it, as they are put in after
+(``render.release``). ``laid_out_text`` is the other side: the text WeasyPrint laid out, which must be
+the text of the HTML (``shown_text``), or the leaflet prints as a draft.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+import unicodedata
 from html.parser import HTMLParser
+from typing import Any
 
 from leaflets.model.characters import BIDI_CONTROLS
-from leaflets.model.clinic import Phones
-from leaflets.render.html import Leaflet
-
-_PLACEHOLDER_REVIEW = {"version": "0", "status": "draft", "written_on": date(2000, 1, 1),
-                       "review_due": date(9999, 1, 1), "approved_by": None, "approved_on": None}
-
-
-def content_leaflet(leaflet: Leaflet) -> Leaflet:
-    """``leaflet`` with the clinic's details as placeholders, no patient details and no review dates."""
-    clinic = leaflet.clinic.model_copy(update={
-        "name": "[clinic name]", "address": ["[clinic address]"], "website": "[clinic website]",
-        "phones": Phones(daytime="[daytime phone]", out_of_hours="[out-of-hours phone]"),
-        "emergency": "[emergency number]", "feedback": "[feedback contact]", "logo": None, "logo_path": None,
-    })
-    review = leaflet.procedure.review.model_copy(update=_PLACEHOLDER_REVIEW)
-    procedure = leaflet.procedure.model_copy(update={"review": review})
-    return Leaflet(procedure, clinic, leaflet.language, large_print=False, today=date(2000, 1, 1))
+from leaflets.render.tokens import readable
 
 
 def printed_content(html: str) -> str:
     """The text of a leaflet's HTML body as a patient reads it, one line per block (heading,
-    paragraph, list item), pictures by their alt text; without ``data-release`` elements."""
+    paragraph, list item), pictures by their alt text, tokens as ``[clinic.name]``."""
     reader = _TextReader()
     reader.feed(html)
     reader.close()
-    return "\n".join(reader.lines) + "\n"
+    return readable("\n".join(reader.lines) + "\n")
+
+
+def shown_text(html: str) -> str:
+    """What of ``html`` is laid out as text (no alt text, no drawing's words), compared without spaces."""
+    reader = _TextReader(shown_only=True)
+    reader.feed(html)
+    reader.close()
+    return comparable("".join(reader.lines))
+
+
+def laid_out_text(document: Any) -> str:
+    """The text WeasyPrint laid out in the pages' content (not their margins, not generated ::before,
+    ::after or marker text), compared without spaces."""
+    from weasyprint.formatting_structure.boxes import MarginBox, TextBox
+
+    def walk(box: Any) -> Any:
+        if isinstance(box, MarginBox) or "::" in (getattr(box, "element_tag", None) or ""):
+            return
+        if isinstance(box, TextBox):
+            yield box.text
+        for child in getattr(box, "children", ()):
+            yield from walk(child)
+
+    return comparable("".join(text for page in document.pages for text in walk(page._page_box)))
+
+
+def comparable(text: str) -> str:
+    """``text`` without spaces, invisible format characters or case (``text-transform`` is allowed)."""
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf").casefold()
 
 
 def content_fingerprint(english: str) -> str:
@@ -55,16 +71,19 @@ def translation_fingerprint(english_fingerprint: str, translated: str) -> str:
 _BLOCKS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "div", "section", "header",
                      "footer", "ul", "ol", "dl", "table", "tr", "td", "th", "caption", "figure", "figcaption",
                      "blockquote", "aside", "main", "article", "br"})
+_READ_ATTRIBUTES = ("alt", "title", "aria-label", "aria-description")  # text a reader is given
 _INVISIBLE = dict.fromkeys(map(ord, BIDI_CONTROLS))
 
 
 class _TextReader(HTMLParser):
-    """Collects the text of ``<body>``, skipping ``<head>``, ``<style>`` and ``data-release`` elements."""
+    """Collects the text of ``<body>``, skipping ``<style>`` and ``<script>``; ``shown_only``: also
+    skipping what is not laid out as text (alt and title text, drawings)."""
 
     _VOID = frozenset({"img", "br", "hr", "meta", "link", "input", "wbr", "col", "area", "source"})
 
-    def __init__(self) -> None:
+    def __init__(self, shown_only: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self.shown_only = shown_only
         self.lines: list[str] = []
         self._line: list[str] = []
         self._skipping: list[str] = []  # the open elements whose text is left out
@@ -77,15 +96,14 @@ class _TextReader(HTMLParser):
         if self._skipping and tag not in self._VOID:
             self._skipping.append(tag)
             return
-        if tag in ("style", "script", "head", "title") or any(name == "data-release" for name, _ in attrs):
+        if tag in ("style", "script", "head", "template") or (self.shown_only and tag == "svg"):
             if tag not in self._VOID:
                 self._skipping.append(tag)
             return
         if tag in _BLOCKS:
             self._end_line()
-        if tag == "img" and self._in_body:
-            alt = dict(attrs).get("alt") or ""
-            self._line.append(f" [{alt}] ")
+        if self._in_body and not self.shown_only:
+            self._line += [f" [{value}] " for name, value in attrs if name in _READ_ATTRIBUTES and value is not None]
 
     def handle_endtag(self, tag: str) -> None:
         if self._skipping:

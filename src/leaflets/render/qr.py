@@ -16,6 +16,7 @@ from typing import Any
 import segno
 
 from leaflets.model.clinic import Clinic
+from leaflets.render.tokens import token
 
 ERROR_CORRECTION = "m"  # 15 % of the code may be smudged or folded and it still reads
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks
@@ -70,3 +71,21 @@ def web_version(clinic: Clinic, lang: str, procedure_id: str, release: str | Non
     if address is None:
         return {"web_address": None, "short_address": None, "web_qr": None}
     return {"web_address": address, "short_address": short_address(address), "web_qr": qr_code(address)}
+
+
+def web_version_tokens(clinic: Clinic) -> dict[str, Any]:
+    """``web_version`` as a printed leaflet's template is given it: tokens, whose values (``web_version_values``)
+    depend on the release and are put in after the leaflet is fingerprinted."""
+    if clinic.published_at is None:
+        return {"web_address": None, "short_address": None, "web_qr": None}
+    return {"web_address": token("web.address"), "short_address": token("web.short_address"),
+            "web_qr": QrCode(token("web.qr.view_box"), token("web.qr.path"))}
+
+
+def web_version_values(clinic: Clinic, lang: str, procedure_id: str, release: str | None) -> dict[str, str]:
+    """The values of ``web_version_tokens``: the address of the leaflet (or of its approved ``release``)."""
+    version = web_version(clinic, lang, procedure_id, release)
+    if version["web_address"] is None:
+        return {}
+    return {"web.address": version["web_address"], "web.short_address": version["short_address"],
+            "web.qr.view_box": version["web_qr"].view_box, "web.qr.path": version["web_qr"].path}

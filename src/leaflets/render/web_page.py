@@ -23,7 +23,7 @@ from markupsafe import Markup
 from leaflets.language.i18n import Language
 from leaflets.model.approvals import Standing
 from leaflets.model.clinic import Clinic
-from leaflets.render.html import Leaflet, LeafletSandbox, leaflet_context, render_template
+from leaflets.render.html import Leaflet, LeafletSandbox, render_template, web_context
 from leaflets.render.webfonts import FAMILIES, covered, cut
 
 PAGE_TEMPLATE = "web_version/leaflet_page.html"
@@ -87,7 +87,7 @@ def render_web_page(
     if leaflet.personal or leaflet.large_print:
         raise PersonalLeaflet("only a leaflet without patient details, in regular print, has a web version")
     logo = logo_name(leaflet.clinic)
-    html = render_template(environment, PAGE_TEMPLATE, **leaflet_context(leaflet, standing),
+    html = render_template(environment, PAGE_TEMPLATE, **web_context(leaflet, standing),
                            font_faces=Markup(_FONT_FACES), logo=f"../{logo}" if logo else None, newer=newer)
     release = standing.code if standing.released else None
     notice = render_template(environment, NOTICE_TEMPLATE, newer=Newer(standing.version, f"{leaflet.procedure.id}.html"))
