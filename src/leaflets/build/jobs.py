@@ -76,7 +76,7 @@ def render_job(job: Job) -> Outcome:
         render_key = digest(html, warm("assets"))
         if render_key == job.render_key:
             return Outcome(job, State.UNCHANGED, render_key, standing=standing, web=web)
-        pdf, blank_fields = builder.renderer(leaflet.clinic.id).render(html, printable.draft)
+        pdf, blank_fields = builder.laid_out(leaflet, printable)
         return Outcome(job, State.BUILT, render_key, pdf, blank_fields=blank_fields, standing=standing, web=web)
     except LeafletError as exc:
         return Outcome(job, refused_or_failed(exc), errors=[str(e) for e in exc.errors])

@@ -52,7 +52,7 @@ from leaflets.render.html import (
 from leaflets.render.printed import content_fingerprint, printed_content, translation_fingerprint
 from leaflets.render.qr import web_version_values
 from leaflets.render.release import as_draft, check_slot, insert_marks
-from leaflets.render.tokens import substitute
+from leaflets.render.tokens import substitute, token_problems
 
 if TYPE_CHECKING:
     from leaflets.render.pdf import PdfRenderer
@@ -253,7 +253,17 @@ class Builder:
 
     def write_pdf(self, leaflet: Leaflet, outcome: Rendered) -> bytes:
         """Step 3: the PDF of ``outcome``: as a draft if the text laid out differs from what was fingerprinted."""
-        return self.renderer(leaflet.clinic.id).render(outcome.html, draft=outcome.draft)[0]
+        return self.laid_out(leaflet, outcome)[0]
+
+    def laid_out(self, leaflet: Leaflet, outcome: Rendered) -> tuple[bytes, dict[str, list[float]]]:
+        """``write_pdf``, and where the blank "For you" lines are (``PdfRenderer.render``)."""
+        renderer = self.renderer(leaflet.clinic.id)
+        drafted = renderer.drafted
+        printed = renderer.render(outcome.html, draft=outcome.draft)
+        if renderer.drafted > drafted:
+            LOGGER.warning("%s [%s]: printed as a DRAFT: its text as laid out is not the text fingerprinted (a style or "
+                           "template hides or adds some)", leaflet.procedure.id, leaflet.language.code)
+        return printed
 
     def pdf(self, leaflet: Leaflet) -> bytes:
         """Step 3: the leaflet as a PDF (a refused translation raises)."""
@@ -317,7 +327,7 @@ class Builder:
             return
         environment = make_environment(self.project.templates, clinic_id)
         for path in printed_files(self.project.templates, clinic_id):
-            for line, why in file_problems(path, environment):
+            for line, why in file_problems(path, environment, self.project.templates):
                 raise TemplateProblem(why, path, line)
         self._checked.add(clinic_id)
 
@@ -342,6 +352,8 @@ def printed_files(templates: Path, clinic_id: str) -> list[Path]:
 def check_template_output(html: str, template: str) -> None:
     """What a template made: one slot for the release marks where nothing can hide them, and styles
     that neither hide nor add text (``checks.styles``)."""
+    if problems := token_problems(html):
+        raise TemplateProblem(f"template error: {problems[0]}", template)
     check_slot(html, template)
     if problems := html_style_problems(html):
         raise TemplateProblem(f"template error: a style it writes: {problems[0]}", template)

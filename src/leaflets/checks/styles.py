@@ -14,8 +14,10 @@ A template may not name release state (``release``, ``draft``, ``approval`` ...)
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,9 +28,10 @@ from jinja2 import nodes
 from tinycss2.ast import Node
 
 RELEASE_NAMES = frozenset({"release", "draft", "signed_off", "signoff", "fingerprint", "approval", "approved",
-                           "approved_by", "approved_on", "out_of_date", "standing", "status", "released"})
+                           "approved_by", "approved_on", "out_of_date", "standing", "status", "released", "review"})
 _LENGTH = re.compile(r"^(-?\d*\.?\d+)(pt|px|mm|cm|in|em|rem|ex|ch|%)?$")
 _MIN_FONT = {"pt": 7.0, "px": 9.0, "mm": 2.5, "em": 0.6, "rem": 0.6, "%": 60.0}
+_BASE: ContextVar[str] = ContextVar("stylesheet_folder", default="")
 _OUR_PICTURES = frozenset({"images/bullet.png"})
 _KEYWORDS = {
     "display": {"block", "inline", "inline-block", "flex", "grid", "list-item", "table", "table-row", "table-cell",
@@ -62,10 +65,15 @@ _NON_NEGATIVE = {"margin", "margin-top", "margin-bottom", "margin-left", "margin
 _PSEUDO_ONLY = {"content", "left", "right", "top", "bottom"}  # and position: absolute, for ::before and ::after
 
 
-def stylesheet_problems(css: str) -> list[tuple[int, str]]:
-    """Each rule of ``css`` that could hide, add or disguise text: (line, why)."""
+def stylesheet_problems(css: str, base: str = "") -> list[tuple[int, str]]:
+    """Each rule of ``css`` that could hide, add or disguise text: (line, why). ``base``: the folder of the
+    stylesheet under templates/ ("clinics/x/"), which its addresses are relative to."""
     rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
-    return list(_rules_problems(rules, in_page=False))
+    token = _BASE.set(base)
+    try:
+        return list(_rules_problems(rules, in_page=False))
+    finally:
+        _BASE.reset(token)
 
 
 def declarations_problems(css: str) -> list[tuple[int, str]]:
@@ -98,10 +106,18 @@ def template_problems(source: str, environment: jinja2.Environment) -> list[tupl
     return found
 
 
-def file_problems(path: Path, environment: jinja2.Environment) -> list[tuple[int, str]]:
-    """``template_problems`` of a template file, or ``stylesheet_problems`` of a stylesheet."""
+def file_problems(path: Path, environment: jinja2.Environment, templates: Path) -> list[tuple[int, str]]:
+    """``template_problems`` of a template file, or ``stylesheet_problems`` of a stylesheet, in ``templates``."""
     text = path.read_text(encoding="utf-8", errors="replace")
-    return stylesheet_problems(text) if path.suffix == ".css" else template_problems(text, environment)
+    if path.suffix != ".css":
+        return template_problems(text, environment)
+    folder = path.parent.resolve().relative_to(templates.resolve()).as_posix()
+    return stylesheet_problems(text, "" if folder == "." else folder + "/")
+
+
+def _ours(url: str) -> str:
+    """``url`` as a path under templates/ (``..`` resolved)."""
+    return posixpath.normpath(posixpath.join(_BASE.get(), url))
 
 
 def _rules_problems(rules: list[Node], in_page: bool) -> Iterator[tuple[int, str]]:
@@ -132,7 +148,7 @@ def _font_face(rule: Node) -> Iterator[tuple[int, str]]:
     for declaration in tinycss2.parse_blocks_contents(rule.content or [], skip_whitespace=True, skip_comments=True):
         if declaration.type == "declaration" and declaration.lower_name == "src":
             urls = [token.value for token in declaration.value if token.type == "url"]
-            if not urls or any(not re.fullmatch(r"fonts/[A-Za-z0-9._-]+\.(ttf|otf)", url) for url in urls):
+            if not urls or any(not re.fullmatch(r"fonts/[A-Za-z0-9._-]+\.(ttf|otf)", _ours(url)) for url in urls):
                 yield declaration.source_line, "@font-face may use only the fonts shipped in templates/fonts/"
 
 
@@ -204,7 +220,7 @@ def _colour(dark: bool) -> Callable[[list[Node]], str | None]:
     def check(tokens: list[Node]) -> str | None:
         for token in tokens:
             if token.type == "url":
-                if token.value not in _OUR_PICTURES:
+                if _ours(token.value) not in _OUR_PICTURES:
                     return "may use only our own pictures (images/bullet.png)"
                 continue
             colour = tinycss2.color3.parse_color(token)

@@ -348,7 +348,8 @@ def leaflet_context(leaflet: Leaflet, values: dict[str, str]) -> dict[str, Any]:
     typed = {**{name: getattr(personal, name) for name in PatientDetails.text_limits()}, "appointment": appointment}
     fasting = fasting_times(leaflet.procedure, leaflet.clinic.policies, personal.appointment, language)
     return dict(
-        **_record_context(leaflet),
+        **_record_context(leaflet, with_review=False),
+        written_on=leaflet.procedure.review.written_on.isoformat(),  # the PDF's metadata
         clinic=clinic,
         feedback=clinic.feedback or clinic.phones.daytime,
         personal={name: field_tokens(f"personal.{name}", value, values) for name, value in typed.items()},
@@ -372,16 +373,21 @@ def web_context(leaflet: Leaflet, standing: Standing) -> dict[str, Any]:
     )
 
 
-def _record_context(leaflet: Leaflet) -> dict[str, Any]:
-    language = leaflet.language
-    record = translate_record(leaflet.procedure.model_dump(mode="json"), language,
-                              policies=leaflet.clinic.policies.model_dump())
+def _record_context(leaflet: Leaflet, with_review: bool = True) -> dict[str, Any]:
+    """The translated record; ``with_review``: with its review (version, dates, status), which a printed
+    leaflet's template is not given: its release lines are ours (``render.release``)."""
+    language, procedure = leaflet.language, leaflet.procedure
+    data = procedure.model_dump(mode="json")
+    if not with_review:
+        data.pop("review")
+        procedure = procedure.model_copy(update={"review": None})
+    record = translate_record(data, language, policies=leaflet.clinic.policies.model_dump())
     printed = isolate_record(record)
     return dict(
         record=printed,
         risks=risk_section(leaflet.procedure.risks, [risk["text"] for risk in printed["risks"]], language.direction == "rtl"),
         plain=record,  # for what is not laid out as text: the document's title and description
-        procedure=leaflet.procedure,
+        procedure=procedure,
         language=language,
         translated=language.code != SOURCE_LANGUAGE,
         large_print=leaflet.large_print,

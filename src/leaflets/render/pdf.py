@@ -144,7 +144,7 @@ class PdfRenderer:
         difference = text_difference(shown_text(html), laid_out_text(rendered))
         if difference is None:
             return rendered
-        LOGGER.warning("the text laid out differs from the text approved (%s): printed as a draft", difference)
+        LOGGER.info("the text laid out differs from the text of the HTML (%s)", difference)
         self.drafted += 1
         return self._layout(draft)
 
