@@ -432,10 +432,11 @@ def _print_table(rows: list[list[str]]) -> None:
 def run_check(project: Project, args: argparse.Namespace) -> int:
     from leaflets.checks.findings import Severity
     from leaflets.checks.pdf import check_pdf
+    from leaflets.checks.pdf_release import release_findings
     from leaflets.governance.checking import check_leaflets, check_project
 
     if args.pdf:
-        findings = [finding for path in args.pdf for finding in check_pdf(Path(path))]
+        findings = [finding for path in args.pdf for finding in check_pdf(Path(path)) + release_findings(Path(path), project)]
         for finding in findings:
             print(finding)
         print(f"{len(args.pdf)} PDF(s): {len(findings) or 'no'} problem(s) found")

@@ -269,3 +269,42 @@ def test_a_translated_leaflet_renders_its_template_once(project, monkeypatch):
     renders.clear()
     build_one(loaded, FISTULA, lang="es", output=str(project / "es.pdf"), builder=Builder(loaded))
     assert sorted(renders) == ["en", "es"]  # alone: its English rendered once for the fingerprint, no more
+
+
+# -- check --pdf reads a PDF back -------------------------------------------------------------------------------
+
+def forged(project: Path, edit) -> Path:
+    """An approved leaflet's PDF made from its HTML changed by ``edit``, laid out as it is (no draft fallback):
+    what a tampered renderer would write."""
+    loaded = Project(project)
+    builder = Builder(loaded)
+    outcome = builder.printable(builder.leaflet(loaded.load_procedure(FISTULA), loaded.load_clinic("example"), "en"))
+    assert outcome.standing.approved
+    target = project / "forged.pdf"
+    target.write_bytes(builder.renderer("example").write_pdf(edit(outcome.html)))
+    return target
+
+
+def test_check_pdf_finds_no_problem_in_an_approved_leaflet_as_built(cli, project):
+    approve(cli, project)
+    build(cli, project)
+    code, out, _ = cli("--root", project, "check", "--pdf", project / "x.pdf")
+    assert code == 0 and "no problem(s) found" in out, out
+
+
+def test_check_pdf_reports_an_approved_pdf_that_does_not_print_a_line_it_approved(cli, project):
+    approve(cli, project)
+    sentence = "Wear a loose top with wide sleeves."
+    pdf = forged(project, lambda html: html.replace(sentence, "Wear what you like."))
+    code, out, _ = cli("--root", project, "check", "--pdf", pdf)
+    assert code == 1 and f"but not this line it approved: {sentence}" in out, out
+
+
+def test_check_pdf_reports_an_approval_printed_with_a_code_no_approval_has(cli, project):
+    approve(cli, project)
+    loaded = Project(project)
+    builder = Builder(loaded)
+    code_printed = builder.standing(builder.leaflet(loaded.load_procedure(FISTULA), loaded.load_clinic("example"), "en")).code
+    pdf = forged(project, lambda html: html.replace(code_printed, "0badc0de"))
+    code, out, _ = cli("--root", project, "check", "--pdf", pdf)
+    assert code == 1 and f"prints an approval by Dr Ana Reyes, but no approval of {FISTULA} has its code 0badc0de" in out, out
