@@ -264,7 +264,7 @@ def _figures(node, found=None):
     "change, problem",
     [
         ("diagram-test.svg", "no drawing 'missing.svg' in templates/diagrams"),
-        ("not-a-drawing.svg", "'not-a-drawing.svg' is not an SVG drawing"),
+        ("not-a-drawing.svg", "templates/diagrams/not-a-drawing.svg cannot be printed: it is not an SVG drawing"),
         ("outside.svg", "is a link to a file outside templates/diagrams"),
     ],
 )

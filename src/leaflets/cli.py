@@ -267,10 +267,11 @@ def _build_all(project: Project, args: argparse.Namespace) -> int:
 def _report(report: BatchReport) -> int:
     for path in report.built:
         print(path)
-    for problem in report.refused + report.failed:
+    for problem in report.repaired + report.refused + report.failed:
         print(problem, file=sys.stderr)
+    repaired = f"repaired {len(report.repaired)}, " if report.repaired else ""
     print(
-        f"built {len(report.built)}, unchanged {len(report.unchanged)}, refused {len(report.refused)}, "
+        f"built {len(report.built)}, unchanged {len(report.unchanged)}, {repaired}refused {len(report.refused)}, "
         f"failed {len(report.failed)} in {report.seconds:.1f} s",
         file=sys.stderr,
     )

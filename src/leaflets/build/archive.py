@@ -13,11 +13,14 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from leaflets.build.files import write_atomically
 from leaflets.errors import LeafletError, LeafletErrors, OutputError, UsageError
@@ -25,6 +28,7 @@ from leaflets.model.approvals import Approval, Standing, read_approvals
 from leaflets.model.day import build_day
 from leaflets.model.project import Project
 from leaflets.model.record import LARGE_PRINT_SUFFIX, Procedure
+from leaflets.model.validation import read_back
 from leaflets.paths import display_path, is_inside
 
 ARCHIVE = "archive"
@@ -36,9 +40,10 @@ class ArchiveEdited(OutputError):
     """A file of the archive that is not as it was written (or is gone)."""
 
 
-@dataclass(frozen=True)
-class Release:
-    """One archived PDF, as ``releases.json`` lists it."""
+class Release(BaseModel):
+    """One archived PDF, as ``releases.json`` lists it: checked as it is read (``from_json``)."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="allow")  # a newer version's keys are kept as they are
 
     procedure: str
     version: str
@@ -58,9 +63,16 @@ class Release:
     translation_signed_on: str | None = None
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Release:
-        known = {f.name for f in fields(cls)}
-        return cls(**{name: value for name, value in data.items() if name in known})
+    def from_json(cls, data: Any) -> Release:
+        """The release ``data`` holds; ``ValueError`` saying what is wrong if it is not one leaflets wrote."""
+        release = read_back(cls, data)
+        if not re.fullmatch(r"[0-9a-f]{64}", release.sha256) or not re.fullmatch(r"[0-9a-f]{8}", release.code):
+            raise ValueError("sha256 or code: not as leaflets writes them")
+        parts = PurePosixPath(release.file).parts
+        if (len(parts) != 4 or parts[0] != release.procedure or parts[2] != release.lang or parts[1] != release.version
+                or any(part in ("", ".", "..") or "\\" in part for part in parts) or not release.file.endswith(".pdf")):
+            raise ValueError(f"file: '{release.file[:80]}' is not <procedure>/<version>/<lang>/<name>.pdf in the archive")
+        return release
 
 
 def archive_of(project: Project, clinic_id: str) -> Path:
@@ -74,12 +86,22 @@ def read_releases(archive: Path) -> list[Release]:
         return []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return [Release.from_json(entry) for entry in data["releases"]]
+        entries = data["releases"]
+        if not isinstance(entries, list):
+            raise TypeError
     except OSError as exc:
         raise ArchiveEdited(f"cannot read the release list: {exc.strerror}", path) from None
     except (ValueError, KeyError, TypeError):
         raise ArchiveEdited("the release list is not as leaflets wrote it (edited by hand?); restore it from a backup",
                             path) from None
+    releases = []
+    for index, entry in enumerate(entries, 1):
+        try:
+            releases.append(Release.from_json(entry))
+        except ValueError as exc:
+            raise ArchiveEdited(f"releases[{index}]: {exc}: the release list is not as leaflets wrote it (edited by hand?);"
+                                " restore it from a backup", path) from None
+    return releases
 
 
 def edited_files(archive: Path, releases: list[Release], procedure_id: str | None = None) -> list[ArchiveEdited]:
@@ -145,6 +167,8 @@ def archive_release(project: Project, clinic_id: str, procedure: Procedure, larg
             if any(r.file == relative for r in releases):
                 return archive / relative
             target = archive / relative
+            if not is_inside(target, archive / procedure.id):  # a link in the archive: nothing written through it
+                raise ArchiveEdited("is not inside the archive (a link?); the archive is never written through one", target)
             if not target.exists():
                 write_atomically(target, pdf)
             elif _sha256(target) != digest:  # not listed, yet there (a build stopped half-way keeps the same bytes)
@@ -172,7 +196,7 @@ def _release(procedure: Procedure, large_print: bool, standing: Standing, relati
 
 
 def _write_releases(archive: Path, releases: list[Release]) -> None:
-    entries = [{k: v for k, v in asdict(r).items() if v is not None} for r in releases]
+    entries = [r.model_dump(exclude_none=True) for r in releases]
     document = {"about": "Approved leaflets as built and given to patients; never rewritten. See `leaflets which CODE`.",
                 "releases": entries}
     write_atomically(archive / RELEASES, json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leaflets.build.archive import archive_problems, archive_release
+from leaflets.build.archive import ARCHIVE, archive_problems, archive_release
 from leaflets.build.files import write_atomically, write_if_changed
 from leaflets.build.jobs import Job, Outcome, failed, render_job, warm_up
 from leaflets.build.leaflet import Builder, pdf_name
@@ -72,6 +72,7 @@ class BatchReport:
     unchanged: list[Path] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # what was found not as written in dist/, and built again
     seconds: float = 0.0
 
     @property
@@ -103,6 +104,8 @@ def build_clinic(
         builder = Builder(project)
         shared, assets = shared_inputs(project, the_clinic), asset_inputs(project, the_clinic)
         plan, after, records = _plan(project, the_clinic, procedures, the_clinic.languages, before, force, shared)
+        report.repaired = before.problems + [f"{display_path(out / name)}: not as it was built (its sha256 differs from "
+                                             f"{MANIFEST}); built again" for name in before.changed_on_disk]
         # Only the catalogs of leaflets to make are loaded: a catalog whose leaflets are all current
         # (their keys hold its digest) was usable when they were made, and is the same file now.
         languages = _usable_languages(builder, the_clinic, report, needed={job.lang for job in plan})
@@ -348,10 +351,12 @@ class _Releases:
 
 
 def _prune(before: Manifest, after: Manifest) -> None:
-    """Remove PDFs of leaflets that are no longer built (a record or language removed)."""
+    """Remove PDFs of leaflets that are no longer built (a record or language removed): only a
+    leaflet's own file in its language's folder, never the archive or anything else."""
     for name in before.entries.keys() - after.entries.keys():
-        target = before.out / name
-        if target.suffix == ".pdf" and is_inside(target, before.out):
+        entry, target = before.entries[name], before.out / name
+        if (target.suffix == ".pdf" and entry.lang != ARCHIVE and is_inside(target, before.out / entry.lang)
+                and not is_inside(target, before.out / ARCHIVE)):
             target.unlink(missing_ok=True)
             target.with_suffix(".html").unlink(missing_ok=True)  # a regular print's web version (no-op for large print)
 

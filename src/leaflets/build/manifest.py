@@ -5,33 +5,48 @@ parsed content, the clinic, the catalog, the templates, fonts and pictures, the 
 version, whether it is out of date): equal input keys, same PDF, so nothing is rendered.
 The *render key* hashes the HTML actually rendered with the assets: when the inputs
 changed but the printed text did not (a comment in a catalog), the PDF is not rewritten.
+
+Each PDF's sha256 is recorded, with its identity (``digests.identity``) when it was taken: a PDF
+is trusted unread while its identity is the one recorded and was settled before the manifest was
+written; otherwise it is read and hashed, and a PDF not as written (tampered, truncated, replaced)
+is built again and reported. The manifest is checked as it is read: an entry of the wrong shape,
+or naming any file but its own leaflet's ``<lang>/<procedure>[-large-print].pdf``, is left out
+(so never trusted, nor deleted) and reported; its leaflet is built again.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
 from leaflets import __version__
 from leaflets.build.files import write_atomically
+from leaflets.build.leaflet import pdf_name
 from leaflets.language.catalogs import catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE
+from leaflets.model.cache import code_version
 from leaflets.model.clinic import Clinic
-from leaflets.model.digests import FileDigests, bytes_digest, digest, file_digest, stored_identity
+from leaflets.model.digests import FileDigests, bytes_digest, digest, file_digest, settled_before, stored_identity
 from leaflets.model.project import Project
-from leaflets.model.record import Procedure
+from leaflets.model.record import ID_PATTERN, Procedure
+from leaflets.model.validation import read_back
+from leaflets.paths import display_path
 
 MANIFEST = "manifest.json"
 TRANSLATION_REFUSED = "translation refused"
 OUT_OF_DATE = "out of date"
 
 
-@dataclass
-class ManifestEntry:
+class ManifestEntry(BaseModel):
     """One PDF of ``dist/<clinic>/``, as the manifest records it."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")  # keys of another version of leaflets: left out
 
     file: str  # relative to dist/<clinic>/, e.g. es/dialysis-fistula-creation.pdf
     procedure: str
@@ -51,15 +66,37 @@ class ManifestEntry:
 
     def to_json(self) -> dict[str, Any]:
         optional = ("reason", "approval", "translation", "stat")
-        return {name: value for name, value in asdict(self).items() if value is not None or name not in optional}
+        return {name: value for name, value in self.model_dump().items() if value is not None or name not in optional}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ManifestEntry:
-        try:
-            return cls(**data)
-        except TypeError:  # a key from another version of leaflets
-            known = {f.name for f in fields(cls)}
-            return cls(**{name: value for name, value in data.items() if name in known})
+    def from_json(cls, data: Any) -> ManifestEntry:
+        """The entry ``data`` holds; ``ValueError`` saying what is wrong if it is not one leaflets wrote."""
+        entry = read_back(cls, data)
+        if wrong := entry.wrong_file():
+            raise ValueError(wrong)
+        return entry
+
+    def wrong_file(self) -> str | None:
+        """Why the entry's file is not its own leaflet's PDF, or its values not as leaflets writes them."""
+        if not _PROCEDURE.fullmatch(self.procedure) or not _LANG.fullmatch(self.lang):
+            return f"file: '{_short(self.file)}' is not a leaflet of this clinic"
+        if self.file != pdf_name(self.lang, self.procedure, self.large_print):
+            return f"file: '{_short(self.file)}' is not where its leaflet goes"
+        if self.sha256 is not None and not _SHA256.fullmatch(self.sha256):
+            return "sha256: not a sha256 digest"
+        if any(len(box) not in (4, 5) for box in (self.blank_fields or {}).values()):
+            return "blank_fields: each line needs left, top, width, height and page"
+        return None
+
+
+_ENTRIES = TypeAdapter(list[ManifestEntry])
+_LANG = re.compile(r"[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})*")
+_PROCEDURE = re.compile(ID_PATTERN)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass
@@ -69,16 +106,29 @@ class Manifest:
     out: Path
     entries: dict[str, ManifestEntry] = field(default_factory=dict)
     index_key: str | None = None  # what the catalog page was made from: the same key, the same page
+    written_ns: int = field(default=0, compare=False)  # when the file was written (its mtime); 0: never
+    problems: list[str] = field(default_factory=list, compare=False)  # entries left out as it was read, and why
+    changed_on_disk: list[str] = field(default_factory=list, compare=False)  # PDFs found not as written
 
     @classmethod
     def read(cls, out: Path) -> Manifest:
-        """The manifest on disk; an empty one if it is missing, unreadable or from an older format."""
+        """The manifest on disk, its entries checked (see the module's docstring); an empty one if it
+        is missing, unreadable or not a manifest."""
+        path = out / MANIFEST
         try:
-            data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-            entries = {entry["file"]: ManifestEntry.from_json(entry) for entry in data.get("files", [])}
-            return cls(out, entries, data.get("index_key"))
-        except (OSError, ValueError, KeyError, TypeError):
+            written_ns = path.stat().st_mtime_ns
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             return cls(out)
+        if not isinstance(data, dict) or not isinstance(data.get("files", []), list):
+            return cls(out, problems=[f"{display_path(path)}: not a manifest leaflets wrote; every leaflet is built again"])
+        manifest = cls(out, {}, data.get("index_key") if isinstance(data.get("index_key"), str) else None, written_ns)
+        for index, entry in _entries(data.get("files", [])):
+            if isinstance(entry, str):
+                manifest.problems.append(f"{display_path(path)}: files[{index}]: {entry}; left out, its leaflet built again")
+            else:
+                manifest.entries[entry.file] = entry
+        return manifest
 
     def write(self) -> None:
         files = [entry.to_json() for _, entry in sorted(self.entries.items())]
@@ -89,22 +139,46 @@ class Manifest:
         return target.relative_to(self.out).as_posix()
 
     def intact(self, name: str) -> ManifestEntry | None:
-        """The entry of a PDF that is on disk exactly as it was written.
+        """The entry of a PDF that is on disk exactly as it was written (its stat brought up to date).
 
-        A PDF whose identity is the one recorded when its sha256 was taken is not read again;
-        any other is hashed (see ``digests.py``).
+        A PDF whose identity is the one recorded when its sha256 was taken, settled before the
+        manifest was written, is not read again; any other is hashed (see ``digests.py``). One
+        that is not as written is noted in ``changed_on_disk``.
         """
         entry = self.entries.get(name)
         if entry is None or entry.sha256 is None:
             return None
-        if entry.stat is not None and entry.stat == stored_identity(self.out / name):
+        seen = stored_identity(self.out / name)
+        if seen is not None and entry.stat == seen and settled_before(seen, self.written_ns):
             return entry
-        return entry if file_digest(self.out / name) == entry.sha256 else None
+        if file_digest(self.out / name) != entry.sha256:
+            if name not in self.changed_on_disk:
+                self.changed_on_disk.append(name)
+            return None
+        # the identity taken before hashing: a change after it shows
+        return entry if entry.stat == seen else entry.model_copy(update={"stat": seen})
 
     def current(self, name: str, input_key: str) -> ManifestEntry | None:
         """The entry of a PDF that is intact and was made from exactly these inputs."""
         entry = self.intact(name)
         return entry if entry is not None and entry.input_key == input_key else None
+
+
+def _entries(items: list[Any]) -> list[tuple[int, ManifestEntry | str]]:
+    """Each item (from 1) as an entry, or why it is not one; all checked at once while all are right."""
+    try:
+        entries: list[ManifestEntry | str] = list(_ENTRIES.validate_python(items))
+    except ValidationError:
+        entries = [_entry_or_problem(item) for item in items]
+    return [(index, entry.wrong_file() or entry if isinstance(entry, ManifestEntry) else entry)
+            for index, entry in enumerate(entries, 1)]
+
+
+def _entry_or_problem(item: Any) -> ManifestEntry | str:
+    try:
+        return ManifestEntry.from_json(item)
+    except ValueError as exc:
+        return str(exc)
 
 
 class ManifestReader:
@@ -174,9 +248,10 @@ def shared_inputs(project: Project, clinic: Clinic) -> str:
 
 
 def asset_inputs(project: Project, clinic: Clinic) -> str:
-    """What a PDF depends on besides its HTML: package version, stylesheet, fonts, pictures, logo."""
+    """What a PDF depends on besides its HTML: the package (its version and code), stylesheet, fonts,
+    pictures, logo."""
     files = sorted(p for p in project.templates.rglob("*") if p.is_file() and p.suffix != ".html" and not _web_page(project, p))
-    parts = [__version__] + [f"{p.relative_to(project.templates)}:{_read_digest(p)}" for p in files]
+    parts = [__version__, code_version()] + [f"{p.relative_to(project.templates)}:{_read_digest(p)}" for p in files]
     if clinic.logo_path:
         parts.append(f"logo:{_read_digest(clinic.logo_path)}")
     return digest(*parts)

@@ -16,20 +16,26 @@ from leaflets.build.manifest import ManifestReader, leaflet_input_key
 from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, refused_or_failed
 from leaflets.model.characters import isolated
-from leaflets.model.digests import digest, identity
+from leaflets.model.digests import FileDigests, digest
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
 from leaflets.render.html import parse_personal
 
 
 def content_stamp(project: Project) -> str:
-    """A digest of the identities of the files the page and its leaflets are made from: records,
-    clinic files, catalogs and templates. A few dozen stat calls: cheap enough for every request."""
+    """A digest of what the files the page and its leaflets are made from hold: records, clinic files,
+    catalogs, templates and pictures. A stat call a file, which reads a file again only when anything
+    in its identity changed (``digests.FileDigests``): a file copied in with an older time is seen,
+    and a file touched but not changed is no change."""
     found = []
     for folder, pattern in ((project.content, "*.yaml"), (project.locales, "*.po"), (project.templates, "*.html"),
-                            (project.templates, "*.css")):
-        found += [identity(path) for path in sorted(folder.rglob(pattern))]
-    return digest([known for known in found if known is not None])  # a file removed while we looked: gone
+                            (project.templates, "*.css"), (project.templates, "*.svg"), (project.content, "*.svg"),
+                            (project.content, "*.png"), (project.content, "*.jpg"), (project.content, "*.jpeg")):
+        found += [(str(path), _STAMPED.of(path)) for path in sorted(folder.rglob(pattern))]
+    return digest([known for known in found if known[1] is not None])  # a file removed while we looked: gone
+
+
+_STAMPED = FileDigests()
 
 
 def _start_renderer(builder: Builder, clinic_id: str) -> None:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from leaflets.checks.blank import blank_pages
 from leaflets.checks.findings import Finding, Severity
 from leaflets.checks.pages import help_box_problems
 
@@ -168,5 +169,10 @@ def _help_box(pdf: Any) -> list[str]:
     return help_box_problems(pdf)
 
 
+def _blank_pages(pdf: Any) -> list[str]:
+    # Not PDF/UA: a page that prints blank, or nearly, where the leaflet continues (issue 26).
+    return blank_pages(pdf)
+
+
 PDF_RULES = [_marked, _structure_tree, _language, _title, _fonts_embedded, _figures_have_alt, _headings, _lists,
-             _no_empty_boxes, _help_box]
+             _no_empty_boxes, _help_box, _blank_pages]

@@ -12,6 +12,7 @@ from typing import Any
 from leaflets.errors import ContentError, LeafletError, LeafletErrors
 from leaflets.model.digests import Identity, identity
 from leaflets.model.formats import read_content
+from leaflets.model.pictures import picture_problem
 from leaflets.model.policies import POLICY_NAMES, placeholders
 from leaflets.model.record import ID_PATTERN, Block, Item, Procedure, WhenToGetHelp
 from leaflets.model.validation import validate
@@ -156,18 +157,14 @@ def diagram_errors(procedure: Procedure, document: YamlDocument, folder: Path) -
             problem = f"no drawing '{diagram.image}' in templates/diagrams{_close_hint(diagram.image, drawings)}"
         elif not is_inside(path, folder):
             problem = f"'{diagram.image}' is a link to a file outside templates/diagrams; copy the drawing in instead"
-        elif not _is_svg(path):
-            problem = f"'{diagram.image}' is not an SVG drawing"
+        elif path.suffix.lower() != ".svg":
+            problem = f"'{diagram.image}' is not an SVG drawing (.svg)"
+        elif picture := picture_problem(path):
+            problem = f"templates/diagrams/{diagram.image} cannot be printed: it {picture}"
         else:
             continue
         errors.append(ContentError(f"{dotted(location)}: {problem}", document.path, document.line_of(location)))
     return errors
-
-
-def _is_svg(path: Path) -> bool:
-    with path.open("rb") as stream:
-        head = stream.read(4096)
-    return b"<svg" in head
 
 
 def _close_hint(name: str, known: list[str]) -> str:

@@ -18,6 +18,7 @@ from pydantic import (
 
 from leaflets.errors import ContentError, LeafletErrors
 from leaflets.model.formats import read_content
+from leaflets.model.pictures import picture_problem
 from leaflets.model.policies import Policies
 from leaflets.model.record import Identifier, MedicineKind, Strict, Text
 from leaflets.model.validation import raise_at, validate
@@ -198,6 +199,8 @@ def load_clinic(path: Path, procedure_ids: list[str] | None = None) -> Clinic:
         raise_at(document, ("logo",), f"logo: file '{clinic.logo}' does not exist")
     if logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg"):
         raise_at(document, ("logo",), "logo: use an .svg, .png or .jpg file")
+    if problem := picture_problem(logo):
+        raise_at(document, ("logo",), f"logo: '{clinic.logo}' cannot be printed: it {problem}")
     return clinic.model_copy(update={"logo_path": logo})
 
 

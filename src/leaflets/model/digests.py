@@ -1,9 +1,14 @@
 """The one way to tell that something changed.
 
 What a file or a value holds is told by its content digest (sha256). A file's *identity*
-(size, time of change in nanoseconds, inode, device) is only a shortcut: while it is what it
-was when the file was last read, the file need not be read again (as ``make`` and git trust a
-file's metadata); once it differs, the file is read and its digest decides.
+(size, modification time, inode, device and status-change time, in nanoseconds) is only a
+shortcut: while it is what it was when the file was last read, the file need not be read again
+(as git trusts a file's metadata); once any part of it differs, the file is read and its digest
+decides. The status-change time (ctime) is what makes the shortcut safe: ``cp -p``, ``rsync -a``
+and ``touch -r`` can set a file's modification time back, but any write or time change sets its
+ctime to now, and no user can set it back. A change within ``RACY_NS`` of when an identity was
+taken could share its time stamps (clocks tick coarsely), so such an identity is not trusted:
+the file is read again until its times are older (git's "racily clean" rule).
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import hashlib
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-Identity = tuple[str, int, int, int, int]  # path, size, mtime_ns, inode, device
+Identity = tuple[str, int, int, int, int, int]  # path, size, mtime_ns, inode, device, ctime_ns
+
+RACY_NS = 2_000_000_000  # a file changed this recently may change again without a new time stamp
 
 
 def digest(*parts: Any) -> str:
@@ -41,7 +49,14 @@ def identity(path: Path | str) -> Identity | None:
         status = os.stat(path)
     except OSError:
         return None
-    return (str(path), status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev)
+    return (str(path), status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev, status.st_ctime_ns)
+
+
+def settled_before(known: Identity | list[int], moment_ns: int) -> bool:
+    """Whether the file's times (of an ``identity`` or a ``stored_identity``) are at least ``RACY_NS``
+    before ``moment_ns``: only then does an unchanged identity prove unchanged content."""
+    mtime, ctime = (known[2], known[5]) if isinstance(known, tuple) else (known[1], known[4])
+    return max(mtime, ctime) <= moment_ns - RACY_NS
 
 
 def stored_identity(path: Path | str) -> list[int] | None:
@@ -58,13 +73,15 @@ class FileDigests:
         self._lock = threading.Lock()
 
     def of(self, path: Path) -> str | None:
-        """``file_digest(path)``, from memory while the file's identity is unchanged."""
+        """``file_digest(path)``, from memory while the file's identity is unchanged (and was settled
+        when it was read)."""
         seen = identity(path)
         with self._lock:
             known = self._known.get(path)
         if known is not None and known[0] == seen and seen is not None:
             return known[1]
         value = file_digest(path)
-        with self._lock:
-            self._known[path] = (seen, value)  # the identity taken before reading: a later change shows
+        if seen is not None and settled_before(seen, time.time_ns()):
+            with self._lock:
+                self._known[path] = (seen, value)  # the identity taken before reading: a later change shows
         return value

@@ -24,6 +24,17 @@ def raise_at(document: YamlDocument, location: Location, message: str) -> None:
     raise LeafletErrors([ContentError(message, document.path, document.line_of(location))])
 
 
+def read_back(model: type[ModelT], data: Any) -> ModelT:
+    """``data`` as ``model``, for a file leaflets itself wrote (a manifest, a release list): ``ValueError``
+    saying in a few words what is wrong with it (its first problem)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ValueError(f"{where + ': ' if where else ''}{problem['msg'].lower()}") from None
+
+
 def validate(model: type[ModelT], document: YamlDocument, named_by_file: bool = True) -> ModelT:
     if not isinstance(document.data, dict):
         raise LeafletErrors(

@@ -20,6 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from leaflets.errors import TooLong, UnsafeResourceError
+from leaflets.model.pictures import RASTER_FORMATS, picture_problem
 from leaflets.model.record import MAX_PAGES
 from leaflets.paths import is_inside
 from leaflets.render.printed import laid_out_text, shown_text
@@ -36,6 +37,9 @@ PDF_OPTIONS: dict[str, Any] = {
 }
 
 
+PICTURES = (".svg", *RASTER_FORMATS)  # checked as they are fetched, whatever asks for them
+
+
 class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]  # WeasyPrint is untyped
     """Raised inside WeasyPrint to stop a render that asked for a forbidden resource."""
 
@@ -45,7 +49,7 @@ class SafeFetcher(URLFetcher):  # type: ignore[misc]
 
     No network access at all, and no ``data:`` URLs: every resource a leaflet
     uses is a file we ship or a clinic's own logo, so anything else is a mistake
-    or an attack.
+    or an attack. Every picture is checked as it is read (``model/pictures.py``).
     """
 
     def __init__(self, allowed_folders: list[Path]):
@@ -61,6 +65,8 @@ class SafeFetcher(URLFetcher):  # type: ignore[misc]
             raise RefusedURL(f"refused to read '{path}': it is outside the templates, content and fonts folders")
         if not path.is_file():
             raise RefusedURL(f"missing file '{path}'")
+        if path.suffix.lower() in PICTURES and (problem := picture_problem(path)):
+            raise RefusedURL(f"refused picture '{path}': it {problem}")
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": _content_type(path)})
 
 
