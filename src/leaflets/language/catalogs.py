@@ -70,7 +70,7 @@ def load_language(locales: Path, code: str) -> Language:
         raise CatalogError("is not a file (a folder, a pipe or a device); a catalog is a .po text file", path)
     if not path.is_file():
         raise NotFoundError(f"no catalog for '{code}': expected {display_path(path)} (create it with: leaflets i18n init {code})")
-    read_text_file(path, MAX_CATALOG_BYTES)  # UTF-8 text, one line naming the byte's line (msgfmt says less)
+    read_text_file(path, MAX_CATALOG_BYTES, "a catalog")  # UTF-8 text, one line naming the byte's line (msgfmt says less)
     compiled = _msgfmt(path)
     catalog = _read_catalog(path)
     warnings = _check_plural_forms(catalog, path, code)

@@ -50,7 +50,7 @@ class Problem:
 
 def read_termbase(path: Path) -> list[Term]:
     """The terms of one language's ``termbase.csv``, their approved translations gathered per term."""
-    text = read_text_file(path)
+    text = read_text_file(path, kind="a termbase")
     rows = list(csv.reader(text.splitlines()))
     if not rows or tuple(cell.strip() for cell in rows[0][:3]) != COLUMNS:
         raise ContentError(f"the first row must name the columns: {', '.join(COLUMNS)}", path, 1)

@@ -72,10 +72,10 @@ def read_yaml(path: Path) -> YamlDocument:
     return parse_yaml(read_text_file(path), path)
 
 
-def read_text_file(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+def read_text_file(path: Path, limit: int = MAX_FILE_BYTES, kind: str = "a content file") -> str:
     """A file's text (a record, clinic file, termbase, catalog ...): a regular file of at most ``limit``
     bytes of UTF-8 without NUL, or one ``ContentError`` naming it. A pipe or a device is never waited on."""
-    return _decode(read_regular_file(path, limit), path)
+    return _decode(read_regular_file(path, limit, kind), path)
 
 
 def parse_yaml(text: str, path: Path) -> YamlDocument:
