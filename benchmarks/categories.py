@@ -47,10 +47,19 @@ def version(text: str) -> Callable[[Path], Undo]:
 
 
 def fifo(relative: str) -> Callable[[Path], Undo]:
+    """A named pipe where a file is read (the file there, if any, put aside)."""
     def prepare(root: Path) -> Undo:
         path = root / relative
+        aside = path.with_name(path.name + ".aside")
+        if path.exists():
+            path.rename(aside)
         os.mkfifo(path)
-        return path.unlink
+
+        def undo() -> None:
+            path.unlink()
+            if aside.exists():
+                aside.rename(path)
+        return undo
     return prepare
 
 
