@@ -22,6 +22,7 @@ from leaflets.build.batch import BatchReport
 from leaflets.build.leaflet import BUILD_OPTIONS
 from leaflets.errors import LeafletError, UsageError
 from leaflets.governance.formats import add_format_commands
+from leaflets.model.addresses import check_host, check_port
 from leaflets.model.project import Project
 from leaflets.paths import display_path
 from leaflets.render.html import PatientDetails
@@ -149,7 +150,7 @@ def _add_check_and_serve(commands: Any) -> None:
                        help="the address to listen on (default: 127.0.0.1, this computer only)")
     serve.add_argument("--allow-network", action="store_true",
                        help="allow a --host other computers can reach; the page has no login of its own")
-    serve.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
+    serve.add_argument("--port", default="8000", help="the port, 1 to 65535 (default: 8000)")
     serve.set_defaults(command=run_serve)
 
 
@@ -367,16 +368,17 @@ def run_which(project: Project, args: argparse.Namespace) -> int:
 def run_serve(project: Project, args: argparse.Namespace) -> int:
     from leaflets.web.app import serve  # Flask and waitress load only for this command
 
-    if not _loopback(args.host) and not args.allow_network:
-        raise UsageError(f"--host {args.host} lets other computers reach the page, which has no login of its own; "
+    host, port = check_host(args.host), check_port(args.port)
+    if not _loopback(host) and not args.allow_network:
+        raise UsageError(f"--host {host} lets other computers reach the page, which has no login of its own; "
                          "add --allow-network if that is meant (behind the clinic's sign-in)")
-    serve(project, args.clinic, args.host, args.port, args.allow_network)
+    serve(project, args.clinic, host, port, args.allow_network)
     return 0
 
 
 def _loopback(host: str) -> bool:
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
 

@@ -13,6 +13,36 @@ from pathlib import Path
 
 from leaflets.paths import display_path
 
+# Characters that must never reach a terminal, a log, JSON or XML as they are: C0 and C1 controls
+# (escape sequences, line breaks that forge lines), the soft hyphen, bidi marks, embeddings,
+# overrides and isolates, zero-width and other invisible format characters, line and paragraph
+# separators, lone surrogates, the BOM, interlinear annotations and tags.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+                        "\ud800-\udfff\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with each control, bidi or invisible character written as an escape (``\\x1b``, ``\\u202e``)."""
+    return _INVISIBLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def json_visible(text: str) -> str:
+    """JSON text with each control, bidi or invisible character escaped as JSON escapes it (``\\u202e``)."""
+    return _INVISIBLE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"  # a surrogate pair
+
 
 class LeafletError(Exception):
     """One problem in the user's input, located at ``path:line`` where known.
@@ -35,12 +65,13 @@ class LeafletError(Exception):
         return [self]
 
     def __str__(self) -> str:
+        """``path:line: message``, one line a terminal shows as it is: no control or bidi character."""
         if self.path is None:
-            return self.message
+            return visible(self.message)
         where = display_path(self.path)
         if self.line is not None:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.message}"
+        return visible(f"{where}: {self.message}")
 
 
 class ContentError(LeafletError):

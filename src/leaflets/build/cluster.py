@@ -19,6 +19,7 @@ process (``dask worker --nthreads 1``): a renderer serves one leaflet at a time.
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -40,6 +41,7 @@ from leaflets.build.manifest import (
 )
 from leaflets.build.workers import keep_warm, warm
 from leaflets.errors import LeafletError, UsageError, refused_or_failed
+from leaflets.model.addresses import check_scheduler
 from leaflets.model.cache import code_version
 from leaflets.model.day import build_day
 from leaflets.model.digests import digest
@@ -47,7 +49,9 @@ from leaflets.model.project import Project
 from leaflets.paths import display_path
 
 PLUGIN = "leaflets-renderer"
-CONNECT_SECONDS = 20
+PROBE_SECONDS = 3  # a scheduler on the clinic's network answers in milliseconds
+HEADER_BYTES, MAX_HANDSHAKE_BYTES = 8, 64 * 1024
+CONNECT_SECONDS = 10
 
 
 def project_digest(root: str, clinic_id: str) -> str:
@@ -100,11 +104,37 @@ def render_on_worker(job: Job, root: str) -> Outcome:
 
 
 def connect(address: str) -> Any:
-    """A client of the Dask scheduler at ``address``, or one clear error."""
+    """A client of the Dask scheduler at ``address``, or one clear error within seconds.
+
+    The address is checked, and the scheduler knocked on, before Dask's client is made: a client
+    that fails to connect waits twice its timeout more to close, and ends in a traceback of its own."""
+    host, port = check_scheduler(address)
+    try:
+        _knock(host, port)
+    except OSError as exc:
+        why = f"no Dask scheduler answered within {PROBE_SECONDS} s" if isinstance(exc, TimeoutError) else (
+            exc.strerror or str(exc))
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {why}; is it running, and is the address "
+                         "right?") from None
     try:
         return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001  (whatever answered there, the user gets one line)
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _knock(host: str, port: int) -> None:
+    """Connect, and wait for the first frame a Dask scheduler sends on every new
+    connection (its handshake: an 8-byte length, then a message of a few dozen bytes)."""
+    with socket.create_connection((host, port), timeout=PROBE_SECONDS) as connection:
+        connection.settimeout(PROBE_SECONDS)
+        header = b""
+        while len(header) < HEADER_BYTES:
+            received = connection.recv(HEADER_BYTES - len(header))
+            if not received:
+                raise OSError(0, "the connection was closed without a word: not a Dask scheduler")
+            header += received
+        if int.from_bytes(header, "little") > MAX_HANDSHAKE_BYTES:
+            raise OSError(0, "what answers there does not speak Dask's protocol")
 
 
 def prepare(client: Any, project: Project, clinic_id: str, languages: list[str]) -> None:

@@ -47,7 +47,7 @@ def termbase_findings(project: Project, lang: str) -> list[Finding]:
         return []
     table = project.locales / lang / TERMBASE
     try:
-        terms = read_termbase(table) if table.is_file() else []
+        terms = read_termbase(table) if table.exists() else []  # a pipe or folder there is refused
     except LeafletError as exc:
         return [Finding(f"termbase [{lang}]", exc.message, Severity.ERROR, exc.path, exc.line)]
     return [Finding(f"catalog [{lang}]", problem.message, Severity.WARNING, catalog, problem.line)

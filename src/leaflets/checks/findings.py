@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from leaflets.errors import visible
 from leaflets.paths import display_path
 
 
@@ -29,4 +30,4 @@ class Finding:
 
     def __str__(self) -> str:
         where = display_path(self.path) + (f":{self.line}" if self.line else "") + ": " if self.path else ""
-        return f"{where}{self.severity}: {self.subject}: {self.message}"
+        return visible(f"{where}{self.severity}: {self.subject}: {self.message}")

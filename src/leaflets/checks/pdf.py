@@ -6,6 +6,7 @@ written from the standard; each names its clause. `pdfua` is used in the tests a
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,10 @@ from typing import Any
 from leaflets.checks.blank import blank_pages
 from leaflets.checks.findings import Finding, Severity
 from leaflets.checks.pages import help_box_problems
+from leaflets.errors import LeafletError
+from leaflets.model.yamlfile import read_regular_file
+
+MAX_PDF_BYTES = 200 * 1024 * 1024  # a leaflet is well under 1 MB; a packet of every leaflet under 50 MB
 
 
 def check_pdf(path: Path) -> list[Finding]:
@@ -20,7 +25,11 @@ def check_pdf(path: Path) -> list[Finding]:
     import pikepdf
 
     try:
-        with pikepdf.open(path) as pdf:
+        data = read_regular_file(path, MAX_PDF_BYTES, "a PDF")  # a pipe, /dev/zero or a folder is never read
+    except LeafletError as exc:
+        return [Finding(path.name, exc.message, Severity.ERROR, path)]
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
             return [Finding(path.name, message, Severity.ERROR, path) for rule in PDF_RULES for message in rule(pdf)]
     except pikepdf.PdfError as exc:
         return [Finding(path.name, f"not a readable PDF: {exc}", Severity.ERROR, path)]

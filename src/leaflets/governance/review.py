@@ -37,7 +37,7 @@ from leaflets.model.approvals import (
 )
 from leaflets.model.day import build_day
 from leaflets.model.project import Project
-from leaflets.model.record import Procedure, Source
+from leaflets.model.record import Procedure, Source, is_version
 from leaflets.model.yamlfile import parse_yaml
 
 # A word, a run of spaces, or one CJK character (Chinese has no spaces between words).
@@ -111,6 +111,8 @@ def line_diff(old: list[str], new: list[str]) -> list[Line]:
 def make_review(project: Project, procedure_id: str, lang: str = SOURCE_LANGUAGE, clinic_id: str = "example",
                 since: str | None = None) -> Review:
     """The leaflet's printed text now, against the newest approval of its language (or version ``since``)."""
+    if since is not None and not is_version(since):
+        raise UsageError("--since must be a version such as 1.0 or 2.1.3: ASCII digits and dots, at most 4 digits a part")
     builder, procedure, clinic = Builder(project), project.load_procedure(procedure_id), project.load_clinic(clinic_id)
     _known_language(clinic.languages, lang, clinic.id)
     leaflet = builder.leaflet(procedure, clinic, lang)

@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from leaflets.errors import ContentError
 from leaflets.language.messages import english_of, translations_of
 from leaflets.model.policies import PLACEHOLDER
+from leaflets.model.yamlfile import read_text_file
 
 TERMBASE = "termbase.csv"
 COLUMNS = ("English term", "Approved translation", "Note")
@@ -49,7 +50,7 @@ class Problem:
 
 def read_termbase(path: Path) -> list[Term]:
     """The terms of one language's ``termbase.csv``, their approved translations gathered per term."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text_file(path, kind="a termbase")
     rows = list(csv.reader(text.splitlines()))
     if not rows or tuple(cell.strip() for cell in rows[0][:3]) != COLUMNS:
         raise ContentError(f"the first row must name the columns: {', '.join(COLUMNS)}", path, 1)

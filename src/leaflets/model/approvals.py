@@ -20,14 +20,14 @@ from pydantic import Field, StringConstraints, field_validator
 
 from leaflets.errors import UsageError
 from leaflets.model.characters import unprintable
+from leaflets.model.day import build_day
 from leaflets.model.project import Project
-from leaflets.model.record import Strict, Text
+from leaflets.model.record import Strict, Text, Version, version_order
 from leaflets.model.validation import validate
-from leaflets.model.yamlfile import YamlDocument, read_yaml
+from leaflets.model.yamlfile import YamlDocument, read_text_file, read_yaml
 
 APPROVALS = "approvals"
 Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Version = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
 MAX_NAME = 100
 
 
@@ -47,6 +47,14 @@ class Approval(Strict):
     def _printable(cls, value: str) -> str:
         if problem := unprintable(value):
             raise ValueError(f"holds {problem}")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_the_future(cls, value: Date) -> Date:
+        today = build_day()
+        if value > today:
+            raise ValueError(f"{value} is after the build day, {today}: an approval cannot be dated in the future")
         return value
 
     @property
@@ -168,9 +176,9 @@ def next_version(last: str | None, record_version: str) -> str:
     or the record's own ``review.version`` if the authors set it higher; the first is the record's."""
     if last is None:
         return record_version
-    parts = [int(p) for p in last.split(".")]
-    bumped = ".".join(str(p) for p in parts[:-1] + [parts[-1] + 1])
-    return max(bumped, record_version, key=lambda v: [int(p) for p in v.split(".")])
+    parts = last.split(".")  # each part at most 4 ASCII digits (``Version``)
+    bumped = ".".join([*parts[:-1], str(int(parts[-1]) + 1)])
+    return max(bumped, record_version, key=version_order)
 
 
 def check_signer(by: str | None, role: str | None, fonts: Path) -> tuple[str, str]:
@@ -191,10 +199,9 @@ def check_signer(by: str | None, role: str | None, fonts: Path) -> tuple[str, st
 def approved_text(project: Project, procedure_id: str, approval: Approval) -> str | None:
     """The text that ``approval`` approved, as kept when it was recorded."""
     path = approved_text_path(project, procedure_id, approval)
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
+    if not path.exists():
         return None
+    return read_text_file(path)  # a file that is not UTF-8 text is one line naming it
 
 
 def find_version(approvals: list[Approval], lang: str, version: str) -> Approval | None:

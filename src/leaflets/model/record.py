@@ -6,6 +6,7 @@ README): keep them stable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -266,8 +267,23 @@ class Block(Strict):
     sources: Annotated[list[Source], Field(min_length=1)]
 
 
+# A version: up to three parts of ASCII digits ("1.0", "2.10.3"), each of at most 4 digits, so it
+# prints in every font and compares without turning unbounded text into numbers.
+VERSION_PATTERN = r"^[0-9]{1,4}(\.[0-9]{1,4}){0,2}$"
+Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN, max_length=14)]
+
+
+def is_version(text: str) -> bool:
+    return len(text) <= 14 and re.fullmatch(VERSION_PATTERN, text) is not None
+
+
+def version_order(version: str) -> tuple[tuple[int, str], ...]:
+    """A key that sorts versions as numbers ("1.10" after "1.9"), comparing digits as text."""
+    return tuple((len(part.lstrip("0")), part.lstrip("0")) for part in version.split("."))
+
+
 class Review(Strict):
-    version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
+    version: Version
     status: Literal["draft", "approved"]
     written_on: date
     review_due: date

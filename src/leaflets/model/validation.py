@@ -141,10 +141,10 @@ _MESSAGES: list[tuple[frozenset[str], _Message]] = [
     (frozenset({"too_short"}), lambda found: "needs at least one entry"),
     (frozenset({"too_long"}), lambda found: f"has too many entries (at most {found.ctx.get('max_length')})"),
     (frozenset({"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}),
-     lambda found: f"'{found.value}' is not a valid date; write it as YYYY-MM-DD"),
+     lambda found: f"'{_shown(found.value)}' is not a valid date; write it as YYYY-MM-DD"),
     (frozenset({"literal_error"}), lambda found: f"'{found.value}' is not allowed; expected {found.ctx.get('expected')}"),
     (frozenset({"string_pattern_mismatch"}),
-     lambda found: f"'{found.value}' is not in the expected form ({_pattern_hint(found.location)})"),
+     lambda found: f"'{_shown(found.value)}' is not in the expected form ({_pattern_hint(found.location)})"),
     (frozenset({"greater_than_equal"}), _out_of_range("at least", "ge")),
     (frozenset({"greater_than"}), _out_of_range("more than", "gt")),
     (frozenset({"less_than_equal"}), _out_of_range("at most", "le")),
@@ -185,7 +185,7 @@ def _inner_model(annotation: Any) -> Any:
 def _pattern_hint(location: Location) -> str:
     hints = {
         "id": "lowercase letters, digits and hyphens",
-        "version": 'like "1.0"',
+        "version": 'ASCII digits and dots, like "1.0" or "2.1.3", at most 4 digits a part',
         "accent_colour": "like #1f4e79",
         "emergency": "digits, like 911",
         "codes": 'digits and letters, in quotes, like "36836"',
@@ -204,6 +204,12 @@ def _pattern_hint(location: Location) -> str:
         if isinstance(part, str) and part in hints:
             return hints[part]
     return "letters and digits"
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value quoted back in a message, cut short: an error line stays one readable line."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _describe(value: Any) -> str:

@@ -69,7 +69,13 @@ def dotted(location: Location) -> str:
 
 def read_yaml(path: Path) -> YamlDocument:
     """Parse ``path`` or raise one ``ContentError`` naming its line."""
-    return parse_yaml(_decode(_read_bytes(path), path), path)
+    return parse_yaml(read_text_file(path), path)
+
+
+def read_text_file(path: Path, limit: int = MAX_FILE_BYTES, kind: str = "a content file") -> str:
+    """A file's text (a record, clinic file, termbase, catalog ...): a regular file of at most ``limit``
+    bytes of UTF-8 without NUL, or one ``ContentError`` naming it. A pipe or a device is never waited on."""
+    return _decode(read_regular_file(path, limit, kind), path)
 
 
 def parse_yaml(text: str, path: Path) -> YamlDocument:
@@ -99,25 +105,27 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     return YamlDocument(path, data, value_lines, key_lines)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes; a pipe or a device is refused without waiting for it to say anything."""
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES, kind: str = "a content file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or one ``ContentError`` naming it: a
+    folder, pipe or device is refused without waiting for it to say anything."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise ContentError(f"cannot read the file: {exc.strerror}", path) from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise ContentError(NOT_A_FILE if kind == "a content file" else
+                           f"is not a file (a folder, a pipe or a device); {kind} must be a regular file", path)
     with os.fdopen(descriptor, "rb") as stream:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise ContentError(NOT_A_FILE, path)
-        if status.st_size > MAX_FILE_BYTES:
+        if status.st_size > limit:
             raise ContentError(
-                f"the file is {status.st_size / 1024 / 1024:.1f} MB; a content file may be at most "
-                f"{MAX_FILE_BYTES // 1024 // 1024} MB",
+                f"the file is {status.st_size / 1024 / 1024:.1f} MB; {kind} may be at most {limit // 1024 // 1024} MB",
                 path,
                 1,
             )
         try:
-            return stream.read(MAX_FILE_BYTES + 1)
+            return stream.read(limit + 1)
         except OSError as exc:
             raise ContentError(f"cannot read the file: {exc.strerror}", path) from None
 

@@ -38,6 +38,7 @@ from leaflets.web.site import LOGGER, make_site, standing_of, the_pool, the_site
 
 MAX_REQUEST_BYTES = 16 * 1024
 MAX_HEADER_BYTES = 32 * 1024
+THREADS, MAX_CONNECTIONS, READ_TIMEOUT_SECONDS = 8, 500, 10
 
 
 # -- the application -----------------------------------------------------------------------------
@@ -252,10 +253,14 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
             if allow_network:
                 LOGGER.warning("the page has no login: anyone who can reach http://%s:%d/ can print leaflets", host, port)
             # Our own limits answer with our translated 413 and 431 pages; waitress's, far above them,
-            # only stop what no browser sends before it is read. A stalled client is dropped after 30 s.
-            waitress.serve(app, host=host, port=port, threads=8, max_request_body_size=64 * MAX_REQUEST_BYTES,
-                           max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=30,
-                           ident="leaflets", clear_untrusted_proxy_headers=True)
+            # only stop what no browser sends before it is read. Slow clients hold no thread (waitress
+            # reads requests in one event loop and hands only whole ones to the 8 threads); each
+            # connection silent for 10 s is dropped (looked for every 2 s), and up to 500 are open at
+            # once, so a hundred clients that trickle their headers cannot starve a clinician's request.
+            waitress.serve(app, host=host, port=port, threads=THREADS, max_request_body_size=64 * MAX_REQUEST_BYTES,
+                           max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=READ_TIMEOUT_SECONDS,
+                           cleanup_interval=2, connection_limit=MAX_CONNECTIONS, ident="leaflets",
+                           clear_untrusted_proxy_headers=True)
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         except KeyboardInterrupt:

@@ -8,7 +8,6 @@ versions at the clinic's own address, that function is the one place to point el
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, request
@@ -19,6 +18,7 @@ from leaflets.model.approvals import Standing
 from leaflets.model.cache import code_version
 from leaflets.model.record import Procedure
 from leaflets.web import fhir
+from leaflets.web.infobutton import json_text
 from leaflets.web.pagecount import size_and_sha1
 from leaflets.web.pages import pdf_url, procedure_or_404
 from leaflets.web.site import Site, the_site
@@ -70,7 +70,7 @@ def fhir_document(site: Site, procedure: Procedure, lang: str) -> fhir.Document 
 
 
 def fhir_response(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=fhir.FHIR_JSON)
+    return Response(json_text(body), status=status, mimetype=fhir.FHIR_JSON)
 
 
 @routes.before_request

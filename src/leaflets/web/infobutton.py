@@ -22,7 +22,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from leaflets.errors import json_visible
 from leaflets.language.i18n import Language
+from leaflets.model.characters import unprintable
 from leaflets.model.codes import LABEL, OIDS, Codes, covers, system_named
 from leaflets.model.record import Procedure
 
@@ -52,6 +54,8 @@ def parse_request(args: Any) -> KnowledgeRequest:
     for name, value in items:
         if len(name) > MAX_PARAMETER or len(value) > MAX_PARAMETER:
             raise BadRequest("a parameter is too long")
+        if unprintable(name) or unprintable(value):  # echoed into XML, JSON and HTML: refused, never passed on
+            raise BadRequest("a parameter holds a control, bidi or invisible formatting character")
     values: dict[str, list[str]] = {}
     for name, value in items:
         values.setdefault(name, []).append(value.strip())
@@ -162,10 +166,16 @@ def respond(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, self
     updated = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     feed_id = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, self_url)}"
     if asked.response_type == "application/json":
-        return json.dumps(_json_feed(asked, entries, author, updated, feed_id), ensure_ascii=False), "application/json"
+        return json_text(_json_feed(asked, entries, author, updated, feed_id)), "application/json"
     if asked.response_type == "text/html":
         return _html_page(asked, entries, author), "text/html"
     return _atom_feed(asked, entries, author, updated, feed_id), asked.response_type
+
+
+def json_text(value: Any) -> str:
+    """JSON as text, non-ASCII letters as they are and every control, bidi or invisible character
+    escaped (``\\u202e``): JSON's own escaping leaves all but the C0 controls raw."""
+    return json_visible(json.dumps(value, ensure_ascii=False))
 
 
 def _atom_feed(asked: KnowledgeRequest, entries: list[FeedEntry], author: str, updated: str, feed_id: str) -> str:
