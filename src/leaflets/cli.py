@@ -196,6 +196,9 @@ def _add_i18n(commands: Any) -> None:
     init.set_defaults(command=run_i18n, step="init")
     status = steps.add_parser("status", help="a table of procedures by language: complete, or what is missing")
     status.set_defaults(command=run_i18n_status)
+    checking = steps.add_parser("check", help="check every catalog as a build loads it (msgfmt, placeholders, "
+                                              "encoding, plural forms), without building")
+    checking.set_defaults(command=run_i18n_check)
 
 
 def run_list(project: Project, args: argparse.Namespace) -> int:
@@ -424,6 +427,19 @@ def run_i18n_status(project: Project, args: argparse.Namespace) -> int:
     _print_table(rows)
     complete = all(str(state) == "complete" for state in status.values())
     return _print_errors(errors) or (0 if complete else 1)
+
+
+def run_i18n_check(project: Project, args: argparse.Namespace) -> int:
+    from leaflets.language.catalogs import catalog_languages, load_language
+
+    languages, errors = catalog_languages(project.locales), []
+    for lang in languages:
+        try:
+            load_language(project.locales, lang)
+        except LeafletError as exc:
+            errors += exc.errors
+    print(f"{len(languages)} catalog(s): {len(errors) or 'no'} problem(s) found")
+    return _print_errors(errors)
 
 
 def _print_table(rows: list[list[str]]) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import edit_record
+
 FINGERPRINT = "a" * 64
 
 
@@ -43,3 +45,15 @@ def test_an_approval_date_that_is_not_one_is_one_line(cli, project, date):
     code, _, err = cli("--root", project, "list")
 
     assert code == 1 and f"{path}:" in err and "is not a valid date; write it as YYYY-MM-DD" in err
+
+
+def test_a_record_approved_after_the_build_day_is_refused(cli, project):
+    record = edit_record(project, "dialysis-fistula-creation", "status: draft", "status: approved")
+    edit_record(project, "dialysis-fistula-creation", "approved_by: null, approved_on: null",
+                "approved_by: Dr Ana Ruiz, approved_on: 2027-01-01")
+
+    code, _, err = cli("--root", project, "list")
+
+    assert code == 1
+    assert (f"{record}:140: review: approved_on 2027-01-01 is after the build day, 2026-12-01: an approval cannot be "
+            "dated in the future") in err

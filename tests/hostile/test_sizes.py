@@ -104,3 +104,18 @@ def test_review_since_a_version_that_is_not_one_is_one_line(cli, project):
 
     assert code == 1
     assert err == "--since must be a version such as 1.0 or 2.1.3: ASCII digits and dots, at most 4 digits a part\n"
+
+
+def test_i18n_check_finds_a_width_without_building_anything(cli, project):
+    line = translate(project, "Page %(page)s of %(pages)s", "Página %(page)999999999s de %(pages)s")
+
+    code, out, err = cli("--root", project, "i18n", "check")
+
+    assert code == 1 and out == "5 catalog(s): 1 problem(s) found\n"
+    assert err == (f"{project / CATALOG}:{line}: this translation writes %(page)999999999s; write %(page)s as the "
+                   "English has it (no width, precision or flags)\n")
+    assert not (project / "dist").exists()
+
+
+def test_i18n_check_of_the_shipped_catalogs_finds_nothing(cli, project):
+    assert cli("--root", project, "i18n", "check") == (0, "5 catalog(s): no problem(s) found\n", "")

@@ -296,6 +296,9 @@ class Review(Strict):
             raise ValueError("review_due must be after written_on")
         if self.status == "approved" and (self.approved_by is None or self.approved_on is None):
             raise ValueError("an approved record needs approved_by and approved_on")
+        if self.approved_on is not None and self.approved_on > (today := build_day()):
+            raise ValueError(f"approved_on {self.approved_on} is after the build day, {today}: an approval cannot be "
+                             "dated in the future")
         return self
 
 
