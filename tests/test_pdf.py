@@ -17,7 +17,7 @@ from conftest import comparable, folded
 from helpers import REPO, pdf_text
 from leaflets.build.leaflet import Builder, build_one
 from leaflets.checks.pages import help_box_problems
-from leaflets.errors import UnsafeResourceError
+from leaflets.errors import TemplateProblem
 from leaflets.model.policies import Policies
 from leaflets.model.project import Project
 from leaflets.model.record import PluralText
@@ -164,9 +164,16 @@ def test_the_fetcher_serves_only_the_allowed_folders(tmp_path):
 def test_a_template_that_reaches_outside_is_refused(sample, tmp_path):
     css = sample / "templates" / "leaflet.css"
     css.write_text('@import url("file:///etc/passwd");\n' + css.read_text())
-    with pytest.raises(UnsafeResourceError, match="refused to read '/etc/passwd'"):
+    with pytest.raises(TemplateProblem, match="@import is not allowed in a leaflet's style"):  # checks/styles.py, first
         build_one(Project(sample), "hand-x-ray", clinic="sample", output=str(tmp_path / "x.pdf"))
     assert not (tmp_path / "x.pdf").exists()
+    assert "refused to read '/etc/passwd'" in str(fetched_refusal("file:///etc/passwd", sample))  # the fetcher, behind it
+
+
+def fetched_refusal(url: str, project: Path) -> RefusedURL:
+    with pytest.raises(RefusedURL) as refused:
+        SafeFetcher([project / "templates"]).fetch(url)
+    return refused.value
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar", "zh_Hans"])

@@ -102,6 +102,13 @@ def test_a_template_that_names_release_state_is_refused(cli, project, attempt):
     assert_refused(cli, project, path, "a template is given no release state")
 
 
+@pytest.mark.parametrize("words", ["<p>Approved by Dr Who (Consultant) on 1 May 2026</p>",
+                                   "{{ 'Checked: approved by our team' }}", "<p>DRAFT: not yet approved by a clinician</p>"])
+def test_a_template_that_writes_release_words_of_its_own_is_refused(cli, project, words):
+    path = clinic_template(project, "{% block clinic_line %}" + words + "{{ super() }}{% endblock %}")
+    assert_refused(cli, project, path, "writes words of a release line")
+
+
 def test_text_shown_only_once_approved_cannot_exist_the_template_is_given_no_release_state(project):
     """Without naming it, a template still cannot see it: the context holds no approval at all."""
     from leaflets.render.html import leaflet_context

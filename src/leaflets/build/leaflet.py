@@ -52,7 +52,8 @@ from leaflets.render.html import (
 from leaflets.render.printed import content_fingerprint, printed_content, translation_fingerprint
 from leaflets.render.qr import web_version_values
 from leaflets.render.release import as_draft, check_slot, insert_marks
-from leaflets.render.tokens import substitute, token_problems
+from leaflets.render.scan import scan
+from leaflets.render.tokens import substitute
 
 if TYPE_CHECKING:
     from leaflets.render.pdf import PdfRenderer
@@ -350,12 +351,13 @@ def printed_files(templates: Path, clinic_id: str) -> list[Path]:
 
 
 def check_template_output(html: str, template: str) -> None:
-    """What a template made: one slot for the release marks where nothing can hide them, and styles
-    that neither hide nor add text (``checks.styles``)."""
-    if problems := token_problems(html):
-        raise TemplateProblem(f"template error: {problems[0]}", template)
-    check_slot(html, template)
-    if problems := html_style_problems(html):
+    """What a template made, in one pass (``render.scan``): tokens only where values may go, one slot for
+    the release marks where nothing can hide them, and styles that neither hide nor add text."""
+    scanned = scan(html)
+    if scanned.token_problems:
+        raise TemplateProblem(f"template error: {scanned.token_problems[0]}", template)
+    check_slot(html, scanned, template)
+    if problems := html_style_problems(scanned):
         raise TemplateProblem(f"template error: a style it writes: {problems[0]}", template)
 
 

@@ -20,7 +20,7 @@ from leaflets.render.printed import comparable
 
 _CODE = re.compile(r"·\s*([0-9a-f]{8})\b|\b([0-9a-f]{8})\s*·")  # the latter drawn right to left
 _RIGHT_TO_LEFT = ("ar", "he", "fa", "ur")  # drawn in visual order: its lines cannot be matched as written
-_BRACKETED = re.compile(r"\[[^\]]*\]")  # a token ([clinic.name]) or a picture's alt text: not printed as it is
+_BRACKETED = re.compile(r"\[(?:[^\[\]]|\[[^\]]*\])*\]")  # a token ([clinic.name]) or a picture's alt text: not printed as it is
 
 
 def release_findings(path: Path, project: Project) -> list[Finding]:

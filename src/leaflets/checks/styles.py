@@ -18,7 +18,6 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from html.parser import HTMLParser
 from pathlib import Path
 
 import jinja2
@@ -27,8 +26,12 @@ import tinycss2.color3
 from jinja2 import nodes
 from tinycss2.ast import Node
 
+from leaflets.render.scan import Scanned
+
 RELEASE_NAMES = frozenset({"release", "draft", "signed_off", "signoff", "fingerprint", "approval", "approved",
                            "approved_by", "approved_on", "out_of_date", "standing", "status", "released", "review"})
+RELEASE_PHRASES = ("approved by", "not yet approved", "this is a draft", "draft translation", "translation checked",
+                   "out of date")
 _LENGTH = re.compile(r"^(-?\d*\.?\d+)(pt|px|mm|cm|in|em|rem|ex|ch|%)?$")
 _MIN_FONT = {"pt": 7.0, "px": 9.0, "mm": 2.5, "em": 0.6, "rem": 0.6, "%": 60.0}
 _BASE: ContextVar[str] = ContextVar("stylesheet_folder", default="")
@@ -81,13 +84,10 @@ def declarations_problems(css: str) -> list[tuple[int, str]]:
     return list(_declarations(tinycss2.parse_blocks_contents(css, skip_whitespace=True, skip_comments=True), "", False))
 
 
-def html_style_problems(html: str) -> list[str]:
-    """``stylesheet_problems`` of every ``<style>`` and ``style`` attribute of a template's HTML."""
-    reader = _Styles()
-    reader.feed(html)
-    reader.close()
-    found = [why for css in reader.sheets for _, why in stylesheet_problems(css)]
-    return found + [why for css in reader.attributes for _, why in declarations_problems(css)]
+def html_style_problems(scanned: Scanned) -> list[str]:
+    """``stylesheet_problems`` of every ``<style>`` and ``style`` attribute of a template's HTML (``render.scan``)."""
+    found = [why for css in scanned.sheets for _, why in stylesheet_problems(css)]
+    return found + [why for css in scanned.style_attributes for _, why in declarations_problems(css)]
 
 
 def template_problems(source: str, environment: jinja2.Environment) -> list[tuple[int, str]]:
@@ -97,6 +97,11 @@ def template_problems(source: str, environment: jinja2.Environment) -> list[tupl
     except jinja2.TemplateSyntaxError:
         return []  # reported, with its line, when the template is rendered
     found = []
+    for data in tree.find_all((nodes.TemplateData, nodes.Const)):
+        text = " ".join(str(getattr(data, "data", getattr(data, "value", ""))).lower().split())
+        if any(phrase in text for phrase in RELEASE_PHRASES):
+            found.append((data.lineno, "writes words of a release line (approval, draft, out of date): only our own "
+                                       "release lines say them"))
     for node in tree.find_all((nodes.Name, nodes.Getattr, nodes.Const, nodes.Keyword)):
         name = {nodes.Name: "name", nodes.Getattr: "attr", nodes.Const: "value", nodes.Keyword: "key"}[type(node)]
         value = getattr(node, name)
@@ -286,22 +291,3 @@ _CHECKS: dict[str, Callable[[list[Node]], str | None]] = {
     "background-image": _colour(dark=False), "font-size": _font_size, "line-height": _line_height,
     "font-family": _font_family, "font": lambda tokens: "set font-size and font-family on their own",
 }
-
-
-class _Styles(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sheets: list[str] = []
-        self.attributes: list[str] = []
-        self._in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.attributes += [value for name, value in attrs if name == "style" and value]
-        self._in_style = tag == "style"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style:
-            self.sheets.append(data)

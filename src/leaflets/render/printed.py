@@ -88,6 +88,8 @@ class _TextReader(HTMLParser):
         self._line: list[str] = []
         self._skipping: list[str] = []  # the open elements whose text is left out
         self._in_body = False
+        self._drawing_title = False  # an <svg>'s <title>: its alternative text, not printed as text
+        self._in_svg = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
@@ -102,6 +104,8 @@ class _TextReader(HTMLParser):
             return
         if tag in _BLOCKS:
             self._end_line()
+        self._in_svg += tag == "svg"
+        self._drawing_title = self._drawing_title or (tag == "title" and self._in_svg > 0)
         if self._in_body and not self.shown_only:
             self._line += [f" [{value}] " for name, value in attrs if name in _READ_ATTRIBUTES and value is not None]
 
@@ -113,10 +117,12 @@ class _TextReader(HTMLParser):
             return
         if tag in _BLOCKS:
             self._end_line()
+        self._in_svg -= tag == "svg" and self._in_svg > 0
+        self._drawing_title = self._drawing_title and tag != "title"
 
     def handle_data(self, data: str) -> None:
         if self._in_body and not self._skipping:
-            self._line.append(data)
+            self._line.append(f" [{data}] " if self._drawing_title else data)
 
     def close(self) -> None:
         super().close()

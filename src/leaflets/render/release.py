@@ -12,13 +12,11 @@ rules in a ``<style>`` that comes after every other.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
-
-import tinyhtml5
 
 from leaflets.errors import TemplateProblem
 from leaflets.model.approvals import Standing
 from leaflets.render.html import BASE_PREFIX, Leaflet, LeafletSandbox, render_template
+from leaflets.render.scan import Scanned
 
 SLOT = "<!--leaflets:release-->"
 RELEASE_TEMPLATE = f"{BASE_PREFIX}/release.html"
@@ -26,28 +24,20 @@ _PLAIN_ATTRIBUTES = frozenset({"class", "id", "dir", "lang"})  # not hidden, ari
 _SLOT_PARENTS = (["html", "body"], ["html", "body", "footer"])
 
 
-def slot_problem(html: str) -> str | None:
+def slot_problem(html: str, scanned: Scanned) -> str | None:
     """Why the marks could not go where the template put the slot: missing, twice, or inside
-    something that could hide them."""
+    something that could hide them (``scanned``: ``render.scan`` of ``html``)."""
     count = html.count(SLOT)
-    if count != 1:
-        return f"must mark once where the release lines go, with {SLOT} ({'twice' if count else 'missing'})"
-    document = tinyhtml5.parse(html, namespace_html_elements=False)
-    parents = {child: parent for parent in document.iter() for child in parent}
-    for node in document.iter():
-        if callable(node.tag) and (node.text or "").strip() == SLOT[4:-3]:
-            chain: list[Any] = []
-            while node in parents:
-                node = parents[node]
-                chain.insert(0, node)
-            if [n.tag for n in chain] not in _SLOT_PARENTS or any(set(n.attrib) - _PLAIN_ATTRIBUTES for n in chain[1:]):
-                return f"must put {SLOT} directly in <body> or in a <footer> of it, with no attribute but class, id, dir or lang"
-            return None
-    return f"must put {SLOT} in the body, as a comment of its own"
+    if count != 1 or len(scanned.slots) != 1:
+        return f"must mark once where the release lines go, with {SLOT} ({'twice' if count > 1 else 'missing'})"
+    chain = scanned.slots[0]
+    if [tag for tag, _ in chain] not in _SLOT_PARENTS or any(names - _PLAIN_ATTRIBUTES for _, names in chain[1:]):
+        return f"must put {SLOT} directly in <body> or in a <footer> of it, with no attribute but class, id, dir or lang"
+    return None
 
 
-def check_slot(html: str, template: str) -> None:
-    if problem := slot_problem(html):
+def check_slot(html: str, scanned: Scanned, template: str) -> None:
+    if problem := slot_problem(html, scanned):
         raise TemplateProblem(f"template error: {problem}", template)
 
 

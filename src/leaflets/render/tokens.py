@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 from markupsafe import escape
 
@@ -69,21 +68,10 @@ def field_tokens(name: str, value: str | None, values: dict[str, str]) -> Field:
     return Field(token(name), token(f"{name}.class"))
 
 
-def token_problems(html: str) -> list[str]:
-    """Where ``html`` holds a token that would not be printed as given: inside a style, a script, a
-    comment, a tag or an attribute that does not hold text."""
-    finder = _Placement()
-    finder.feed(html)
-    finder.close()
-    return finder.problems
-
-
 def substitute(html: str, values: dict[str, str], template: str) -> str:
     """``html`` with each token replaced by its value, escaped; a token kept isolated (``| as_typed``,
     ``| isolate``) is isolated line by line, as the filter does. A token left over was changed by the
     template: refused (``TemplateProblem``)."""
-    if problems := token_problems(html):
-        raise TemplateProblem(f"template error: {problems[0]}", template)
 
     def value(match: re.Match[str]) -> str:
         opening, name, closing = match.groups()
@@ -101,41 +89,3 @@ def substitute(html: str, values: dict[str, str], template: str) -> str:
         raise TemplateProblem("template error: changes a value it is given (clinic, patient or web address); "
                               "print it as it is given", template)
     return done
-
-
-class _Placement(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.problems: list[str] = []
-        self._raw: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if OPEN in tag:
-            self.problems.append("puts a clinic or patient value in a tag's name")
-        for name, value in attrs:
-            if OPEN in name or (value and OPEN in value and name.lower() not in VALUE_ATTRIBUTES):
-                self.problems.append(f"puts a clinic or patient value in the attribute '{name}'")
-        if tag in ("style", "script"):
-            self._raw = tag
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == self._raw:
-            self._raw = None
-
-    def handle_data(self, data: str) -> None:
-        if self._raw and OPEN in data:
-            self.problems.append(f"puts a clinic or patient value inside <{self._raw}>")
-
-    def handle_comment(self, data: str) -> None:
-        if OPEN in data:
-            self.problems.append("puts a clinic or patient value in a comment")
-
-    def unknown_decl(self, data: str) -> None:
-        if OPEN in data:
-            self.problems.append("puts a clinic or patient value in a declaration")
-
-    def handle_pi(self, data: str) -> None:
-        self.handle_comment(data)
-
-    def handle_decl(self, decl: str) -> None:
-        self.unknown_decl(decl)
