@@ -9,26 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import pdf_text, remove_records, set_languages
+from helpers import one_leaflet, pdf_text, remove_records
 from leaflets.build.batch import build_clinic
 from leaflets.model.project import Project
 
 FISTULA = "dialysis-fistula-creation"
 DOCTOR = ("--by", "Dr Ana Reyes", "--role", "Consultant nephrologist")
-
-
-def one_leaflet(project: Path) -> Project:
-    remove_records(project, "coronary-blockage-opening", "foot-vein-arterialization", "kidney-tube-tract-widening",
-                   "dialysis-access-clot-removal")
-    return set_languages(project, "en")
-
-
-@pytest.fixture
-def built(project) -> Project:
-    the_project = one_leaflet(project)
-    report = build_clinic(the_project, "example", jobs=1)
-    assert (len(report.built), report.failed) == (2, [])
-    return the_project
 
 
 def manifest_path(project: Project) -> Path:
