@@ -37,6 +37,13 @@ def remove_records(project: Path, *procedure_ids: str, clinic: str = "example") 
     path.write_text(re.sub(r"(?m)^packets:\n(?:[ #].*\n|\n)*", "", path.read_text()))
 
 
+def one_leaflet(project: Path) -> Project:
+    """Keep only the fistula record, in English: two PDFs (regular and large print), quick to build."""
+    remove_records(project, "coronary-blockage-opening", "foot-vein-arterialization", "kidney-tube-tract-widening",
+                   "dialysis-access-clot-removal")
+    return set_languages(project, "en")
+
+
 def ready_catalogs(project: Path) -> Project:
     """Make every leaflet printable in every language of the project's own catalogs (a copy): a string
     not translated yet, or whose English changed since it was (fuzzy), is given its English. The

@@ -8,24 +8,14 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
-from helpers import pdf_text, remove_records, set_languages
+from helpers import pdf_text
 from leaflets.build.batch import build_clinic
 from leaflets.build.ondemand import content_stamp
 from leaflets.model.digests import FileDigests, identity, stored_identity
-from leaflets.model.project import Project
 
 FISTULA = "dialysis-fistula-creation"
 PDF = f"en/{FISTULA}.pdf"
 MARKER = b"%\xbf\xf7\xa2\xfe"  # the binary comment on a PDF's second line
-
-
-def one_leaflet(project: Path) -> Project:
-    """The fistula record in English only: two PDFs (regular and large print)."""
-    remove_records(project, "coronary-blockage-opening", "foot-vein-arterialization", "kidney-tube-tract-widening",
-                   "dialysis-access-clot-removal")
-    return set_languages(project, "en")
 
 
 def with_times_put_back(path: Path, change) -> None:
@@ -50,14 +40,6 @@ def same_size_edit(old: bytes, new: bytes):
 def manifest_entry(project: Path, name: str = PDF) -> dict:
     files = json.loads((project / "dist" / "example" / "manifest.json").read_text())["files"]
     return next(entry for entry in files if entry["file"] == name)
-
-
-@pytest.fixture
-def built(project) -> Project:
-    the_project = one_leaflet(project)
-    report = build_clinic(the_project, "example", jobs=1)
-    assert (len(report.built), report.failed) == (2, [])
-    return the_project
 
 
 def test_a_tampered_pdf_with_its_size_and_time_put_back_is_built_again_and_reported(built, cli):

@@ -9,26 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import pdf_text, remove_records, set_languages
+from helpers import one_leaflet, pdf_text, remove_records
 from leaflets.build.batch import build_clinic
 from leaflets.model.project import Project
 
 FISTULA = "dialysis-fistula-creation"
 DOCTOR = ("--by", "Dr Ana Reyes", "--role", "Consultant nephrologist")
-
-
-def one_leaflet(project: Path) -> Project:
-    remove_records(project, "coronary-blockage-opening", "foot-vein-arterialization", "kidney-tube-tract-widening",
-                   "dialysis-access-clot-removal")
-    return set_languages(project, "en")
-
-
-@pytest.fixture
-def built(project) -> Project:
-    the_project = one_leaflet(project)
-    report = build_clinic(the_project, "example", jobs=1)
-    assert (len(report.built), report.failed) == (2, [])
-    return the_project
 
 
 def manifest_path(project: Project) -> Path:
@@ -57,15 +43,17 @@ def test_a_manifest_entry_cannot_make_a_build_delete_an_archived_release(built, 
         entry_like(built, file="archive/gone/1.0/en/gone-0123456789ab.pdf", procedure="gone"),
         entry_like(built, file="../../content/clinics/example.pdf", procedure="gone"),
         entry_like(built, file="archive/gone.pdf", procedure="gone", lang="archive"),
+        entry_like(built, file=f"en/{FISTULA}.pdf", procedure="gone"),
         entry_like(built, file="en/gone.pdf", procedure="gone"),  # right shape, a link into the archive
     )
     code, _, err = cli("--root", built.root, "build", "--all")
     assert code == 0 and "Traceback" not in err
     assert archived.read_bytes() == b"%PDF-1.7 an approved release, given to patients\n"
-    assert "manifest.json: files[3]: file: 'archive/gone/1.0/en/gone-0123456789ab.pdf' is not where its leaflet goes; " \
-           "left out, its leaflet built again" in err
-    assert "manifest.json: files[4]: file: '../../content/clinics/example.pdf' is not where its leaflet goes" in err
-    assert "manifest.json: files[5]: file: 'archive/gone.pdf' is not a leaflet of this clinic" in err
+    for index, file in ((3, "archive/gone/1.0/en/gone-0123456789ab.pdf"), (4, "../../content/clinics/example.pdf"),
+                        (5, "archive/gone.pdf")):
+        assert f"manifest.json: files[{index}]: file: '{file}' is not a leaflet of this clinic; left out, its leaflet " \
+               "built again" in err
+    assert f"manifest.json: files[6]: file: 'en/{FISTULA}.pdf' is not where its leaflet goes" in err
 
 
 def test_a_leaflet_no_longer_built_is_still_removed(built):

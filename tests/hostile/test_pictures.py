@@ -51,6 +51,10 @@ HOSTILE_DRAWINGS = {
     "a sliver": drawing("", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 4000">'),
     "a broken viewBox": drawing("", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 -1 x">'),
     "deep nesting": drawing("<g>" * 100 + "</g>" * 100),
+    "uses of uses": drawing('<g id="a"><rect width="1" height="1"/></g>'
+                            + "".join(f'<g id="{chr(98 + n)}">' + f'<use href="#{chr(97 + n)}"/>' * 10 + "</g>"
+                                      for n in range(9))),
+    "too many uses": drawing('<rect id="r" width="1" height="1"/>' + '<use href="#r"/>' * 300),
     "too many elements": drawing('<rect width="1" height="1"/>' * 6000),
     "too many bytes": drawing(f"<desc>{'x' * 600_000}</desc>"),
     "not UTF-8": drawing("<desc>caf\u00e9</desc>").decode().encode("latin-1"),

@@ -167,7 +167,7 @@ def archive_release(project: Project, clinic_id: str, procedure: Procedure, larg
             if any(r.file == relative for r in releases):
                 return archive / relative
             target = archive / relative
-            if not is_inside(target, archive / procedure.id):  # a link in the archive: nothing written through it
+            if target.resolve() != archive.resolve() / relative:  # a link in the archive: nothing written through it
                 raise ArchiveEdited("is not inside the archive (a link?); the archive is never written through one", target)
             if not target.exists():
                 write_atomically(target, pdf)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leaflets import __version__
 from leaflets.build.files import write_atomically
@@ -34,7 +34,7 @@ from leaflets.model.cache import code_version
 from leaflets.model.clinic import Clinic
 from leaflets.model.digests import FileDigests, bytes_digest, digest, file_digest, settled_before, stored_identity
 from leaflets.model.project import Project
-from leaflets.model.record import ID_PATTERN, Procedure
+from leaflets.model.record import Procedure
 from leaflets.model.validation import read_back
 from leaflets.paths import display_path
 
@@ -78,21 +78,20 @@ class ManifestEntry(BaseModel):
 
     def wrong_file(self) -> str | None:
         """Why the entry's file is not its own leaflet's PDF, or its values not as leaflets writes them."""
-        if not _PROCEDURE.fullmatch(self.procedure) or not _LANG.fullmatch(self.lang):
+        if not _FILE.fullmatch(self.file) or self.lang == ARCHIVE:
             return f"file: '{_short(self.file)}' is not a leaflet of this clinic"
         if self.file != pdf_name(self.lang, self.procedure, self.large_print):
             return f"file: '{_short(self.file)}' is not where its leaflet goes"
         if self.sha256 is not None and not _SHA256.fullmatch(self.sha256):
             return "sha256: not a sha256 digest"
-        if any(len(box) not in (4, 5) for box in (self.blank_fields or {}).values()):
+        if self.blank_fields and any(len(box) not in (4, 5) for box in self.blank_fields.values()):
             return "blank_fields: each line needs left, top, width, height and page"
         return None
 
 
-_ENTRIES = TypeAdapter(list[ManifestEntry])
-_LANG = re.compile(r"[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})*")
-_PROCEDURE = re.compile(ID_PATTERN)
+_FILE = re.compile(r"[A-Za-z]{2,3}(?:_[A-Za-z0-9]{2,8})*/[a-z0-9][a-z0-9-]{0,63}\.pdf")  # <lang>/<leaflet>.pdf
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+ARCHIVE = "archive"  # dist/<clinic>/archive/: never a leaflet's folder
 
 
 def _short(text: str) -> str:
@@ -117,13 +116,13 @@ class Manifest:
         path = out / MANIFEST
         try:
             written_ns = path.stat().st_mtime_ns
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            parsed = _parsed(path.read_bytes())
+        except OSError:
             return cls(out)
-        if not isinstance(data, dict) or not isinstance(data.get("files", []), list):
+        if parsed is None:
             return cls(out, problems=[f"{display_path(path)}: not a manifest leaflets wrote; every leaflet is built again"])
-        manifest = cls(out, {}, data.get("index_key") if isinstance(data.get("index_key"), str) else None, written_ns)
-        for index, entry in _entries(data.get("files", [])):
+        manifest = cls(out, {}, parsed[0], written_ns)
+        for index, entry in parsed[1]:
             if isinstance(entry, str):
                 manifest.problems.append(f"{display_path(path)}: files[{index}]: {entry}; left out, its leaflet built again")
             else:
@@ -164,14 +163,30 @@ class Manifest:
         return entry if entry is not None and entry.input_key == input_key else None
 
 
-def _entries(items: list[Any]) -> list[tuple[int, ManifestEntry | str]]:
-    """Each item (from 1) as an entry, or why it is not one; all checked at once while all are right."""
+class _Document(BaseModel):
+    """A manifest as leaflets writes it: checked in one pass while every entry is right."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    index_key: str | None = None
+    files: list[ManifestEntry] = []
+
+
+def _parsed(raw: bytes) -> tuple[str | None, list[tuple[int, ManifestEntry | str]]] | None:
+    """The index key and each entry (numbered from 1), or why it is not one; None if ``raw`` is no manifest."""
     try:
-        entries: list[ManifestEntry | str] = list(_ENTRIES.validate_python(items))
+        document = _Document.model_validate_json(raw)
+        return document.index_key, [(index, entry.wrong_file() or entry) for index, entry in enumerate(document.files, 1)]
     except ValidationError:
-        entries = [_entry_or_problem(item) for item in items]
-    return [(index, entry.wrong_file() or entry if isinstance(entry, ManifestEntry) else entry)
-            for index, entry in enumerate(entries, 1)]
+        pass
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files", []), list):
+        return None
+    index_key = data.get("index_key") if isinstance(data.get("index_key"), str) else None
+    return index_key, [(index, _entry_or_problem(item)) for index, item in enumerate(data.get("files", []), 1)]
 
 
 def _entry_or_problem(item: Any) -> ManifestEntry | str:

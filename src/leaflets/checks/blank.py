@@ -85,6 +85,8 @@ def _part_ends(pdf: Any) -> set[int]:
     """The last page (from 1) of the document and of each part of a packet, which may be short."""
     import pikepdf
 
+    from leaflets.render.tagged import first_page_of
+
     pages = {page.objgen: number for number, page in enumerate(pdf.pages, 1)}
     starts = set()
     tree = pdf.Root.get("/StructTreeRoot")
@@ -96,22 +98,7 @@ def _part_ends(pdf: Any) -> set[int]:
         elif isinstance(item, pikepdf.Dictionary) and "/S" in item and str(item.S) != "/Part":
             todo.append(item.get("/K"))
         elif isinstance(item, pikepdf.Dictionary) and str(item.get("/S")) == "/Part":
-            first = _first_page(item)
+            first = first_page_of(item)
             if first is not None and first.objgen in pages:
                 starts.add(pages[first.objgen])
     return {start - 1 for start in starts if start > 1} | {len(pdf.pages)}
-
-
-def _first_page(element: Any) -> Any:
-    import pikepdf
-
-    todo = [element]
-    while todo:
-        item = todo.pop(0)
-        if isinstance(item, pikepdf.Array):
-            todo[0:0] = list(item)
-        elif isinstance(item, pikepdf.Dictionary) and "/S" in item:
-            if "/Pg" in item:
-                return item.Pg
-            todo.insert(0, item.get("/K", pikepdf.Array()))
-    return None

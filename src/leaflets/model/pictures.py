@@ -24,6 +24,7 @@ MAX_SVG_BYTES = 512_000
 MAX_SVG_ELEMENTS = 5_000
 MAX_SVG_DEPTH = 32
 MAX_SVG_SIDE = 10_000  # in CSS px, of width, height and the viewBox
+MAX_SVG_USES = 200
 MAX_ASPECT = 20  # the longer side at most 20 times the shorter
 MAX_RASTER_BYTES = 5_000_000
 MAX_RASTER_SIDE = 4_096
@@ -79,7 +80,7 @@ def svg_problem(data: bytes) -> str | None:
         return f"is not an SVG drawing: it is not well-formed XML ({exc})"
     if root.tag != f"{SVG}svg":
         return "is not an SVG drawing (its first element is not <svg> in the SVG namespace)"
-    return _size_problem(root) or _elements_problem(root)
+    return _size_problem(root) or _elements_problem(root) or _uses_problem(root)
 
 
 def _elements_problem(root: Element) -> str | None:
@@ -92,6 +93,24 @@ def _elements_problem(root: Element) -> str | None:
         if problem:
             return problem
     return None
+
+
+def _uses_problem(root: Element) -> str | None:
+    """A ``<use>`` may show a part of the drawing that holds no ``<use>`` itself: uses of uses can
+    multiply a drawing past any element count (the "billion laughs" of SVG)."""
+    uses = [element for element in root.iter(f"{SVG}use")]
+    if len(uses) > MAX_SVG_USES:
+        return f"has more than {MAX_SVG_USES} <use> elements; simplify the drawing"
+    by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
+    for use in uses:
+        target = by_id.get(_href(use).strip().removeprefix("#"))
+        if target is not None and (target.tag == f"{SVG}use" or next(target.iter(f"{SVG}use"), None) is not None):
+            return "has a <use> of a part that holds a <use>; draw the part itself instead"
+    return None
+
+
+def _href(element: Element) -> str:
+    return element.get("href") or element.get("{http://www.w3.org/1999/xlink}href") or ""
 
 
 def _walk(root: Element) -> Iterator[tuple[Element, int]]:

@@ -24,6 +24,7 @@ from leaflets.model.pictures import RASTER_FORMATS, picture_problem
 from leaflets.model.record import MAX_PAGES
 from leaflets.paths import is_inside
 from leaflets.render.printed import laid_out_text, shown_text
+from leaflets.render.tagged import first_page_of, is_element
 
 LOGGER = logging.getLogger(__name__)
 
@@ -298,11 +299,11 @@ def _for_you_section(tree: Any) -> Any:
         item = todo.pop(0)
         if isinstance(item, pikepdf.Array):
             todo[0:0] = list(item)
-        elif _is_element(item):
+        elif is_element(item):
             if str(item.S) == "/Sect":
                 sections.append(item)
             todo.insert(0, item.get("/K", pikepdf.Array()))
-    return sections[-1] if sections else tree.K if _is_element(tree.K) else tree.K[0]
+    return sections[-1] if sections else tree.K if is_element(tree.K) else tree.K[0]
 
 
 def mark_running_content_as_artifacts(data: bytes) -> bytes:
@@ -324,7 +325,7 @@ def mark_running_content_as_artifacts(data: bytes) -> bytes:
             if key is None:
                 continue
             marked = _parent_tree_entry(parent_tree, int(key))
-            unlinked = {i for i, element in enumerate(marked) if _is_element(element) and element.objgen not in linked}
+            unlinked = {i for i, element in enumerate(marked) if is_element(element) and element.objgen not in linked}
             if unlinked:
                 _rewrite_as_artifacts(pdf, page, unlinked)
                 for i in unlinked:
@@ -343,40 +344,23 @@ def tag_parts_with_language(data: bytes, first_pages: list[int], languages: list
         for number, page in enumerate(pdf.pages):
             page_part[page.obj.objgen] = max(i for i, first in enumerate(first_pages) if first <= number)
         tree = pdf.Root.StructTreeRoot
-        document = tree.K if _is_element(tree.K) else tree.K[0]
+        document = tree.K if is_element(tree.K) else tree.K[0]
         kids = list(document.K) if isinstance(document.K, pikepdf.Array) else [document.K]
         parts = [pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Part, P=document,
                                                       Lang=pikepdf.String(lang), K=pikepdf.Array()))
                  for lang in languages]
         current = 0
         for element in kids:
-            page = _first_page_of(element)
+            page = first_page_of(element)
             if page is not None and page.objgen in page_part:
                 current = page_part[page.objgen]
-            if _is_element(element):
+            if is_element(element):
                 element.P = parts[current]
             parts[current].K.append(element)
         document.K = pikepdf.Array([part for part in parts if len(part.K)])
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
-
-
-def _first_page_of(element: Any) -> Any:
-    todo = [element]
-    while todo:
-        item = todo.pop(0)
-        if isinstance(item, pikepdf.Array):
-            todo[0:0] = list(item)
-        elif _is_element(item):
-            if "/Pg" in item:
-                return item.Pg
-            todo.insert(0, item.get("/K", pikepdf.Array()))
-    return None
-
-
-def _is_element(item: Any) -> bool:
-    return isinstance(item, pikepdf.Dictionary) and "/S" in item
 
 
 def _linked_elements(kids: Any) -> set[tuple[int, int]]:
@@ -386,7 +370,7 @@ def _linked_elements(kids: Any) -> set[tuple[int, int]]:
         item = todo.pop()
         if isinstance(item, pikepdf.Array):
             todo.extend(item)
-        elif _is_element(item) and item.objgen not in linked:
+        elif is_element(item) and item.objgen not in linked:
             linked.add(item.objgen)
             if "/K" in item:
                 todo.append(item.K)
