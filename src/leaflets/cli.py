@@ -440,10 +440,11 @@ def _print_table(rows: list[list[str]]) -> None:
 
 def run_check(project: Project, args: argparse.Namespace) -> int:
     from leaflets.checks.findings import Severity
-    from leaflets.checks.pdf import check_pdf
     from leaflets.governance.checking import check_leaflets, check_project
 
     if args.pdf:
+        from leaflets.checks.pdf import check_pdf  # pikepdf loads only to read PDFs back
+
         findings = [finding for path in args.pdf for finding in check_pdf(Path(path))]
         for finding in findings:
             print(finding)

@@ -38,7 +38,7 @@ from leaflets.model.blocks import load_block
 from leaflets.model.cache import JsonStore, code_version
 from leaflets.model.clinic import Clinic, RedFlags
 from leaflets.model.day import build_day
-from leaflets.model.digests import digest, file_digest
+from leaflets.model.digests import digest, file_digest, stored_identity
 from leaflets.model.formats import CURRENT_FORMAT, earlier_formats, reported_elsewhere, upgrade_hint
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
@@ -183,7 +183,7 @@ def _check_leaflets(project: Project, clinic_id: str, today: date | None) -> tup
     findings += [finding for lang in clinic.languages
                  for finding in results.catalog_findings(lang, partial(catalog_warnings, builder, [lang]))]
     findings += clinic_boxes(project, clinic)
-    findings += page_budget_findings(project, clinic, [procedure.id for procedure in procedures])
+    findings += page_budget_findings(project, clinic, [procedure.id for procedure in procedures], results)
     findings += [Finding("archive", e.message, Severity.ERROR, e.path) for e in archive_problems(project, clinic.id)]
     return reports, findings
 
@@ -225,10 +225,11 @@ def _record_findings(project: Project, clinic: Clinic, procedure: Procedure, doc
     return findings
 
 
-def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[str]) -> list[Finding]:
-    """Built leaflets over the clinic's page budget (large print: twice it), each naming its longest sections."""
-    import pikepdf
-
+def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[str],
+                         known: CheckResults | None = None) -> list[Finding]:
+    """Built leaflets over the clinic's page budget (large print: twice it), each naming its longest sections.
+    With ``known``, a PDF's result is kept while the file is the one the build wrote (its identity: builds
+    write each PDF anew and rename it into place, so a new PDF is a new file)."""
     found = []
     for procedure_id in procedure_ids:
         for lang in clinic.languages:
@@ -236,12 +237,19 @@ def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[s
                 path = project.dist_for(clinic.id) / pdf_name(lang, procedure_id, large_print)
                 if not path.is_file():
                     continue
-                with pikepdf.open(path) as pdf:
-                    problem = budget_problem(pdf, clinic.page_budget, large_print)
-                if problem:
-                    found.append(Finding(f"{procedure_id} [{lang}{', large print' if large_print else ''}]", problem,
-                                         Severity.ERROR, path))
+                subject = f"{procedure_id} [{lang}{', large print' if large_print else ''}]"
+                measure = partial(_budget_findings, path, subject, clinic.page_budget, large_print)
+                key = digest(code_version(), stored_identity(path), clinic.page_budget, large_print)
+                found += known.kept(f"pages {path}", key, measure) if known else measure()
     return found
+
+
+def _budget_findings(path: Path, subject: str, budget: int, large_print: bool) -> list[Finding]:
+    import pikepdf  # loads only when there are PDFs to read
+
+    with pikepdf.open(path) as pdf:
+        problem = budget_problem(pdf, budget, large_print)
+    return [Finding(subject, problem, Severity.ERROR, path)] if problem else []
 
 
 def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:
@@ -301,7 +309,7 @@ class CheckResults:
         and as its file is written (the lines findings name), red flags, the shared inputs and the day."""
         key = digest(self.shared, self._english_digest(english), file_digest(self.project.record_path(english["id"])),
                      self.red_flags, self.today.isoformat())
-        return self._kept(f"{english['id']} record", key, work_out)
+        return self.kept(f"{english['id']} record", key, work_out)
 
     def _key(self, lang: str, english: dict[str, Any]) -> str:
         out_of_date = english["review"]["review_due"] < self.today.isoformat()
@@ -317,9 +325,9 @@ class CheckResults:
     def catalog_findings(self, lang: str, work_out: Callable[[], list[Finding]]) -> list[Finding]:
         """``catalog_warnings`` of one language, kept under a digest of its catalog, termbase and the shared inputs."""
         termbase = file_digest(self.project.locales / lang / TERMBASE)
-        return self._kept(f"catalog {lang}", digest(self.shared, lang, self.catalogs.get(lang), termbase), work_out)
+        return self.kept(f"catalog {lang}", digest(self.shared, lang, self.catalogs.get(lang), termbase), work_out)
 
-    def _kept(self, name: str, key: str, work_out: Callable[[], list[Finding]]) -> list[Finding]:
+    def kept(self, name: str, key: str, work_out: Callable[[], list[Finding]]) -> list[Finding]:
         entry = self.store.read(name)
         try:
             if entry is not None and entry["key"] == key:
