@@ -1,4 +1,8 @@
-"""A generated library for the scale benchmarks: N records x the example clinic's 6 languages.
+"""A generated library for the scale benchmarks: N records x the example clinic's 6 languages
+(or only those of --languages).
+
+    .venv/bin/python benchmarks/library.py 2000 /tmp/library               # six languages
+    .venv/bin/python benchmarks/library.py 2000 /tmp/library-en --languages en
 
 Each generated record is a copy of one of the five shipped records under a new id, with a
 title of its own ("<title> (site N)"), so every record adds strings to the catalogs as a real
@@ -9,7 +13,9 @@ translation of the title it copies, so every translated leaflet is complete and 
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from pathlib import Path
 
 from batch import make_project  # the batch benchmark's copy of the project (benchmarks/ is on the path)
@@ -17,9 +23,10 @@ from batch import make_project  # the batch benchmark's copy of the project (ben
 TRANSLATED = ("es", "fr", "ar", "zh_Hans", "vi")
 
 
-def generate_library(target: Path, records: int) -> Path:
-    """A project in ``target`` with ``records`` procedure records (the five shipped ones included)."""
-    make_project(target, 0, None)
+def generate_library(target: Path, records: int, languages: str | None = None) -> Path:
+    """A project in ``target`` with ``records`` procedure records (the five shipped ones included), its
+    clinic building ``languages`` ("en", "en, es"; by default the shipped clinic's six)."""
+    make_project(target, 0, languages)
     folder = target / "content" / "procedures"
     sources = sorted(folder.glob("*.yaml"))
     titles = {source.stem: _title(source) for source in sources}
@@ -59,3 +66,20 @@ def _add_titles(catalog: Path, added: list[tuple[str, str, str]]) -> None:
 
 def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("records", type=int, help="how many records (the five shipped ones included)")
+    parser.add_argument("target", type=Path, help="an empty or new folder")
+    parser.add_argument("--languages", help="the clinic's languages, such as 'en' (default: the shipped six)")
+    args = parser.parse_args()
+    args.target.mkdir(parents=True, exist_ok=True)
+    generate_library(args.target, args.records, args.languages)
+    print(f"{args.target}: {args.records} records")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    sys.exit(main())
