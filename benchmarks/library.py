@@ -33,7 +33,7 @@ def generate_library(target: Path, records: int, languages: str | None = None) -
     added: list[tuple[str, str, str]] = []  # (new id, its title, the title it copies)
     for n in range(max(0, records - len(sources))):
         source = sources[n % len(sources)]
-        new_id, title = f"site-{n:05d}-{source.stem}"[:64], f"{titles[source.stem]} (site {n})"
+        new_id, title = f"site-{n:05d}-{source.stem}"[:64], f"{titles[source.stem]} (site {_letters(n)})"
         text = source.read_text(encoding="utf-8").replace(f"id: {source.stem}", f"id: {new_id}", 1)
         text = text.replace(f"title: {titles[source.stem]}", f"title: {title}", 1)
         (folder / f"{new_id}.yaml").write_text(text, encoding="utf-8")
@@ -41,6 +41,16 @@ def generate_library(target: Path, records: int, languages: str | None = None) -
     for lang in TRANSLATED:
         _add_titles(target / "locales" / lang / "LC_MESSAGES" / "messages.po", added)
     return target
+
+
+def _letters(number: int) -> str:
+    """A site's name in letters (0: a, 25: z, 26: ba): a title with a number in it needs a source (check)."""
+    letters = ""
+    while True:
+        number, digit = divmod(number, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[digit] + letters
+        if not number:
+            return letters
 
 
 def _title(record: Path) -> str:
