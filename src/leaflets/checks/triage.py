@@ -42,6 +42,15 @@ def signs_of(item: dict[str, Any], red_flags: RedFlags | None) -> set[str]:
     return {flag.id for flag in (red_flags.signs if red_flags else []) if any(phrase_matches(p, text) for p in flag.words)}
 
 
+def _signs_once(item: dict[str, Any], red_flags: RedFlags | None, said: dict[str, set[str]]) -> set[str]:
+    if item.get("sign"):
+        return signs_of(item, red_flags)
+    text = item.get("text", "")
+    if text not in said:
+        said[text] = signs_of(item, red_flags)
+    return said[text]
+
+
 Placed = dict[str, list[set[str]]]  # the signs of each "urgent" and "call_us" item of a leaflet
 
 
@@ -52,9 +61,11 @@ def triage_findings(procedures: list[Procedure], documents: Mapping[str, YamlDoc
     flags = red_flags.signs if red_flags else []
     urgent_elsewhere: dict[str, str] = {flag.id: "content/red_flags.yaml" for flag in flags if flag.urgent}
     placed: dict[str, Placed] = {}
+    said: dict[str, set[str]] = {}  # the signs of each item's words, worked out once: a library repeats its items
     for procedure in procedures:
         help_ = procedure.when_to_get_help.model_dump(mode="json")
-        placed[procedure.id] = {group: [signs_of(item, red_flags) for item in help_[group]] for group in ("urgent", "call_us")}
+        placed[procedure.id] = {group: [_signs_once(item, red_flags, said) for item in help_[group]]
+                                for group in ("urgent", "call_us")}
         for signs in placed[procedure.id]["urgent"]:
             for sign in signs:
                 urgent_elsewhere.setdefault(sign, procedure.id)
