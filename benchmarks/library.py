@@ -1,4 +1,8 @@
-"""A generated library for the scale benchmarks: N records x the example clinic's 6 languages.
+"""A generated library for the scale benchmarks: N records x the example clinic's 6 languages
+(or only those of --languages).
+
+    .venv/bin/python benchmarks/library.py 2000 /tmp/library               # six languages
+    .venv/bin/python benchmarks/library.py 2000 /tmp/library-en --languages en
 
 Each generated record is a copy of one of the five shipped records under a new id, with a
 title of its own ("<title> (site N)"), so every record adds strings to the catalogs as a real
@@ -9,7 +13,9 @@ translation of the title it copies, so every translated leaflet is complete and 
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from pathlib import Path
 
 from batch import make_project  # the batch benchmark's copy of the project (benchmarks/ is on the path)
@@ -17,16 +23,17 @@ from batch import make_project  # the batch benchmark's copy of the project (ben
 TRANSLATED = ("es", "fr", "ar", "zh_Hans", "vi")
 
 
-def generate_library(target: Path, records: int) -> Path:
-    """A project in ``target`` with ``records`` procedure records (the five shipped ones included)."""
-    make_project(target, 0, None)
+def generate_library(target: Path, records: int, languages: str | None = None) -> Path:
+    """A project in ``target`` with ``records`` procedure records (the five shipped ones included), its
+    clinic building ``languages`` ("en", "en, es"; by default the shipped clinic's six)."""
+    make_project(target, 0, languages)
     folder = target / "content" / "procedures"
     sources = sorted(folder.glob("*.yaml"))
     titles = {source.stem: _title(source) for source in sources}
     added: list[tuple[str, str, str]] = []  # (new id, its title, the title it copies)
     for n in range(max(0, records - len(sources))):
         source = sources[n % len(sources)]
-        new_id, title = f"site-{n:05d}-{source.stem}"[:64], f"{titles[source.stem]} (site {n})"
+        new_id, title = f"site-{n:05d}-{source.stem}"[:64], f"{titles[source.stem]} (site {_letters(n)})"
         text = source.read_text(encoding="utf-8").replace(f"id: {source.stem}", f"id: {new_id}", 1)
         text = text.replace(f"title: {titles[source.stem]}", f"title: {title}", 1)
         (folder / f"{new_id}.yaml").write_text(text, encoding="utf-8")
@@ -34,6 +41,16 @@ def generate_library(target: Path, records: int) -> Path:
     for lang in TRANSLATED:
         _add_titles(target / "locales" / lang / "LC_MESSAGES" / "messages.po", added)
     return target
+
+
+def _letters(number: int) -> str:
+    """A site's name in letters (0: a, 25: z, 26: ba): a title with a number in it needs a source (check)."""
+    letters = ""
+    while True:
+        number, digit = divmod(number, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[digit] + letters
+        if not number:
+            return letters
 
 
 def _title(record: Path) -> str:
@@ -59,3 +76,20 @@ def _add_titles(catalog: Path, added: list[tuple[str, str, str]]) -> None:
 
 def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("records", type=int, help="how many records (the five shipped ones included)")
+    parser.add_argument("target", type=Path, help="an empty or new folder")
+    parser.add_argument("--languages", help="the clinic's languages, such as 'en' (default: the shipped six)")
+    args = parser.parse_args()
+    args.target.mkdir(parents=True, exist_ok=True)
+    generate_library(args.target, args.records, args.languages)
+    print(f"{args.target}: {args.records} records")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    sys.exit(main())

@@ -2,6 +2,8 @@
 """How `list`, `check`, a no-op `build --all` and the web page grow with the library.
 
     .venv/bin/python benchmarks/scale.py                          # 200, 1,000 and 2,000 records
+    .venv/bin/python benchmarks/scale.py --sizes 2000 --languages en --profile
+                                                                  # English only, with profiles
     .venv/bin/python benchmarks/scale.py --sizes 200 --before /tmp/old/src
                                                                   # and the same with older code
 
@@ -19,7 +21,10 @@ A command that fails is shown as "inf" (the code before this benchmark could not
 catalog page of 2,000 records, so its no-op build fails there).
 
 Targets at 2,000 records: list < 1 s, check < 10 s, no-op build < 2 s, server start < 2 s,
-prebuilt PDF p95 < 20 ms.
+prebuilt PDF p95 < 20 ms. Besides wall seconds, each command's CPU seconds (its whole process tree)
+are printed, also in calibration pages (measure.py): on a shared machine they are the steadier
+figure. --profile adds the top lines of a profile of the warm list and check. The library is the
+one `benchmarks/library.py N DIR [--languages en]` writes (its command is printed).
 
 How the no-op build stays honest without rendering 12,000 PDFs: the five shipped records are
 built for real (60 PDFs, WeasyPrint). The library's `dist/` is then made by the code under test's
@@ -54,9 +59,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from library import generate_library  # noqa: E402
+from measure import calibration, in_pages, profile_top  # noqa: E402
+from measure import run as run_measured  # noqa: E402
 
 from helpers import free_port  # noqa: E402  (the tests' own helpers)
 
+CALIBRATED: float | None = None  # this machine's CPU-s per calibration page, measured in main()
 TARGETS = {"list": 1.0, "check": 10.0, "build": 2.0, "start": 2.0, "p95": 0.020}
 
 # Run by the code under test: build_clinic with its render step replaced by a copy of the real
@@ -92,19 +100,22 @@ def leaflets(code: Path, *args: str) -> list[str]:
             "from leaflets.cli import main; sys.exit(main())", *args]
 
 
+CPU: dict[str, list[float]] = {}  # CPU seconds of each timed run, by the command's name
+
+
 def timed(command: list[str], cwd: Path, expect: str | None = None) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0 or (expect and not re.search(expect, done.stderr + done.stdout)):
-        sys.exit(f"{' '.join(command[3:])} in {cwd} failed or said otherwise ({done.returncode}):\n{done.stderr[-2000:]}")
-    return seconds
+    wall, cpu, said = run_measured(command, cwd)  # exits if the command fails
+    if expect and not re.search(expect, said):
+        sys.exit(f"{' '.join(command[3:])} in {cwd} said otherwise:\n{said[-2000:]}")
+    CPU.setdefault(command[3] if len(command) > 3 else "?", []).append(cpu)
+    return wall
 
 
 def warm(command: list[str], cwd: Path, runs: int, expect: str | None = None, fill: bool = True) -> float:
     """The median of ``runs`` timed runs, after one untimed run that fills the caches (when ``fill``)."""
     if fill:
         timed(command, cwd, expect)
+    CPU.pop(command[3], None)
     return statistics.median(timed(command, cwd, expect) for _ in range(runs))
 
 
@@ -161,9 +172,12 @@ def serve(code: Path, project: Path, requests: int) -> tuple[float, float, float
         server.wait(timeout=30)
 
 
-def measure(code: Path, size: int, base: Path, runs: int, requests: int, fill: bool = True) -> dict[str, float]:
+def measure(code: Path, size: int, base: Path, runs: int, requests: int, fill: bool = True,
+            languages: str | None = None, profile: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix=f"leaflets-scale-{size}-") as temporary:
-        project = generate_library(Path(temporary), size)
+        project = generate_library(Path(temporary), size, languages)
+        print(f"  library: .venv/bin/python benchmarks/library.py {size} DIR"
+              + (f" --languages '{languages}'" if languages else ""), flush=True)
         prewrite(code, project, base)
         time.sleep(2.1)  # files changed in the last 2 s are not cached (see cache.py)
         figures = {
@@ -172,6 +186,11 @@ def measure(code: Path, size: int, base: Path, runs: int, requests: int, fill: b
             "build": failing_as_nan(warm, leaflets(code, "build", "--all"), project, runs, expect=r"built 0, unchanged \d+",
                                     fill=fill),
         }
+        figures |= {f"{name}_cpu": statistics.median(CPU.get(name, [float("nan")])) for name in ("list", "check", "build")}
+        if profile:
+            for name in ("list", "check"):
+                print(f"  profile of a warm {name} ({size} records), top lines:\n{profile_top(code, project, [name])}",
+                      flush=True)
         figures["start"], figures["p50"], figures["p95"] = serve(code, project, requests)
         return figures
 
@@ -195,6 +214,11 @@ def table(title: str, results: dict[int, dict[str, float]]) -> str:
                      f"{f['start']:>12.2f}s {f['p50'] * 1000:>6.1f}ms {f['p95'] * 1000:>6.1f}ms")
     lines.append(f"{'target':>8} {'(2,000)':>9} {'< 1':>9}s {'< 10':>10}s {'< 2':>11}s {'< 2':>12}s "
                  f"{'':>8} {'< 20':>6}ms")
+    lines.append("CPU seconds (median of the timed runs; in calibration pages):")
+    for size, f in results.items():
+        lines.append(f"{size:>8,} " + "  ".join(
+            f"{name} {f.get(name + '_cpu', float('nan')):.2f} CPU-s ({in_pages(f.get(name + '_cpu', float('nan')), CALIBRATED)})"
+            for name in ("list", "check", "build")))
     return "\n".join(lines)
 
 
@@ -206,19 +230,26 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each command (the median is shown)")
     parser.add_argument("--requests", type=int, default=200, help="prebuilt PDF requests per size")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--languages", help="the library's languages, such as 'en' (default: the shipped six)")
+    parser.add_argument("--profile", action="store_true", help="print the top lines of a profile of list and check")
     parser.add_argument("--no-warm-up", action="store_true", help="time each command from its first run "
                         "(for code that caches nothing, such as --before's)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    print(f"{os.cpu_count()} cores; sizes {sizes}; 6 languages, regular and large print", flush=True)
+    global CALIBRATED
+    CALIBRATED = calibration()
+    print(f"{os.cpu_count()} cores; sizes {sizes}; languages {args.languages or 'the shipped six'}, regular and "
+          f"large print; calibration {CALIBRATED} CPU-s per page; load average {os.getloadavg()[0]:.1f}", flush=True)
     results: dict[str, dict[int, dict[str, float]]] = {"after": {}, "before": {}}
     with tempfile.TemporaryDirectory(prefix="leaflets-scale-base-") as temporary:
         base = base_build(Path(temporary))
         for size in sizes:
             if args.before:
-                results["before"][size] = measure(args.before, size, base, 1, args.requests, fill=False)
+                results["before"][size] = measure(args.before, size, base, 1, args.requests, fill=False,
+                                                  languages=args.languages)
                 print(f"before, {size}: {results['before'][size]}", flush=True)
-            results["after"][size] = measure(args.code, size, base, args.runs, args.requests, fill=not args.no_warm_up)
+            results["after"][size] = measure(args.code, size, base, args.runs, args.requests, fill=not args.no_warm_up,
+                                             languages=args.languages, profile=args.profile)
             print(f"after, {size}: {results['after'][size]}", flush=True)
     if args.before:
         print(table(f"before ({args.before})", results["before"]))

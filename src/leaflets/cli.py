@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leaflets import __version__
-from leaflets.build.batch import BatchReport
 from leaflets.build.leaflet import BUILD_OPTIONS
 from leaflets.errors import LeafletError, UsageError
 from leaflets.governance.formats import add_format_commands
 from leaflets.model.addresses import check_host, check_port
-from leaflets.model.project import Project
+from leaflets.model.project import Project, RecordSummary
 from leaflets.paths import display_path
 from leaflets.render.html import PatientDetails
 
@@ -202,21 +201,31 @@ def _add_i18n(commands: Any) -> None:
 
 
 def run_list(project: Project, args: argparse.Namespace) -> int:
-    from leaflets.governance.review import approval_state
-
-    procedures, errors = project.load_each_procedure()
+    summaries, errors = project.record_summaries()
     rows = [["ID", "TITLE", "CODE", "STATUS", "REVIEW DUE"]]
-    for procedure in procedures:
-        codes = "; ".join(f"{system.upper()} {', '.join(values)}" for system, values in procedure.codes.items())
+    for summary in summaries:
+        codes = "; ".join(f"{system.upper()} {', '.join(values)}" for system, values in summary.codes.items())
         try:
-            status = approval_state(project, procedure, args.clinic)
+            status = _approval_status(project, summary, args.clinic)
         except LeafletError as exc:  # a broken approvals file or template: said below, the others listed
             errors += exc.errors
             status = "unknown"
-        status += " (out of date)" if procedure.is_out_of_date() else ""
-        rows.append([procedure.id, procedure.title, codes, status, procedure.review.review_due.isoformat()])
+        status += " (out of date)" if summary.is_out_of_date() else ""
+        rows.append([summary.id, summary.title, codes, status, summary.review_due.isoformat()])
     _print_table(rows)
     return _print_errors(errors)
+
+
+def _approval_status(project: Project, summary: RecordSummary, clinic_id: str) -> str:
+    """The record's own ``review.status`` when it has no approvals; else what its leaflet prints now
+    (which needs the whole record and its template: loaded only for approved records)."""
+    from leaflets.model.approvals import read_approvals
+
+    if not read_approvals(project, summary.id):
+        return summary.status
+    from leaflets.governance.review import approval_state
+
+    return approval_state(project, project.load_procedure(summary.id), clinic_id)
 
 
 def _print_errors(errors: list[LeafletError]) -> int:
@@ -450,11 +459,12 @@ def _print_table(rows: list[list[str]]) -> None:
 
 def run_check(project: Project, args: argparse.Namespace) -> int:
     from leaflets.checks.findings import Severity
-    from leaflets.checks.pdf import check_pdf
-    from leaflets.checks.pdf_release import release_findings
     from leaflets.governance.checking import check_leaflets, check_project
 
     if args.pdf:
+        from leaflets.checks.pdf import check_pdf  # pikepdf loads only to read PDFs back
+        from leaflets.checks.pdf_release import release_findings
+
         findings = [finding for path in args.pdf for finding in check_pdf(Path(path)) + release_findings(Path(path), project)]
         for finding in findings:
             print(finding)

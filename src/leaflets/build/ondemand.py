@@ -131,6 +131,12 @@ class PoolStarting:
         if self._pool is not None:
             self._pool.close()
 
+    @property
+    def process_ids(self) -> list[int]:
+        """The workers' process ids, once they are started."""
+        self._ready.wait()
+        return self._pool.process_ids if self._pool is not None else []
+
 
 def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:
     """``function(*args)`` in a warm worker; ("failed", [why]) if the worker died on both tries."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +33,17 @@ from leaflets.checks.triage import triage_findings
 from leaflets.errors import LeafletError, NotFoundError, State, refused_or_failed
 from leaflets.language.catalogs import TranslationRefused, catalog_languages, catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE, translate_record
+from leaflets.language.termbase import TERMBASE
 from leaflets.model.blocks import load_block
 from leaflets.model.cache import JsonStore, code_version
-from leaflets.model.clinic import Clinic
+from leaflets.model.clinic import Clinic, RedFlags
 from leaflets.model.day import build_day
-from leaflets.model.digests import digest, file_digest
-from leaflets.model.formats import earlier_formats, read_content, reported_elsewhere, upgrade_hint
+from leaflets.model.digests import digest, file_digest, stored_identity
+from leaflets.model.formats import CURRENT_FORMAT, earlier_formats, reported_elsewhere, upgrade_hint
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
 from leaflets.model.walk import prose_strings
+from leaflets.model.yamlfile import YamlDocument
 
 
 def check_project(project: Project) -> tuple[str, list[LeafletError]]:
@@ -124,10 +128,24 @@ def check_leaflets(project: Project, clinic_id: str, today: date | None = None) 
     and one warning for each content file written in an earlier format."""
     with reported_elsewhere():
         reports, findings = _check_leaflets(project, clinic_id, today)
-        loaded = _loading_files(project)
+        earlier = _earlier_formats(project, _loading_files(project))
     findings += [Finding(path.stem, upgrade_hint(path, written_in), Severity.WARNING, path, 1)
-                 for path, written_in in earlier_formats(loaded)]
+                 for path, written_in in earlier]
     return reports, findings
+
+
+def _earlier_formats(project: Project, paths: list[Path]) -> list[tuple[Path, int]]:
+    """``earlier_formats``, with each record's format read from the cache while its bytes are unchanged."""
+    records = project.content / "procedures"
+    found = earlier_formats([path for path in paths if path.parent != records])
+    for path in (path for path in paths if path.parent == records):
+        try:
+            written_in = project.record_document(path)[1]
+        except LeafletError:
+            continue
+        if written_in < CURRENT_FORMAT:
+            found.append((path, written_in))
+    return found
 
 
 def _loading_files(project: Project) -> list[Path]:
@@ -150,36 +168,68 @@ def _check_leaflets(project: Project, clinic_id: str, today: date | None) -> tup
     builder, reports, findings = Builder(project, today), [], []
     results = CheckResults(project, clinic, plain_words, today)
     procedures = project.load_each_procedure()[0]  # the others are reported by check_project
-    documents = {procedure.id: read_content(project.record_path(procedure.id)).document for procedure in procedures}
+    documents = RecordDocuments(project)
     red_flags = project.load_red_flags()
     findings += triage_findings(procedures, documents, red_flags)
     for procedure in procedures:
         english = procedure.model_dump(mode="json")
-        record_path = project.record_path(procedure.id)
-        findings += structure_findings(procedure, clinic) + governance_findings(procedure, today)
-        findings += number_findings(documents[procedure.id], clinic) + risk_findings(documents[procedure.id])
-        findings += advice_findings(procedure, red_flags.advice, record_path) if red_flags else []
-        for word, plain, where in unexplained_words(english, plain_words):
-            findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
-                                    Severity.WARNING, record_path))
-        for term, why in needless_glossary_entries(english):
-            findings.append(Finding(procedure.id, f"glossary: '{term}' {why}; leave it out of the glossary",
-                                    Severity.WARNING, record_path))
+        findings += results.record_findings(english, partial(
+            _record_findings, project, clinic, procedure, documents, english, plain_words, red_flags, today))
         for lang in clinic.languages:
             report, found = results.get(procedure.id, lang, english) or results.put(
                 procedure.id, lang, english, *_check_language(builder, procedure, clinic, lang, english))
             reports.append(report)
             findings += found
-    findings += catalog_warnings(builder, clinic.languages) + clinic_boxes(project, clinic)
-    findings += page_budget_findings(project, clinic, [procedure.id for procedure in procedures])
+    findings += [finding for lang in clinic.languages
+                 for finding in results.catalog_findings(lang, partial(catalog_warnings, builder, [lang]))]
+    findings += clinic_boxes(project, clinic)
+    findings += page_budget_findings(project, clinic, [procedure.id for procedure in procedures], results)
     findings += [Finding("archive", e.message, Severity.ERROR, e.path) for e in archive_problems(project, clinic.id)]
     return reports, findings
 
 
-def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[str]) -> list[Finding]:
-    """Built leaflets over the clinic's page budget (large print: twice it), each naming its longest sections."""
-    import pikepdf
+class RecordDocuments(Mapping[str, YamlDocument]):
+    """Each record's parsed file by id, read (from the cache, ``Project.record_document``) only when a
+    finding needs to say on which line it is."""
 
+    def __init__(self, project: Project):
+        self.project = project
+        self._read: dict[str, YamlDocument] = {}
+
+    def __getitem__(self, procedure_id: str) -> YamlDocument:
+        if procedure_id not in self._read:
+            self._read[procedure_id] = self.project.record_document(self.project.record_path(procedure_id))[0]
+        return self._read[procedure_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.project.procedure_ids())
+
+    def __len__(self) -> int:
+        return len(self.project.procedure_ids())
+
+
+def _record_findings(project: Project, clinic: Clinic, procedure: Procedure, documents: Mapping[str, YamlDocument],
+                     english: dict[str, Any], plain_words: dict[str, str], red_flags: RedFlags | None,
+                     today: date) -> list[Finding]:
+    """What ``check`` says of one record in any language: structure, review dates, numbers, advice, words."""
+    record_path, document = project.record_path(procedure.id), documents[procedure.id]
+    findings = structure_findings(procedure, clinic) + governance_findings(procedure, today)
+    findings += number_findings(document, clinic) + risk_findings(document)
+    findings += advice_findings(procedure, red_flags.advice, record_path) if red_flags else []
+    for word, plain, where in unexplained_words(english, plain_words):
+        findings.append(Finding(procedure.id, f"'{word}' ({where}) is not explained in the glossary; plainer: '{plain}'",
+                                Severity.WARNING, record_path))
+    for term, why in needless_glossary_entries(english):
+        findings.append(Finding(procedure.id, f"glossary: '{term}' {why}; leave it out of the glossary",
+                                Severity.WARNING, record_path))
+    return findings
+
+
+def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[str],
+                         known: CheckResults | None = None) -> list[Finding]:
+    """Built leaflets over the clinic's page budget (large print: twice it), each naming its longest sections.
+    With ``known``, a PDF's result is kept while the file is the one the build wrote (its identity: builds
+    write each PDF anew and rename it into place, so a new PDF is a new file)."""
     found = []
     for procedure_id in procedure_ids:
         for lang in clinic.languages:
@@ -187,12 +237,19 @@ def page_budget_findings(project: Project, clinic: Clinic, procedure_ids: list[s
                 path = project.dist_for(clinic.id) / pdf_name(lang, procedure_id, large_print)
                 if not path.is_file():
                     continue
-                with pikepdf.open(path) as pdf:
-                    problem = budget_problem(pdf, clinic.page_budget, large_print)
-                if problem:
-                    found.append(Finding(f"{procedure_id} [{lang}{', large print' if large_print else ''}]", problem,
-                                         Severity.ERROR, path))
+                subject = f"{procedure_id} [{lang}{', large print' if large_print else ''}]"
+                measure = partial(_budget_findings, path, subject, clinic.page_budget, large_print)
+                key = digest(code_version(), stored_identity(path), clinic.page_budget, large_print)
+                found += known.kept(f"pages {path}", key, measure) if known else measure()
     return found
+
+
+def _budget_findings(path: Path, subject: str, budget: int, large_print: bool) -> list[Finding]:
+    import pikepdf  # loads only when there are PDFs to read
+
+    with pikepdf.open(path) as pdf:
+        problem = budget_problem(pdf, budget, large_print)
+    return [Finding(subject, problem, Severity.ERROR, path)] if problem else []
 
 
 def catalog_warnings(builder: Builder, languages: list[str]) -> list[Finding]:
@@ -225,6 +282,8 @@ class CheckResults:
         self.shared = digest(code_version(), shared_inputs(project, clinic), plain_words)
         self.catalogs = {code: None if code == SOURCE_LANGUAGE else file_digest(catalog_path(project.locales, code))
                          for code in clinic.languages}
+        self.red_flags = file_digest(project.content / "red_flags.yaml")
+        self._english: tuple[dict[str, Any], str] | None = None
 
     def get(self, procedure_id: str, lang: str, english: dict[str, Any]) -> tuple[LeafletReport, list[Finding]] | None:
         entry = self.store.read(f"{procedure_id} {lang}")
@@ -234,9 +293,7 @@ class CheckResults:
             if entry["key"] != self._key(lang, english):
                 return None
             report, score = entry["report"], entry["report"]["readability"]
-            return (LeafletReport(**{**report, "readability": Readability(**score)}),
-                    [Finding(**{**f, "severity": Severity(f["severity"]), "path": f["path"] and Path(f["path"])})
-                     for f in entry["findings"]])
+            return LeafletReport(**{**report, "readability": Readability(**score)}), _findings_from(entry["findings"])
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -244,15 +301,50 @@ class CheckResults:
             findings: list[Finding]) -> tuple[LeafletReport, list[Finding]]:
         if self.catalogs[lang] is not None or lang == SOURCE_LANGUAGE:  # a missing catalog: nothing worth keeping
             self.store.write(f"{procedure_id} {lang}", {
-                "key": self._key(lang, english), "report": asdict(report),
-                "findings": [{**asdict(f), "path": f.path and str(f.path)} for f in findings],
-            })
+                "key": self._key(lang, english), "report": asdict(report), "findings": _findings_to(findings)})
         return report, findings
+
+    def record_findings(self, english: dict[str, Any], work_out: Callable[[], list[Finding]]) -> list[Finding]:
+        """A record's own findings (``_record_findings``), kept under a digest of the record as it is merged
+        and as its file is written (the lines findings name), red flags, the shared inputs and the day."""
+        key = digest(self.shared, self._english_digest(english), file_digest(self.project.record_path(english["id"])),
+                     self.red_flags, self.today.isoformat())
+        return self.kept(f"{english['id']} record", key, work_out)
 
     def _key(self, lang: str, english: dict[str, Any]) -> str:
         out_of_date = english["review"]["review_due"] < self.today.isoformat()
         approvals = approvals_digest(self.project, english["id"])  # the leaflet's state: approved, changed, draft
-        return digest(self.shared, english, lang, self.catalogs[lang], out_of_date, approvals)
+        return digest(self.shared, self._english_digest(english), lang, self.catalogs[lang], out_of_date, approvals)
+
+    def _english_digest(self, english: dict[str, Any]) -> str:
+        """The digest of a record as merged, worked out once for all its languages."""
+        if self._english is None or self._english[0] is not english:
+            self._english = (english, digest(english))
+        return self._english[1]
+
+    def catalog_findings(self, lang: str, work_out: Callable[[], list[Finding]]) -> list[Finding]:
+        """``catalog_warnings`` of one language, kept under a digest of its catalog, termbase and the shared inputs."""
+        termbase = file_digest(self.project.locales / lang / TERMBASE)
+        return self.kept(f"catalog {lang}", digest(self.shared, lang, self.catalogs.get(lang), termbase), work_out)
+
+    def kept(self, name: str, key: str, work_out: Callable[[], list[Finding]]) -> list[Finding]:
+        entry = self.store.read(name)
+        try:
+            if entry is not None and entry["key"] == key:
+                return _findings_from(entry["findings"])
+        except (KeyError, TypeError, ValueError):
+            pass
+        findings = work_out()
+        self.store.write(name, {"key": key, "findings": _findings_to(findings)})
+        return findings
+
+
+def _findings_to(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [{**asdict(f), "path": f.path and str(f.path)} for f in findings]
+
+
+def _findings_from(entries: Any) -> list[Finding]:
+    return [Finding(**{**f, "severity": Severity(f["severity"]), "path": f["path"] and Path(f["path"])}) for f in entries]
 
 
 def _check_language(

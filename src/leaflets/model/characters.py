@@ -84,7 +84,10 @@ def scripts_of(character_names: list[str]) -> str:
 
 
 def undrawable(text: str, fonts: Path) -> list[str]:
-    """The characters of ``text`` that no font in ``fonts`` can draw (they would print as boxes)."""
+    """The characters of ``text`` that no font in ``fonts`` can draw (they would print as boxes). The
+    fonts' tables (a quarter of a second to read) are loaded only for text with something to look up."""
+    if not text or text.isspace():
+        return []
     covered = _drawable(fonts)
     missing = dict.fromkeys(ch for ch in text if ord(ch) not in covered and not ch.isspace() and ch not in SPELLING_JOINERS)
     return [_name(ch) for ch in missing]

@@ -1,4 +1,8 @@
 """The project: its folders, and loading its records and clinic files (cached by content).
+
+A record is parsed and validated once; the project keeps it, and the cache keeps it on disk
+(``cache.py``), for as long as its files hold the same bytes. ``list`` reads only each record's
+summary (``RecordSummary``).
 """
 
 from __future__ import annotations
@@ -6,22 +10,22 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    ValidationError,
-)
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError
 from leaflets.model.blocks import diagram_errors, included_blocks, record_placeholders, repeated_items, source_errors, with_blocks
-from leaflets.model.cache import RecordCache
+from leaflets.model.cache import Digests, DocumentCache, RecordCache, file_digest_in
 from leaflets.model.clinic import Clinic, RedFlags, load_clinic, load_red_flags
-from leaflets.model.digests import Identity, identity
+from leaflets.model.day import build_day
+from leaflets.model.digests import Identity, file_digest, identity
 from leaflets.model.formats import read_content
 from leaflets.model.record import ID_PATTERN, Procedure, Source
 from leaflets.model.validation import validate
-from leaflets.model.yamlfile import NOT_A_FILE
+from leaflets.model.yamlfile import NOT_A_FILE, YamlDocument
 from leaflets.paths import is_inside
 
 
@@ -58,17 +62,49 @@ def load_procedure(path: Path, root: Path | None = None, inputs: list[Identity |
 
 
 def _from_cache(data: Any, path: Path) -> Procedure | None:
-    """A cached record, validated again: an entry is never trusted as it stands."""
+    """A cached record, validated as it is read into this process: an entry is never trusted as it stands."""
     if not isinstance(data, dict) or data.get("id") != path.stem:
         return None
     try:
         procedure = Procedure.model_validate({key: value for key, value in data.items() if key != "block_sources"})
         block_sources = [Source.model_validate(source) for source in data.get("block_sources", [])]
-    except ValidationError:
+    except (ValidationError, TypeError):
         return None
     return procedure.model_copy(update={"block_sources": block_sources})
 
 
+class RecordSummary(BaseModel):
+    """What ``list`` prints of a record, kept beside it in the cache."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    title: str
+    also_called: list[str]
+    codes: dict[str, list[str]]
+    status: str
+    review_due: date
+
+    @classmethod
+    def of(cls, procedure: Procedure) -> RecordSummary:
+        return cls(id=procedure.id, title=procedure.title, also_called=list(procedure.also_called),
+                   codes={system: list(values) for system, values in procedure.codes.items()},
+                   status=procedure.review.status, review_due=procedure.review.review_due)
+
+    def is_out_of_date(self, today: date | None = None) -> bool:
+        return self.review_due < (today or build_day())
+
+
+def _summary_from_cache(data: Any, path: Path) -> RecordSummary | None:
+    if not isinstance(data, dict) or data.get("id") != path.stem:
+        return None
+    try:
+        return RecordSummary.model_validate(data)
+    except (ValidationError, TypeError):
+        return None
+
+
+Remembered = tuple[list[tuple[str, str | None]], Procedure]  # each input file's digest, and the record made from them
 
 
 class Project:
@@ -82,6 +118,8 @@ class Project:
         self.dist = self.root / "dist"
         self.fonts = self.templates / "fonts"
         self._records = RecordCache(self.root)
+        self._documents = DocumentCache(self.root)
+        self._remembered: dict[Path, Remembered] = {}
         self._folders: dict[Path, bool] = {}
 
     def record_path(self, procedure_id: str) -> Path:
@@ -122,8 +160,16 @@ class Project:
     def load_each_procedure(self) -> tuple[list[Procedure], list[LeafletError]]:
         """The records that are valid, and every problem of the others: one bad file stops only itself."""
         paths, errors = self._content_files("procedures")
-        loaded, problems = _load_every(paths, self._load_procedure)
+        digests: Digests = {}  # a block many records include is read once
+        loaded, problems = _load_every(paths, lambda path: self._load_procedure(path, digests))
         return loaded, errors + problems
+
+    def record_summaries(self) -> tuple[list[RecordSummary], list[LeafletError]]:
+        """What ``list`` prints of each valid record, and every problem of the others; from the cache's
+        summaries, without reading whole records, while their files are unchanged."""
+        paths, errors = self._content_files("procedures")
+        digests: Digests = {}
+        return _load_every(paths, lambda path: self._summary(path, digests), errors)
 
     def load_each_clinic(self) -> tuple[list[Clinic], list[LeafletError]]:
         paths, errors = self._content_files("clinics")
@@ -145,15 +191,46 @@ class Project:
                 paths.append(path)
         return paths, errors
 
-    def _load_procedure(self, path: Path) -> Procedure:
-        """A record, from the cache when none of its files changed since it was last read."""
+    def _load_procedure(self, path: Path, digests: Digests | None = None) -> Procedure:
+        """A record: kept in memory, or from the cache, while none of its files changed since it was read."""
         path = self._inside(path)
-        procedure = _from_cache(self._records.get(path), path)
-        if procedure is None:
-            inputs: list[Identity | None] = []
-            procedure = load_procedure(path, self.root, inputs)
-            self._records.put(path, inputs, procedure.model_dump(mode="json"))
+        digests = {} if digests is None else digests
+        remembered = self._remembered.get(path)
+        if remembered is not None and all(file_digest_in(name, digests) == known for name, known in remembered[0]):
+            return remembered[1]
+        entry = self._records.get(path, digests)
+        procedure = _from_cache(entry["data"], path) if entry is not None else None
+        if procedure is not None and entry is not None:
+            inputs = [(str(name), known) for name, known in entry["inputs"]]
+        else:
+            identities: list[Identity | None] = []
+            procedure = load_procedure(path, self.root, identities)
+            self._records.put(path, identities, procedure.model_dump(mode="json"),
+                              RecordSummary.of(procedure).model_dump(mode="json"))
+            inputs = [(known[0], file_digest_in(known[0], digests)) for known in identities if known is not None]
+        self._remembered[path] = (inputs, procedure)
         return procedure
+
+    def record_document(self, path: Path) -> tuple[YamlDocument, int]:
+        """A record's parsed file, as the current format reads it, and the format it is written in
+        (``formats.read_content``); from the cache while the file holds the same bytes."""
+        path = self._inside(path)
+        cached = self._documents.get(path)
+        if cached is not None:
+            data, value_lines, key_lines, written_in = cached
+            return YamlDocument(path, data, value_lines, key_lines), written_in
+        before = file_digest(path)
+        read = read_content(path)
+        document = read.document
+        if not read.source_lines:  # format 1's source lines are read again with the file
+            self._documents.put(path, before, document.data, document.value_lines, document.key_lines, read.written_in)
+        return document, read.written_in
+
+    def _summary(self, path: Path, digests: Digests) -> RecordSummary:
+        path = self._inside(path)
+        entry = self._records.get(path, digests, summary=True)
+        summary = _summary_from_cache(entry["data"], path) if entry is not None else None
+        return summary or RecordSummary.of(self._load_procedure(path, digests))
 
     def _load_clinic(self, path: Path) -> Clinic:
         return load_clinic(self._inside(path), self.procedure_ids())
@@ -183,9 +260,9 @@ class Project:
         raise NotFoundError(f"no {kind} '{wanted}' in {self.content / folder}{hint}")
 
 
-def _load_every(paths: list[Path], load: Any) -> tuple[list[Any], list[LeafletError]]:
+def _load_every(paths: list[Path], load: Any, errors: list[LeafletError] | None = None) -> tuple[list[Any], list[LeafletError]]:
     loaded: list[Any] = []
-    errors: list[LeafletError] = []
+    errors = [] if errors is None else errors
     for path in paths:
         try:
             loaded.append(load(path))

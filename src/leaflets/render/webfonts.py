@@ -13,7 +13,6 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from fontTools import subset  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 # The page's families in the stylesheet's order, each a regular and (optionally) a bold file in
@@ -59,6 +58,8 @@ def covered(font: Path) -> frozenset[int]:
 @lru_cache(maxsize=64)
 def _cut(font: Path, characters: frozenset[str]) -> bytes:
     """``font`` with only the glyphs of ``characters`` (and what shaping them needs), as WOFF2."""
+    from fontTools import subset  # type: ignore[import-untyped]  # a fifth of a second: only for a web page
+
     options = subset.Options()
     options.flavor = "woff2"
     options.layout_features = ["*"]  # Arabic joining forms, ligatures and marks
