@@ -210,9 +210,13 @@ def raster_problem(data: bytes, expected_format: str) -> str | None:
             if max(picture.size) > MAX_RASTER_SIDE:
                 width, height = picture.size
                 return f"is {width} x {height} pixels; a picture may have at most {MAX_RASTER_SIDE} a side"
+            picture.verify()  # checks a PNG's chunks whole: WeasyPrint lets Pillow load truncated pictures
+        with Image.open(io.BytesIO(data)) as picture:
             picture.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         return f"cannot be decoded as a picture ({_short(str(exc))})"
+    if expected_format == "JPEG" and not data.rstrip(b"\0\r\n ").endswith(b"\xff\xd9"):
+        return "cannot be decoded as a picture (it is cut short: no end-of-image marker)"
     return None
 
 
