@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/batch.py                 # the example clinic: 60 leaflets
     .venv/bin/python benchmarks/batch.py --synthesize 500 --languages en --runs 1 --skip-naive
                                                          # 1,000 renders: memory stays flat
+    .venv/bin/python benchmarks/batch.py --procedures 2 --languages en --runs 1 --skip-naive
+                                                         # 4 leaflets: every figure, in seconds (the tests)
 
 Prints, from one run on the same leaflets (in a temporary copy of the project):
   (a) naive: one fresh `leaflets build` process per leaflet, one after another;
@@ -43,14 +45,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 LEAFLETS = [sys.executable, "-m", "leaflets"]
 
 
-def make_project(target: Path, synthesize: int, languages: str | None) -> Path:
+def make_project(target: Path, synthesize: int, languages: str | None, procedures: int | None = None) -> Path:
     for folder in ("content", "templates", "locales"):
         shutil.copytree(REPO / folder, target / folder, ignore=shutil.ignore_patterns("*.mo"))
     shutil.copy(REPO / "babel.cfg", target / "babel.cfg")
+    clinic = target / "content" / "clinics" / "example.yaml"
     if languages:
-        clinic = target / "content" / "clinics" / "example.yaml"
         clinic.write_text(re.sub(r"languages: \[.*\]", f"languages: [{languages}]", clinic.read_text()))
     records = sorted((target / "content" / "procedures").glob("*.yaml"))
+    if procedures is not None:
+        for left_out in records[procedures:]:
+            left_out.unlink()
+        records = records[:procedures]  # and the clinic's named packets, which may name a record left out
+        clinic.write_text(re.sub(r"(?m)^packets:\n(?:[ #].*\n|\n)*", "", clinic.read_text()))
     for n in range(synthesize):
         source = records[n % len(records)]
         new_id = f"synthetic-{n:04d}"
@@ -160,6 +167,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synthesize", type=int, default=0, help="add N synthetic procedures (copies under new ids)")
     parser.add_argument("--languages", help="limit the clinic's languages, e.g. 'en'")
+    parser.add_argument("--procedures", type=int, help="keep only the first N procedures (by id)")
     parser.add_argument("--skip-naive", action="store_true", help="do not run (a), which takes minutes")
     parser.add_argument("--runs", type=int, default=3, help="how many times to run (b); the median is quoted")
     args = parser.parse_args()
@@ -167,7 +175,7 @@ def main() -> int:
     build_all = [*LEAFLETS, "build", "--all", "--force"]
 
     with tempfile.TemporaryDirectory() as temporary:
-        project = make_project(Path(temporary), args.synthesize, args.languages)
+        project = make_project(Path(temporary), args.synthesize, args.languages, args.procedures)
         leaflets = leaflets_of(project)
         count = len(leaflets)
         print(f"{count} leaflets ({len({leaflet[0] for leaflet in leaflets})} procedures), {cores} cores, {args.runs} round(s)")

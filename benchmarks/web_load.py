@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """The clinicians' page under load: many clients, valid and hostile requests mixed.
 
-    .venv/bin/python benchmarks/web_load.py [--clients 20] [--seconds 60]
+    .venv/bin/python benchmarks/web_load.py [--clients 20] [--seconds 60] [--project BUILT]
 
-Builds the example clinic into a temporary copy of the project and starts `leaflets serve` on a
-free loopback port. After a warm-up, each client sends requests in a shuffled mix: searches,
-forms, prebuilt PDFs, personalised PDFs (each with a patient name and note never used before),
-and hostile or broken ones: unknown and path-like addresses, impossible dates, over-long and
-control-character fields, an oversized body, oversized headers, a huge query.
+Builds the example clinic into a temporary copy of the project (or, with --project, copies a project
+whose clinic is already built) and starts `leaflets serve` on a free loopback port, on the same day
+as the build (SOURCE_DATE_EPOCH, when set, reaches the server too). After a warm-up, each client
+sends requests in a shuffled mix: searches, forms, prebuilt PDFs, personalised PDFs (each with a
+patient name and note never used before), and hostile or broken ones: unknown and path-like
+addresses, impossible dates, over-long and control-character fields, an oversized body, oversized
+headers, a huge query.
 
 Checks, and exits 1 if one fails: every answer has the status its request deserves (200, 303
 or the intended 4xx; no 5xx, no dropped connection); the memory of the server and its render
@@ -21,7 +23,9 @@ import argparse
 import collections
 import http.client
 import itertools
+import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -154,16 +158,22 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warm-up", type=float, default=10, help="seconds of the same load before memory is measured")
     parser.add_argument("--max-growth-mb", type=float, default=150)
+    parser.add_argument("--project", type=Path, help="a project with the example clinic built: served from a copy")
     args = parser.parse_args()
     random.seed(1)
     with tempfile.TemporaryDirectory() as temporary:
         project, private_tmp, home = Path(temporary) / "project", Path(temporary) / "tmp", Path(temporary) / "home"
         private_tmp.mkdir(), home.mkdir()
-        built_project(project)
+        if args.project:
+            shutil.copytree(args.project, project, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
+        else:
+            built_project(project)
         leaflets = [sys.executable, "-m", "leaflets", "--root", str(project)]
         port = free_port()
         log_path = Path(temporary) / "server.log"
         environment = {"PATH": "/usr/bin:/bin", "TMPDIR": str(private_tmp), "HOME": str(home), "LANG": "C.UTF-8"}
+        if "SOURCE_DATE_EPOCH" in os.environ:  # the day the PDFs were built on, or they would all be out of date
+            environment["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]
         with log_path.open("w") as log:
             server = subprocess.Popen(
                 [*leaflets, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=environment

@@ -11,8 +11,10 @@ failed=()
 .venv/bin/ruff check src tests benchmarks scripts || failed+=(ruff)
 .venv/bin/mypy || failed+=(mypy)
 # Two workers (pytest-xdist), a test file to each at a time: the module fixtures (a browser, a server,
-# a Dask cluster) start once, and one file's waits overlap the other's work.
-.venv/bin/python -m pytest -n 2 --dist loadfile "$@" || failed+=(pytest)
+# a Dask cluster) start once, and one file's waits overlap the other's work. The files go out in the order
+# tests/conftest.py gives them (the longest first), not xdist's own (the most tests first), so the two
+# workers end together.
+.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@" || failed+=(pytest)
 
 if ((${#failed[@]})); then
   echo "test: failed: ${failed[*]}" >&2

@@ -34,6 +34,22 @@ def copy_project(source: Path, target: Path) -> Path:
     return target
 
 
+# The files that hold the longest tests, longest first. scripts/test.sh hands each xdist worker a file at a
+# time in collection order (--no-loadscope-reorder), so these start first and the many short tests of the
+# other files fill in at the end: the two workers finish together. The first builds ``built_example`` early
+# (its fifth test needs it) while the second runs the browser tests, which need it only at their end.
+LONGEST_FIRST = (
+    "test_hostile_surroundings.py", "test_clinicians_page.py", "test_batch.py", "test_cli.py", "test_failing_alone.py",
+    "test_printed_as_written.py", "test_web_version.py", "test_i18n.py", "test_cluster.py", "test_web.py", "test_pdf.py",
+    "test_processes.py", "test_approvals.py", "test_pages.py", "test_fuzz.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # stable: each file's own order stays
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the shipped project, safe to build into and to break."""

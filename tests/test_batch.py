@@ -112,15 +112,14 @@ def test_a_second_build_into_the_same_dist_stops_with_a_clear_message(project):
 
 
 def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(project):
-    remove_records(project, "coronary-blockage-opening", "foot-vein-arterialization")
-    two_languages(project)  # three records: 12 leaflets, killed after the fifth
+    two_records_two_languages(project)  # 8 leaflets, killed after the third
     build = subprocess.Popen(
         [sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all", "--force", "--jobs", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env=os.environ | {"TMPDIR": str(project)},  # where a killed process leaves WeasyPrint's copy of the fonts
     )
     seen = 0
-    while seen < 5:  # wait until it is well under way
+    while seen < 3:  # wait until it is well under way
         line = build.stderr.readline()
         assert line, "the build ended before it could be killed"
         seen += "] built " in line
@@ -135,27 +134,29 @@ def test_a_killed_build_leaves_every_pdf_whole_and_the_next_build_completes(proj
         [sys.executable, "-m", "leaflets", "--root", str(project), "build", "--all"], capture_output=True, text=True
     )
     assert finished.returncode == 0, finished.stderr
-    assert len(list((project / "dist").rglob("*.pdf"))) == 12
+    assert len(list((project / "dist").rglob("*.pdf"))) == 8
     assert not list((project / "dist").rglob(".*.part"))
 
 
 @pytest.mark.benchmark
 @pytest.mark.timeout(660)  # a benchmark run shortened, with its own 600 s limit
 def test_the_benchmark_prints_every_figure():
-    """benchmarks/batch.py, shortened to English and one round; its targets are read by people, not asserted."""
+    """benchmarks/batch.py, shortened to two procedures in English and one round; its targets are read by people,
+    not asserted."""
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "batch.py"), "--languages", "en", "--runs", "1", "--skip-naive"],
+        [sys.executable, str(REPO / "benchmarks" / "batch.py"), "--procedures", "2", "--languages", "en", "--runs", "1",
+         "--skip-naive"],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("10 leaflets (5 procedures)")
+    assert done.stdout.startswith("4 leaflets (2 procedures)")
     for figure in (
         r"\(b\) build --all: median [\d.]+ s of 1 runs",
         r"no-op rebuild [\d.]+ s",
         r"peak memory \d+ MB",
-        r"\(c\) floor: median warm render [\d.]+ s \(of 10\)",
+        r"\(c\) floor: median warm render [\d.]+ s \(of 4\)",
         r"\(b\)/\(c\): [\d.]+x the floor",
     ):
         assert re.search(figure, done.stdout), (figure, done.stdout)

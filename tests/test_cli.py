@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import pdf_text, set_languages
+from helpers import pdf_text, remove_records, set_languages
 
 
 def test_list_shows_every_procedure(cli, project):
@@ -133,27 +133,30 @@ def test_an_over_long_patient_name(cli, project, tmp_path):
 
 
 def test_build_all_builds_every_leaflet_in_every_language_regular_and_large_print(cli, project):
-    set_languages(project, "en, ar")
+    remove_records(project, "dialysis-access-clot-removal", "foot-vein-arterialization", "kidney-tube-tract-widening")
+    set_languages(project, "en, ar")  # two records in two languages, regular and large print
     code, out, err = cli("--root", project, "build", "--all", "--clinic", "example")
     assert code == 0
     built = sorted(str(Path(line).relative_to(project / "dist" / "example")) for line in out.splitlines())
-    assert len(built) == 20
-    assert "en/coronary-blockage-opening.pdf" in built and "ar/coronary-blockage-opening-large-print.pdf" in built
-    assert err.splitlines()[-1].startswith("built 20, unchanged 0, refused 0, failed 0 in ")
+    assert built == sorted(f"{lang}/{procedure}{size}.pdf" for lang in ("en", "ar")
+                           for procedure in ("coronary-blockage-opening", "dialysis-fistula-creation")
+                           for size in ("", "-large-print"))
+    assert err.splitlines()[-1].startswith("built 8, unchanged 0, refused 0, failed 0 in ")
 
 
 def test_build_all_reports_a_refused_translation_and_builds_the_rest(cli, project):
-    set_languages(project, "en, es")
+    remove_records(project, "dialysis-access-clot-removal", "dialysis-fistula-creation", "kidney-tube-tract-widening")
+    set_languages(project, "en, es")  # two records in two languages: one translation refused, six leaflets built
     record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
     record.write_text(record.read_text().replace("summary: ", "summary: Newly edited. ", 1))
     code, out, err = cli("--root", project, "build", "--all")
     assert code == 1
-    assert len(out.splitlines()) == 18
+    assert len(out.splitlines()) == 6 and "es/coronary-blockage-opening-large-print.pdf" in out
     refused = [line for line in err.splitlines() if line.startswith("refused ")]
     assert refused == [
         line for line in refused if "dist/example/es/foot-vein-arterialization" in line and "not translated into es" in line
     ] and len(refused) == 2
-    assert err.splitlines()[-1].startswith("built 18, unchanged 0, refused 2, failed 0 in ")
+    assert err.splitlines()[-1].startswith("built 6, unchanged 0, refused 2, failed 0 in ")
 
 
 def test_build_all_a_broken_record_fails_alone(cli, project):

@@ -126,7 +126,8 @@ def busy_worker(client: Client) -> tuple[str, str]:
     raise AssertionError("no worker started a leaflet")
 
 
-def test_a_scheduler_that_cannot_be_reached_is_one_clear_error(project):
+def test_a_scheduler_that_cannot_be_reached_is_one_clear_error(project, monkeypatch):
+    monkeypatch.setattr("leaflets.build.cluster.CONNECT_SECONDS", 2)  # nothing listens there: no need to wait 20 s
     with pytest.raises(UsageError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         build_clinic(one_record_two_languages(project), "example", scheduler="tcp://127.0.0.1:9")
 

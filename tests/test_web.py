@@ -340,21 +340,21 @@ def test_markup_in_a_patients_name_is_printed_as_text(client, tmp_path):
 
 
 @pytest.mark.benchmark
-@pytest.mark.timeout(660)  # a benchmark run shortened, with its own 600 s limit
-def test_twenty_clients_with_valid_and_hostile_requests():
-    """The load benchmark, shortened: only intended statuses, memory bounded, no patient detail kept."""
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
+def test_twenty_clients_with_valid_and_hostile_requests(built_example):
+    """The load benchmark, shortened and serving a copy of the shared build: only intended statuses,
+    memory bounded, no patient detail kept."""
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "web_load.py"), "--clients", "20", "--seconds", "10", "--warm-up", "3"],
+        [sys.executable, str(REPO / "benchmarks" / "web_load.py"), "--project", str(built_example),
+         "--clients", "20", "--seconds", "4", "--warm-up", "2"],
         capture_output=True,
         text=True,
         timeout=600,
-        # the benchmark's server runs on the real day, so its build does too (not the suite's "today")
-        env={name: value for name, value in os.environ.items() if name != "SOURCE_DATE_EPOCH"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unexpected statuses: 0; patient details found in: nothing" in done.stdout
-    served = int(re.search(r"for \d+ s: (\d+) requests", done.stdout).group(1))
-    assert served > 500
+    served = re.search(r"for \d+ s: (\d+) requests", done.stdout)
+    assert served and int(served.group(1)) > 100, done.stdout  # every kind of request, from all twenty at once
 
 
 def test_a_clinic_stylesheet_that_reaches_outside_stops_the_server_in_one_line(project):
