@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from leaflets.checks.pdf import check_pdf
+from leaflets.model.digests import bytes_digest, file_digest
 
 
 def leaflets(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -65,3 +66,13 @@ def test_a_catalog_that_is_a_pipe_is_one_line_naming_it(project, tmp_path):
 
     assert done.returncode == 1 and not (tmp_path / "x.pdf").exists()
     assert done.stderr == f"{catalog}: is not a file (a folder, a pipe or a device); a catalog is a .po text file\n"
+
+
+def test_telling_a_change_never_reads_a_pipe_a_device_or_a_folder(tmp_path):
+    pipe = tmp_path / "record.yaml"
+    os.mkfifo(pipe)
+    regular = tmp_path / "plain.yaml"
+    regular.write_text("id: x\n")
+
+    assert [file_digest(path) for path in (pipe, Path("/dev/zero"), tmp_path)] == [None, None, None]
+    assert file_digest(regular) == bytes_digest(b"id: x\n")

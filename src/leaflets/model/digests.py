@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -36,11 +37,21 @@ def bytes_digest(data: bytes) -> str:
 
 
 def file_digest(path: Path) -> str | None:
-    """The digest of what the file holds; None if it cannot be read."""
+    """The digest of what the file holds; None if it cannot be read or is not a regular file (a pipe
+    or a device is never read: it could make us wait forever)."""
     try:
-        return bytes_digest(path.read_bytes())
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            return bytes_digest(stream.read())
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
 
 
 def identity(path: Path | str) -> Identity | None:
