@@ -463,9 +463,8 @@ def run_check(project: Project, args: argparse.Namespace) -> int:
 
     if args.pdf:
         from leaflets.checks.pdf import check_pdf  # pikepdf loads only to read PDFs back
-        from leaflets.checks.pdf_release import release_findings
 
-        findings = [finding for path in args.pdf for finding in check_pdf(Path(path)) + release_findings(Path(path), project)]
+        findings = [finding for path in args.pdf for finding in check_pdf(Path(path), project)]
         for finding in findings:
             print(finding)
         print(f"{len(args.pdf)} PDF(s): {len(findings) or 'no'} problem(s) found")

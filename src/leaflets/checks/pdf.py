@@ -14,14 +14,17 @@ from typing import Any
 from leaflets.checks.blank import blank_pages
 from leaflets.checks.findings import Finding, Severity
 from leaflets.checks.pages import help_box_problems
+from leaflets.checks.pdf_release import release_findings
 from leaflets.errors import LeafletError
+from leaflets.model.project import Project
 from leaflets.model.yamlfile import read_regular_file
 
 MAX_PDF_BYTES = 200 * 1024 * 1024  # a leaflet is well under 1 MB; a packet of every leaflet under 50 MB
 
 
-def check_pdf(path: Path) -> list[Finding]:
-    """Read a built PDF back and check it against the PDF/UA-1 rules below."""
+def check_pdf(path: Path, project: Project | None = None) -> list[Finding]:
+    """Read a built PDF back and check it against the PDF/UA-1 rules below; with ``project``, also
+    what it claims about its approval (``checks.pdf_release``)."""
     import pikepdf
 
     try:
@@ -30,7 +33,8 @@ def check_pdf(path: Path) -> list[Finding]:
         return [Finding(path.name, exc.message, Severity.ERROR, path)]
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
-            return [Finding(path.name, message, Severity.ERROR, path) for rule in PDF_RULES for message in rule(pdf)]
+            found = [Finding(path.name, message, Severity.ERROR, path) for rule in PDF_RULES for message in rule(pdf)]
+            return found + (release_findings(pdf, path, project) if project is not None else [])
     except pikepdf.PdfError as exc:
         return [Finding(path.name, f"not a readable PDF: {exc}", Severity.ERROR, path)]
     except OSError as exc:

@@ -23,16 +23,11 @@ _RIGHT_TO_LEFT = ("ar", "he", "fa", "ur")  # drawn in visual order: its lines ca
 _BRACKETED = re.compile(r"\[(?:[^\[\]]|\[[^\]]*\])*\]")  # a token ([clinic.name]) or a picture's alt text: not printed as it is
 
 
-def release_findings(path: Path, project: Project) -> list[Finding]:
-    """What a leaflet PDF claims about its approval that its text does not bear out."""
-    import pikepdf
-
-    try:
-        with pikepdf.open(path) as pdf:
-            content, margins = pdf_texts(pdf)
-            right_to_left = str(pdf.Root.get("/Lang", "")).split("-")[0] in _RIGHT_TO_LEFT
-    except (pikepdf.PdfError, OSError):
-        return []  # reported by check_pdf
+def release_findings(pdf: Any, path: Path, project: Project) -> list[Finding]:
+    """What a leaflet PDF (``pdf``, opened by ``checks.pdf.check_pdf``) claims about its approval that its
+    text does not bear out."""
+    content, margins = pdf_texts(pdf)
+    right_to_left = str(pdf.Root.get("/Lang", "")).split("-")[0] in _RIGHT_TO_LEFT
     code, procedure_id = _code(margins), _procedure_id(margins)
     if code is None or procedure_id is None or not project.record_path(procedure_id).is_file():
         return []
