@@ -3,6 +3,7 @@ what files hold (and survives a broken entry), and the web page's render workers
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,10 +13,16 @@ import threading
 import time
 from pathlib import Path
 
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
 from helpers import edit_record, set_languages
+from leaflets.build.leaflet import Builder
 from leaflets.build.ondemand import PoolStarting
+from leaflets.build.web_pages import web_page
 from leaflets.model.cache import FOLDER, RACY_SECONDS
 from leaflets.model.project import Project
+from leaflets.render import webfonts
+from leaflets.render.web_page import WebPage
 
 RECORD = "dialysis-fistula-creation"
 HEAVY = ("weasyprint", "pikepdf", "fontTools.subset")
@@ -97,3 +104,41 @@ def test_the_render_workers_live_from_the_page_start_to_its_stop_and_are_replace
         assert killed not in answered and answered
     finally:
         pool.close()
+
+
+def web_version(project: Path, procedure_id: str, lang: str) -> WebPage:
+    """The leaflet's web version as a build makes it (its fonts kept in the project's cache)."""
+    loaded = Project(project)
+    builder = Builder(loaded)
+    leaflet = builder.leaflet(loaded.load_procedure(procedure_id), loaded.load_clinic("example"), lang)
+    return web_page(loaded, builder.environment(leaflet), leaflet, builder.standing(leaflet))
+
+
+def test_web_versions_in_one_language_share_their_cut_fonts_and_each_draws_every_character_it_shows(project):
+    pages = [web_version(project, procedure_id, "zh_Hans") for procedure_id in (RECORD, "kidney-tube-tract-widening")]
+    assert pages[0].html != pages[1].html
+    assert pages[0].fonts == pages[1].fonts and pages[0].fonts  # the same files: cut once for the language
+
+    fonts = Project(project).fonts
+    shipped = set().union(*(webfonts.covered(fonts / files[0]) for files in webfonts.FAMILIES.values()))
+    for page in pages:
+        cut = set().union(*(TTFont(io.BytesIO(data)).getBestCmap() for data in page.fonts.values()))
+        shown = {ord(ch) for ch in page.html.decode() if ch.isprintable()}
+        assert shown & shipped <= cut
+
+
+def test_cut_fonts_are_kept_for_later_processes_and_a_broken_entry_is_made_again(project):
+    first = web_version(project, RECORD, "en")
+    kept = sorted((project / FOLDER / "fonts").glob("*.json"))
+    assert len(kept) == len(first.fonts) == 2  # regular and bold
+
+    webfonts._kept_cut.cache_clear()  # as a new process starts
+    webfonts._cut.cache_clear()
+    assert web_version(project, "kidney-tube-tract-widening", "en").fonts == first.fonts
+    assert webfonts._cut.cache_info().misses == 0  # read from the cache, nothing cut
+
+    for entry in kept:
+        entry.write_text('{"key": "another", "woff2": "AAAA"}')
+    webfonts._kept_cut.cache_clear()
+    assert web_version(project, RECORD, "en").fonts == first.fonts
+    assert webfonts._cut.cache_info().misses == 2
