@@ -35,11 +35,11 @@ def settled(project: Path) -> None:
         os.utime(record, (past, past))
 
 
-def heavy_modules_loaded_by(project: Path, *args: str) -> list[str]:
-    """Which of the PDF tools a fresh process running ``leaflets ARGS`` imported."""
+def heavy_modules_loaded_by(project: Path, *args: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of ``modules`` (the PDF tools) a fresh process running ``leaflets ARGS`` imported."""
     script = ("import sys, contextlib, io\nfrom leaflets.cli import main\n"
               "with contextlib.redirect_stdout(io.StringIO()):\n    main(sys.argv[1:])\n"
-              f"print([name for name in {HEAVY!r} if name in sys.modules])")
+              f"print([name for name in {modules!r} if name in sys.modules])")
     done = subprocess.run([sys.executable, "-c", script, "--root", str(project), *args],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
@@ -50,6 +50,14 @@ def test_list_check_and_i18n_status_never_load_the_pdf_tools(project):
     assert heavy_modules_loaded_by(project, "list") == []
     assert heavy_modules_loaded_by(project, "i18n", "status") == []
     assert heavy_modules_loaded_by(project, "check") == []
+
+
+def test_commands_that_render_nothing_load_neither_babel_nor_jinja(project):
+    set_languages(project, "en")
+    rendering = ("babel", "jinja2", "fontTools")
+    assert heavy_modules_loaded_by(project, "list", modules=rendering) == []
+    assert heavy_modules_loaded_by(project, "schema", modules=rendering) == []
+    assert heavy_modules_loaded_by(project, "which", "ABCD2345", modules=rendering) == []
 
 
 def test_a_same_size_edit_that_keeps_the_time_of_change_is_seen(project, cli):
