@@ -74,6 +74,7 @@ TARGETS = {"list": 1.0, "check": 10.0, "build": 2.0, "start": 2.0, "p95": 0.020}
 PREWRITE = r"""
 import json, re, sys
 from pathlib import Path
+from types import SimpleNamespace
 import leaflets.build.batch as batch
 from leaflets.build.jobs import Outcome
 from leaflets.model.project import Project
@@ -94,8 +95,11 @@ def copied(job):
     shipped = job.procedure_id.split("-", 2)[2] if job.procedure_id.startswith("site-") else job.procedure_id
     name = f"{job.lang}/{shipped}{'-large-print' if job.large_print else ''}.pdf"
     web = None if job.large_print else web_version(base / job.lang / f"{shipped}.html")
-    return Outcome(job, State.BUILT, entries[name]["render_key"], (base / name).read_bytes(),
-                   blank_fields=entries[name]["blank_fields"], web=web)
+    entry = entries[name]  # its state as the shipped record's (the manifest keeps it for the web page)
+    standing = SimpleNamespace(version=entry["version"], approval_state=entry.get("approval"),
+                               translation_state=entry.get("translation"), released=False)
+    return Outcome(job, State.BUILT, entry["render_key"], (base / name).read_bytes(),
+                   blank_fields=entry["blank_fields"], web=web, standing=standing if entry.get("approval") else None)
 
 batch.render_job = copied
 try:

@@ -150,3 +150,20 @@ def test_cut_fonts_are_kept_for_later_processes_and_a_broken_entry_is_made_again
     webfonts._kept_cut.cache_clear()
     assert web_version(project, RECORD, "en").fonts == first.fonts
     assert webfonts._cut.cache_info().misses == 2
+
+
+def test_the_search_page_reads_each_built_leaflets_state_from_the_manifest_rendering_none(project, cli):
+    from leaflets.build.ondemand import make_pool
+    from leaflets.web.app import create_app
+
+    set_languages(project, "en")
+    cli("--root", project, "approve", RECORD, "--by", "Dr Ana Lopez", "--role", "nephrologist")
+    assert cli("--root", project, "build", "--all")[0] == 0
+    pool = make_pool(Project(project), "example", workers=1)
+    try:
+        app = create_app(Project(project), "example", pool)
+        search = app.test_client().get("/?ui=en").text
+    finally:
+        pool.close()
+    assert app.extensions["leaflets"]["site"].standings == {}  # no leaflet rendered to learn its state
+    assert search.count("Approved, version 1.0") == 1 and search.count("Draft: not yet approved") == 4
