@@ -30,10 +30,12 @@ How the no-op build stays honest without rendering 12,000 PDFs: the five shipped
 built for real (60 PDFs, WeasyPrint). The library's `dist/` is then made by the code under test's
 own `build_clinic`, in one process, with only its render step replaced: each generated record's
 job gets the real PDF of the record it copies, in the same language and print size, with its
-"For you" line positions. Planning, input keys, atomic writes, the manifest and the catalog page
-are the real ones, so the timed `build --all` that follows is an ordinary CLI run that must find
-every one of the N x 12 PDFs current (the script checks it says "built 0"). The web page then
-serves those files as it would any batch build's.
+"For you" line positions, and (regular print) that record's web version with its fonts and pictures
+(a regular print whose web version is missing is planned again: without it, half the PDFs were
+rebuilt). Planning, input keys, atomic writes, the manifest and the catalog page are the real ones,
+so the timed `build --all` that follows is an ordinary CLI run that must find every one of the
+N x 12 PDFs current (the script checks it says "built 0"). The web page then serves those files as
+it would any batch build's.
 
 --before DIR runs the same figures with an older checkout's src/ (for example
 `git archive 6ce0fbf | tar -x -C /tmp/old`), each measured once, since it caches nothing.
@@ -70,21 +72,34 @@ TARGETS = {"list": 1.0, "check": 10.0, "build": 2.0, "start": 2.0, "p95": 0.020}
 # Run by the code under test: build_clinic with its render step replaced by a copy of the real
 # PDF of the shipped record a generated record copies (see the module's docstring).
 PREWRITE = r"""
-import json, sys
+import json, re, sys
 from pathlib import Path
+from types import SimpleNamespace
 import leaflets.build.batch as batch
 from leaflets.build.jobs import Outcome
 from leaflets.model.project import Project
 from leaflets.errors import State
+from leaflets.render.web_page import WebPage
 
 root, base = Path(sys.argv[1]), Path(sys.argv[2])
 entries = {e["file"]: e for e in json.loads((base / "manifest.json").read_text())["files"]}
 
+def web_version(page):  # the shipped record's web version, with the fonts and pictures it names
+    html = page.read_bytes()
+    text = html.decode()
+    fonts = {name: (base / "fonts" / name).read_bytes() for name in set(re.findall(r"fonts/([0-9a-f]{16}[.]woff2)", text))}
+    pictures = tuple(sorted(set(re.findall(r'src="[.][.]/((?:pictograms|diagrams)/[A-Za-z0-9._-]+)"', text))))
+    return WebPage(html, fonts, pictures)
+
 def copied(job):
     shipped = job.procedure_id.split("-", 2)[2] if job.procedure_id.startswith("site-") else job.procedure_id
     name = f"{job.lang}/{shipped}{'-large-print' if job.large_print else ''}.pdf"
-    return Outcome(job, State.BUILT, entries[name]["render_key"], (base / name).read_bytes(),
-                   blank_fields=entries[name]["blank_fields"])
+    web = None if job.large_print else web_version(base / job.lang / f"{shipped}.html")
+    entry = entries[name]  # its state as the shipped record's (the manifest keeps it for the web page)
+    standing = SimpleNamespace(version=entry["version"], approval_state=entry.get("approval"),
+                               translation_state=entry.get("translation"), released=False)
+    return Outcome(job, State.BUILT, entry["render_key"], (base / name).read_bytes(),
+                   blank_fields=entry["blank_fields"], web=web, standing=standing if entry.get("approval") else None)
 
 batch.render_job = copied
 try:
@@ -152,7 +167,8 @@ def serve(code: Path, project: Path, requests: int) -> tuple[float, float, float
                 time.sleep(0.02)
         start = time.perf_counter() - started
         ids = sorted(p.stem for p in (project / "content" / "procedures").glob("*.yaml"))
-        languages = ["en", "es", "fr", "ar", "zh_Hans", "vi"]
+        dist = project / "dist" / "example"  # the library's languages: those it built PDFs in
+        languages = sorted(folder.name for folder in dist.iterdir() if folder.name != "archive" and any(folder.glob("*.pdf")))
         chosen = random.Random(1)
         times = []
         for number in range(requests + 5):

@@ -3,6 +3,7 @@ what files hold (and survives a broken entry), and the web page's render workers
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,10 +13,16 @@ import threading
 import time
 from pathlib import Path
 
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
 from helpers import edit_record, set_languages
+from leaflets.build.leaflet import Builder
 from leaflets.build.ondemand import PoolStarting
+from leaflets.build.web_pages import web_page
 from leaflets.model.cache import FOLDER, RACY_SECONDS
 from leaflets.model.project import Project
+from leaflets.render import webfonts
+from leaflets.render.web_page import WebPage
 
 RECORD = "dialysis-fistula-creation"
 HEAVY = ("weasyprint", "pikepdf", "fontTools.subset")
@@ -28,11 +35,11 @@ def settled(project: Path) -> None:
         os.utime(record, (past, past))
 
 
-def heavy_modules_loaded_by(project: Path, *args: str) -> list[str]:
-    """Which of the PDF tools a fresh process running ``leaflets ARGS`` imported."""
+def heavy_modules_loaded_by(project: Path, *args: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of ``modules`` (the PDF tools) a fresh process running ``leaflets ARGS`` imported."""
     script = ("import sys, contextlib, io\nfrom leaflets.cli import main\n"
               "with contextlib.redirect_stdout(io.StringIO()):\n    main(sys.argv[1:])\n"
-              f"print([name for name in {HEAVY!r} if name in sys.modules])")
+              f"print([name for name in {modules!r} if name in sys.modules])")
     done = subprocess.run([sys.executable, "-c", script, "--root", str(project), *args],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
@@ -43,6 +50,14 @@ def test_list_check_and_i18n_status_never_load_the_pdf_tools(project):
     assert heavy_modules_loaded_by(project, "list") == []
     assert heavy_modules_loaded_by(project, "i18n", "status") == []
     assert heavy_modules_loaded_by(project, "check") == []
+
+
+def test_commands_that_render_nothing_load_neither_babel_nor_jinja(project):
+    set_languages(project, "en")
+    rendering = ("babel", "jinja2", "fontTools")
+    assert heavy_modules_loaded_by(project, "list", modules=rendering) == []
+    assert heavy_modules_loaded_by(project, "schema", modules=rendering) == []
+    assert heavy_modules_loaded_by(project, "which", "ABCD2345", modules=rendering) == []
 
 
 def test_a_same_size_edit_that_keeps_the_time_of_change_is_seen(project, cli):
@@ -97,3 +112,58 @@ def test_the_render_workers_live_from_the_page_start_to_its_stop_and_are_replace
         assert killed not in answered and answered
     finally:
         pool.close()
+
+
+def web_version(project: Path, procedure_id: str, lang: str) -> WebPage:
+    """The leaflet's web version as a build makes it (its fonts kept in the project's cache)."""
+    loaded = Project(project)
+    builder = Builder(loaded)
+    leaflet = builder.leaflet(loaded.load_procedure(procedure_id), loaded.load_clinic("example"), lang)
+    return web_page(loaded, builder.environment(leaflet), leaflet, builder.standing(leaflet))
+
+
+def test_web_versions_in_one_language_share_their_cut_fonts_and_each_draws_every_character_it_shows(project):
+    pages = [web_version(project, procedure_id, "zh_Hans") for procedure_id in (RECORD, "kidney-tube-tract-widening")]
+    assert pages[0].html != pages[1].html
+    assert pages[0].fonts == pages[1].fonts and pages[0].fonts  # the same files: cut once for the language
+
+    fonts = Project(project).fonts
+    shipped = set().union(*(webfonts.covered(fonts / files[0]) for files in webfonts.FAMILIES.values()))
+    for page in pages:
+        cut = set().union(*(TTFont(io.BytesIO(data)).getBestCmap() for data in page.fonts.values()))
+        shown = {ord(ch) for ch in page.html.decode() if ch.isprintable()}
+        assert shown & shipped <= cut
+
+
+def test_cut_fonts_are_kept_for_later_processes_and_a_broken_entry_is_made_again(project):
+    first = web_version(project, RECORD, "en")
+    kept = sorted((project / FOLDER / "fonts").glob("*.json"))
+    assert len(kept) == len(first.fonts) == 2  # regular and bold
+
+    webfonts._kept_cut.cache_clear()  # as a new process starts
+    webfonts._cut.cache_clear()
+    assert web_version(project, "kidney-tube-tract-widening", "en").fonts == first.fonts
+    assert webfonts._cut.cache_info().misses == 0  # read from the cache, nothing cut
+
+    for entry in kept:
+        entry.write_text('{"key": "another", "woff2": "AAAA"}')
+    webfonts._kept_cut.cache_clear()
+    assert web_version(project, RECORD, "en").fonts == first.fonts
+    assert webfonts._cut.cache_info().misses == 2
+
+
+def test_the_search_page_reads_each_built_leaflets_state_from_the_manifest_rendering_none(project, cli):
+    from leaflets.build.ondemand import make_pool
+    from leaflets.web.app import create_app
+
+    set_languages(project, "en")
+    cli("--root", project, "approve", RECORD, "--by", "Dr Ana Lopez", "--role", "nephrologist")
+    assert cli("--root", project, "build", "--all")[0] == 0
+    pool = make_pool(Project(project), "example", workers=1)
+    try:
+        app = create_app(Project(project), "example", pool)
+        search = app.test_client().get("/?ui=en").text
+    finally:
+        pool.close()
+    assert app.extensions["leaflets"]["site"].standings == {}  # no leaflet rendered to learn its state
+    assert search.count("Approved, version 1.0") == 1 and search.count("Draft: not yet approved") == 4

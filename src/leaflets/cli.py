@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leaflets import __version__
-from leaflets.build.leaflet import BUILD_OPTIONS
+from leaflets.build.options import BUILD_OPTIONS
 from leaflets.errors import LeafletError, UsageError
 from leaflets.governance.formats import add_format_commands
 from leaflets.model.addresses import check_host, check_port
 from leaflets.model.project import Project, RecordSummary
 from leaflets.paths import display_path
-from leaflets.render.html import PatientDetails
+from leaflets.render.details import PatientDetails
 
 if TYPE_CHECKING:
     from leaflets.build.batch import BatchReport
@@ -293,7 +293,7 @@ def _report(report: BatchReport) -> int:
 
 def _personal(project: Project, args: argparse.Namespace) -> PatientDetails:
     """The 'For you' details. Error messages name the option, never the value."""
-    from leaflets.render.html import PersonalError, parse_personal
+    from leaflets.render.details import PersonalError, parse_personal
 
     try:
         typed = {name: getattr(args, name) for name in PatientDetails.helps()}

@@ -21,11 +21,11 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from leaflets.build.archive import archive_release, check_archive
 from leaflets.build.files import check_target, write_atomically, write_if_changed
-from leaflets.build.web_pages import page_path, web_files, web_page
+from leaflets.build.options import BUILD_OPTIONS as BUILD_OPTIONS
 from leaflets.checks.pages import book_problem
 from leaflets.checks.styles import file_problems, html_style_problems
 from leaflets.errors import LeafletErrors, TemplateProblem, TooLong, UsageError
@@ -61,18 +61,6 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Option:
-    default: Any
-    help: str
-
-
-# Build options, shared by the command line and the Python API so the two cannot drift.
-BUILD_OPTIONS: dict[str, Option] = {
-    "clinic": Option("example", "the clinic whose name, phone numbers, paper size and languages are used"),
-    "lang": Option("en", "the leaflet's language, as a code such as en, es, fr, ar, zh_Hans or vi"),
-    "large_print": Option(False, "large print: body text of at least 16 pt"),
-}
 
 
 def build_one(
@@ -109,6 +97,8 @@ def build_one(
     if target is not None:
         write_atomically(target, data)
     if output is None and not large_print:  # into dist/: its web version beside it (a personalised one never)
+        from leaflets.build.web_pages import page_path, web_files, web_page  # fontTools: only for a web version
+
         page = web_page(project, builder.environment(leaflet), leaflet, outcome.standing)
         for path, page_data in web_files(project, leaflet.clinic, page_path(project, clinic, lang, procedure_id), page).items():
             write_if_changed(path, page_data)

@@ -30,7 +30,7 @@ def web_page(project: Project, environment: Any, leaflet: Leaflet, standing: Sta
     """The web version of ``leaflet`` (regular print, no patient details), in its clinic's and language's
     ``environment``; refused, as its PDF is, when a string it shows is not translated."""
     with tracking_misses() as untranslated:
-        page = render_web_page(leaflet, environment, standing, project.fonts)
+        page = render_web_page(leaflet, environment, standing, project.fonts, cache=project.root)
     if untranslated:
         raise refusal(leaflet.language, untranslated, project.root, project.record_path(leaflet.procedure.id))
     return page

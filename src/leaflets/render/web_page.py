@@ -3,7 +3,8 @@
 ``dist/<clinic>/<lang>/<id>.html`` beside the PDF (see ``qr.page_name``): every section, the help box
 first, every source with its link; the release it shows (version, review date, approval, the code
 printed on the PDF); no script; its fonts cut (fontTools, as the clinicians' page does) to the
-characters it shows, as WOFF2 files named by their content under ``dist/<clinic>/fonts/``. Pictures
+characters its language's pages show (``language_characters``, with any the page adds), as WOFF2
+files named by their content under ``dist/<clinic>/fonts/``: cut once per language, not per page. Pictures
 are the templates' own files, copied beside the pages by the build. Nothing about a patient is ever
 on it: a leaflet with patient details has no web version.
 
@@ -16,7 +17,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from gettext import NullTranslations
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from markupsafe import Markup
 
@@ -24,7 +27,7 @@ from leaflets.language.i18n import Language
 from leaflets.model.approvals import Standing
 from leaflets.model.clinic import Clinic
 from leaflets.render.html import Leaflet, LeafletSandbox, render_template, web_context
-from leaflets.render.webfonts import FAMILIES, covered, cut
+from leaflets.render.webfonts import FAMILIES, TYPED, covered, cut
 
 PAGE_TEMPLATE = "web_version/leaflet_page.html"
 INDEX_TEMPLATE = "web_version/leaflet_index.html"
@@ -81,9 +84,11 @@ def logo_name(clinic: Clinic) -> str | None:
 
 def render_web_page(
     leaflet: Leaflet, environment: LeafletSandbox, standing: Standing, fonts: Path, newer: Newer | None = None,
+    cache: Path | None = None,
 ) -> WebPage:
     """The web version of ``leaflet`` at the release ``standing`` (as the PDF's ``Builder.rendered`` gives it);
-    ``newer``: a newer release to point to. ``fonts``: the shipped fonts' folder."""
+    ``newer``: a newer release to point to. ``fonts``: the shipped fonts' folder; ``cache``: the root of
+    a project whose cache keeps the cut fonts (``webfonts.cut``)."""
     if leaflet.personal or leaflet.large_print:
         raise PersonalLeaflet("only a leaflet without patient details, in regular print, has a web version")
     logo = logo_name(leaflet.clinic)
@@ -91,10 +96,25 @@ def render_web_page(
                            font_faces=Markup(_FONT_FACES), logo=f"../{logo}" if logo else None, newer=newer)
     release = standing.code if standing.released else None
     notice = render_template(environment, NOTICE_TEMPLATE, newer=Newer(standing.version, f"{leaflet.procedure.id}.html"))
-    faces, files = cut_fonts(fonts, frozenset(html + notice), "../fonts/")  # an older page may show the notice later
+    shown = language_characters(leaflet.language) | frozenset(html + notice)  # an older page may show the notice later
+    faces, files = cut_fonts(fonts, shown, "../fonts/", cache)
     html = html.replace(_FONT_FACES, faces, 1)
     return WebPage(html.encode("utf-8"), files, tuple(sorted(set(_PICTURES.findall(html)))), release,
                    notice.encode("utf-8") if release else b"")
+
+
+def language_characters(language: Language) -> frozenset[str]:
+    """What every page in ``language`` is cut to at least: its catalog's translations and the letters names
+    are typed in. Pages whose characters all belong to it share one cut of each font (made once, kept by
+    ``webfonts``), which a browser also loads once for all of them."""
+    known = _LANGUAGE_CHARACTERS.get(language.translations)
+    if known is None:
+        translated = "".join(language.translations.gettext(message) for message in sorted(language.complete))
+        known = _LANGUAGE_CHARACTERS[language.translations] = TYPED | frozenset(translated)
+    return known
+
+
+_LANGUAGE_CHARACTERS: WeakKeyDictionary[NullTranslations, frozenset[str]] = WeakKeyDictionary()  # by loaded catalog
 
 
 def render_index(
@@ -107,7 +127,7 @@ def render_index(
     return WebPage(html.replace(_FONT_FACES, faces, 1).encode("utf-8"), files)
 
 
-def cut_fonts(fonts: Path, characters: frozenset[str], url: str) -> tuple[str, dict[str, bytes]]:
+def cut_fonts(fonts: Path, characters: frozenset[str], url: str, cache: Path | None = None) -> tuple[str, dict[str, bytes]]:
     """The @font-face rules of a page showing ``characters``, and the font files they name: each family
     of the page's stack that draws some of them, cut to those (``webfonts.cut``), named by content."""
     rules, files = [], {}
@@ -119,7 +139,7 @@ def cut_fonts(fonts: Path, characters: frozenset[str], url: str) -> tuple[str, d
         if not own:
             continue
         for weight, name in zip(("normal", "bold"), names, strict=False):  # one file: the browser makes the bold
-            data = cut(fonts, name, characters)
+            data = cut(fonts, name, characters, cache)
             file = f"{hashlib.sha256(data).hexdigest()[:16]}.woff2"
             files[file] = data
             rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-display: swap; '

@@ -3,17 +3,23 @@
 The shipped fonts are for PDFs: whole scripts, 13 MB together (3.5 MB of it Chinese). A page
 needs a few hundred characters: its own language's words, every language's own name (the
 language menus) and the Latin letters clinicians type names in. Each font is cut to those
-(fontTools), as WOFF2, once per page language and state of the catalogs, and kept in memory.
+(fontTools), as WOFF2, once per page language and state of the catalogs, and kept in memory (and,
+for a leaflet's web version, in the project's cache: ``_kept_cut``).
 Characters outside the cut are drawn by the browser's own fonts.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 from functools import lru_cache
 from pathlib import Path
 
+from fontTools import version as FONTTOOLS  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+from leaflets.model.cache import JsonStore, code_version
+from leaflets.model.digests import FileDigests, digest
 
 # The page's families in the stylesheet's order, each a regular and (optionally) a bold file in
 # templates/fonts. Chinese has no bold here: a Chinese page's characters would weigh twice as much,
@@ -38,15 +44,37 @@ def font_faces(characters: frozenset[str], version: str) -> str:
     return "\n".join(rules) + "\n"
 
 
-def cut(fonts: Path, name: str, characters: frozenset[str]) -> bytes:
-    """The font file ``name`` cut to the ``characters`` that no family before it in the stack draws."""
+def cut(fonts: Path, name: str, characters: frozenset[str], cache: Path | None = None) -> bytes:
+    """The font file ``name`` cut to the ``characters`` that no family before it in the stack draws;
+    with ``cache`` (a project's root), kept in its cache for later processes too."""
     earlier = []
     for files in FAMILIES.values():
         if name in files:
             break
         earlier.append(files[0])
     drawn_before = set().union(*(covered(fonts / font) for font in earlier)) if earlier else set()
-    return _cut(fonts / name, frozenset(ch for ch in characters if ord(ch) not in drawn_before))
+    wanted = frozenset(ch for ch in characters if ord(ch) not in drawn_before)
+    return _cut(fonts / name, wanted) if cache is None else _kept_cut(fonts / name, wanted, cache)
+
+
+@lru_cache(maxsize=64)
+def _kept_cut(font: Path, characters: frozenset[str], root: Path) -> bytes:
+    """``_cut``, kept in ``.cache/leaflets/fonts/`` under ``root`` by what it is cut from: the font's
+    bytes, the characters, fontTools and our code. A font is cut once per language, not per process."""
+    store = JsonStore(root, "fonts")
+    key = digest(_FONT_DIGESTS.of(font), "".join(sorted(characters)), FONTTOOLS, code_version())
+    entry = store.read(key)
+    if isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("woff2"), str):
+        try:
+            return base64.b64decode(entry["woff2"], validate=True)
+        except ValueError:  # a broken entry: made again
+            pass
+    data = _cut(font, characters)
+    store.write(key, {"key": key, "woff2": base64.b64encode(data).decode("ascii")})
+    return data
+
+
+_FONT_DIGESTS = FileDigests()
 
 
 @lru_cache(maxsize=16)
@@ -58,7 +86,7 @@ def covered(font: Path) -> frozenset[int]:
 @lru_cache(maxsize=64)
 def _cut(font: Path, characters: frozenset[str]) -> bytes:
     """``font`` with only the glyphs of ``characters`` (and what shaping them needs), as WOFF2."""
-    from fontTools import subset  # type: ignore[import-untyped]  # a fifth of a second: only for a web page
+    from fontTools import subset  # a fifth of a second: only for a web page
 
     options = subset.Options()
     options.flavor = "woff2"

@@ -12,7 +12,7 @@ from leaflets.build.leaflet import pdf_name
 from leaflets.model.record import Procedure
 from leaflets.render.html import render_template
 from leaflets.render.qr import web_address
-from leaflets.web.site import LOGGER, Site, language_label, printed_pages, standing_of
+from leaflets.web.site import LOGGER, Site, language_label, printed_pages, state_of
 
 
 def page(site: Site, template: str, status: int, **context: Any) -> Response:
@@ -23,7 +23,7 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
         label=lambda other: language_label(other, language), action=form_action(ui), packets=site.clinic.packets,
         font_cut=site.font_cut_of[ui],
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
-        standing=lambda procedure, lang="en": standing_of(site, procedure, lang),
+        standing=lambda procedure, lang="en": state_of(site, procedure, lang),
         pages_of=lambda procedure, lang="en": printed_pages(site, procedure, lang),
         web_address=lambda procedure, lang: web_address(site.clinic, lang, procedure.id),  # issue 29
         leaflet_languages={code: site.languages.get(code) or site.broken[code] for code in site.clinic.languages

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import current_app
 
-from leaflets.build.leaflet import Builder
-from leaflets.build.manifest import MANIFEST, ManifestReader, approvals_digest, shared_inputs
+from leaflets.build.leaflet import Builder, pdf_name
+from leaflets.build.manifest import MANIFEST, ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
 from leaflets.build.ondemand import content_stamp, current_pdf
 from leaflets.build.workers import WorkerPool
 from leaflets.errors import LeafletError
@@ -104,6 +104,30 @@ def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
             except LeafletError:
                 site.standings[key] = None
         return site.standings[key]
+
+
+@dataclass(frozen=True)
+class RecordedState:
+    """A leaflet's state as the batch build recorded it in its manifest (what ``states.html`` shows)."""
+
+    approval_state: str
+    translation_state: str | None
+    version: str
+
+    @property
+    def translated(self) -> bool:
+        return self.translation_state is not None
+
+
+def state_of(site: Site, procedure: Procedure, lang: str) -> Standing | RecordedState | None:
+    """``standing_of``, read from the batch build's manifest while its PDF is current (made from exactly
+    these inputs, so in the same state): a search page of thousands of leaflets renders none of them."""
+    manifest = site.manifest.current()
+    name = pdf_name(lang, procedure.id, False)
+    entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, procedure, lang, False))
+    if entry is not None and entry.approval is not None:
+        return RecordedState(entry.approval, entry.translation, entry.version)
+    return standing_of(site, procedure, lang)
 
 
 def printed_pages(site: Site, procedure: Procedure, lang: str) -> tuple[int | None, int | None]:
