@@ -41,7 +41,8 @@ def copy_project(source: Path, target: Path) -> Path:
 LONGEST_FIRST = (
     "test_hostile_surroundings.py", "test_clinicians_page.py", "test_batch.py", "test_cli.py", "test_failing_alone.py",
     "test_printed_as_written.py", "test_web_version.py", "test_i18n.py", "test_cluster.py", "test_web.py", "test_pdf.py",
-    "test_processes.py", "test_approvals.py", "test_pages.py", "test_fuzz.py",
+    "test_processes.py", "test_approvals.py", "test_pages.py", "test_fuzz.py", "test_approval_binding.py", "test_pictures.py",
+    "test_network.py", "test_change_by_content.py", "test_special_files.py", "test_own_files.py",
 )
 
 
