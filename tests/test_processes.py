@@ -50,8 +50,15 @@ def send(process: subprocess.Popen, how: str) -> None:
 
 
 def leaflets(project: Path, *args: str, **options) -> subprocess.Popen:
+    """The command as a terminal or a service manager starts it: its own session, Ctrl-C not ignored (a
+    process inherits an ignored SIGINT, and the test run's own process may have come to ignore it)."""
     return subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(project), *args], start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible,
+                            **options)
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def personalised_leaflet(port: int, tmp_path: Path) -> str:

@@ -23,7 +23,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, request, send_
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from leaflets.build.leaflet import pdf_name
+from leaflets.build.leaflet import Builder, pdf_name
 from leaflets.build.ondemand import PoolStarting, in_worker, make_pool, render_leaflets
 from leaflets.build.workers import WorkerPool
 from leaflets.errors import UsageError
@@ -241,6 +241,7 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     LOGGER.propagate = False
     try:
         project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
+        Builder(project).check_clinic_files(clinic_id)  # so is a template or stylesheet that may not print
         # The page answers while the workers warm up; if they cannot start, the server stops (as by Ctrl-C)
         # and says why in one line.
         pool = PoolStarting(project, clinic_id, failed=_thread.interrupt_main,
