@@ -278,16 +278,35 @@ class _Forker:
                 answer.put(exc)
 
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _stop_as_a_worker() -> None:
+    """A worker ignores Ctrl-C (its parent decides) and ends on SIGTERM; then it takes signals again."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+
+
 def _launch(target: Callable[..., None], args: tuple[Any, ...]) -> tuple[_Child, Connection]:
     ours, theirs = multiprocessing.Pipe()
     sentinel, alive = os.pipe()  # the child holds ``alive``: the parent sees the sentinel end when the child does
     sys.stdout.flush()
     sys.stderr.flush()
-    with frozen_heap():
-        pid = os.fork()
+    # Ctrl-C and SIGTERM wait until the child has its own handlers: between the fork and then, it would run
+    # the parent's (the server's "exit"), and a stop that came just then would print a traceback.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    pid = -1
+    try:
+        with frozen_heap():
+            pid = os.fork()
+    finally:
+        if pid != 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     if pid == 0:
         code = 1
         try:
+            _stop_as_a_worker()
             _let_go_of_inherited(keep={0, 1, 2, theirs.fileno(), alive})
             target(theirs, *args)
             code = 0
@@ -354,8 +373,6 @@ def _serve(
     connection: Connection, parent: int, start: Callable[..., None] | None, start_args: tuple[Any, ...],
     tasks: int | None,
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
     if start is not None:
         start(*start_args)
