@@ -17,6 +17,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import free_port, wait_until_up  # noqa: E402  (the tests' own helpers, as scale.py uses them)
+
 CATALOG = Path("locales") / "es" / "LC_MESSAGES" / "messages.po"
 RECORD = Path("content") / "procedures" / "dialysis-fistula-creation.yaml"
 APPROVALS = Path("content") / "approvals" / "dialysis-fistula-creation.yaml"
@@ -81,13 +84,7 @@ def silent_server(root: Path) -> Undo:
     return server.close
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-SILENT_PORT, CLOSED_PORT = _free_port(), _free_port()
+SILENT_PORT, CLOSED_PORT = free_port(), free_port()
 BUILD_ES = ["build", "dialysis-fistula-creation", "--lang", "es", "--output", "out.pdf"]
 
 CASES: list[tuple[str, str, Callable[[Path], Undo], list[str]]] = [
@@ -130,12 +127,12 @@ CASES: list[tuple[str, str, Callable[[Path], Undo], list[str]]] = [
 
 def slow_clients(root: Path, clients: int = 100) -> tuple[str, float]:
     """``leaflets serve``; a hundred clients trickling their headers; the time a normal request then takes."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "leaflets", "--root", str(root), "serve", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     slow: list[socket.socket] = []
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}/")
+        wait_until_up(f"http://127.0.0.1:{port}/")
         for _ in range(clients):
             client = socket.create_connection(("127.0.0.1", port))
             client.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Slow: 1\r\n".encode())
@@ -152,13 +149,3 @@ def slow_clients(root: Path, clients: int = 100) -> tuple[str, float]:
         server.terminate()
         server.wait(timeout=30)
 
-
-def _wait_until_up(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server at {url} did not start")
