@@ -38,7 +38,7 @@ def write_indexes(builder: Builder, clinic: Clinic, procedures: list[Procedure],
             break
         environment = builder.environment(builder.leaflet(procedures[0], clinic, lang))
         entries = index_entries(builder, clinic, procedures, lang, manifest)
-        page = render_index(environment, clinic, builder.language(lang), entries, project.fonts)
+        page = render_index(environment, clinic, builder.language(lang), entries, project.fonts, project.root)
         for path, data in web_files(project, clinic, out / lang / INDEX, page).items():
             write_if_changed(path, data)
     remove_unused_fonts(out)

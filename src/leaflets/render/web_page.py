@@ -119,11 +119,13 @@ _LANGUAGE_CHARACTERS: WeakKeyDictionary[NullTranslations, frozenset[str]] = Weak
 
 def render_index(
     environment: LeafletSandbox, clinic: Clinic, language: Language, entries: list[IndexEntry], fonts: Path,
+    cache: Path | None = None,
 ) -> WebPage:
-    """``dist/<clinic>/<lang>/index.html``: the current web version of each leaflet in one language."""
+    """``dist/<clinic>/<lang>/index.html``: the current web version of each leaflet in one language, in the
+    fonts its leaflets' pages are cut to (``language_characters``) when it shows no other character."""
     html = render_template(environment, INDEX_TEMPLATE, clinic=clinic, language=language, entries=entries,
                            font_faces=Markup(_FONT_FACES), max_chars=5_000_000 + 2_000 * len(entries))
-    faces, files = cut_fonts(fonts, frozenset(html), "../fonts/")
+    faces, files = cut_fonts(fonts, language_characters(language) | frozenset(html), "../fonts/", cache)
     return WebPage(html.replace(_FONT_FACES, faces, 1).encode("utf-8"), files)
 
 
