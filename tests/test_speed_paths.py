@@ -25,7 +25,7 @@ from leaflets.render import webfonts
 from leaflets.render.web_page import WebPage
 
 RECORD = "dialysis-fistula-creation"
-HEAVY = ("weasyprint", "pikepdf", "uharfbuzz")
+HEAVY = ("weasyprint", "pikepdf", "fontTools.subset")
 
 
 def settled(project: Path) -> None:
