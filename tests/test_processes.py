@@ -114,6 +114,58 @@ def test_a_web_worker_killed_from_outside_is_replaced(project, tmp_path):
     assert answers == [True, True, True, 200], log
 
 
+IDLE_SECONDS = 12  # longer than waitress's 10 s for a silent connection, and its clean-ups every 2 s
+
+
+def test_the_same_workers_serve_the_page_after_it_sat_idle_and_a_killed_one_is_replaced(project, tmp_path):
+    set_languages(project, "en")
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port))
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        workers = set(workers_of(server.pid))
+        time.sleep(IDLE_SECONDS)
+        assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        assert set(workers_of(server.pid)) == workers  # the same processes, alive all along
+
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        for _ in workers:  # every worker asked in turn: the killed one is found and replaced
+            assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        now = set(workers_of(server.pid))
+        assert killed not in now and len(now) == len(workers) and len(now - workers) == 1
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        _, log = server.communicate(timeout=10)
+    assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-main"])
+def test_serve_stops_within_five_seconds_while_its_workers_warm_up_and_leaves_nothing_behind(project, tmp_path, how):
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port), env=os.environ | {"TMPDIR": str(private_tmp)})
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/")  # nothing is built: the workers lay out a leaflet to warm up
+        send(server, how)
+        started = time.monotonic()
+        server.wait(timeout=5)
+        assert time.monotonic() - started < 5
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        _, err = server.communicate()
+    assert server.returncode == 0 and "Traceback" not in err, err
+    assert err.splitlines()[-1].endswith("INFO stopped")
+    deadline = time.monotonic() + 2
+    while session_processes(server.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(server.pid) == []
+    assert list(private_tmp.iterdir()) == []  # the workers' copies of the fonts went with them
+
+
 def wait_for_built(build: subprocess.Popen, count: int) -> None:
     seen = 0
     while seen < count:

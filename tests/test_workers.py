@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,37 @@ def test_workers_are_replaced_after_their_share_of_tasks():
             pool.apply(square, n)
             seen.update(pool.process_ids)
         assert len(seen) == 4  # three did two tasks each; a fourth is waiting
+
+
+WARM_UP_STEPS = 40
+
+
+def note_and_linger(log: str, number: int) -> None:
+    with open(log, "a", encoding="utf-8") as notes:
+        notes.write(f"{number}\n")
+    time.sleep(0.1)
+
+
+def warm_up_in_steps(log: str) -> list[Callable[[], object]]:
+    """A worker's start that leaves its warm-up to steps taken while no task waits."""
+    return [functools.partial(note_and_linger, log, number) for number in range(WARM_UP_STEPS)]
+
+
+def steps_taken(log: str) -> int:
+    return len(Path(log).read_text(encoding="utf-8").splitlines()) if Path(log).exists() else 0
+
+
+def test_a_task_waits_for_one_warm_up_step_at_most_and_the_warm_up_goes_on_while_idle(tmp_path):
+    log = str(tmp_path / "steps")
+    with WorkerPool(1, start=warm_up_in_steps, start_args=(log,)) as pool:
+        answered_after = pool.apply(steps_taken, log)
+        assert answered_after < WARM_UP_STEPS  # answered in the middle of the warm-up, not after it
+        deadline = time.monotonic() + 60
+        while steps_taken(log) < WARM_UP_STEPS:
+            assert time.monotonic() < deadline, f"the warm-up stopped after {steps_taken(log)} steps"
+            time.sleep(0.1)
+        assert pool.apply(square, 3) == 9
+        assert steps_taken(log) == WARM_UP_STEPS  # each step taken once
 
 
 def test_closing_stops_every_worker():

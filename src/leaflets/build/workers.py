@@ -1,7 +1,8 @@
 """Warm worker processes that render leaflets, for the batch build and the web page alike.
 
-Each worker is forked from a parent that has already imported WeasyPrint, parsed the
-stylesheet, loaded the fonts and checked the catalogs, so it starts rendering at once.
+A worker is forked from a parent that may already have imported WeasyPrint, parsed the
+stylesheet, loaded the fonts and checked the catalogs (the batch build's), so it starts
+rendering at once; or it warms itself while idle, in steps (the web page's: ``ondemand.py``).
 A worker that dies (the out-of-memory killer, ``kill -9``) is replaced, and the task it
 held is tried once more on a fresh worker before ``WorkerLost`` is raised: nothing ever
 waits for an answer from a process that is gone.
@@ -31,13 +32,16 @@ import sys
 import threading
 import traceback
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 STOP_GRACE_SECONDS = 2.0
+
+# What runs first in each worker; it may return warm-up steps, taken while no task waits.
+Start = Callable[..., Iterable[Callable[[], object]] | None]
 
 # What a warm worker renders with (a Builder, the clinic, ...): set in the parent before the
 # workers are forked, so each inherits it ready to use. One per process.
@@ -96,12 +100,16 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` forked workers; ``apply`` may be called from many threads at once."""
+    """``size`` forked workers; ``apply`` may be called from many threads at once.
+
+    ``start(*start_args)`` runs first in each worker. It may return warm-up steps (callables): the
+    worker runs them one at a time while no task waits, so a task never waits for more than one.
+    """
 
     def __init__(
         self,
         size: int,
-        start: Callable[..., None] | None = None,
+        start: Start | None = None,
         start_args: tuple[Any, ...] = (),
         tasks_per_worker: int | None = None,
         retries: int = 1,
@@ -370,15 +378,14 @@ def frozen_heap() -> Iterator[None]:
 
 
 def _serve(
-    connection: Connection, parent: int, start: Callable[..., None] | None, start_args: tuple[Any, ...],
-    tasks: int | None,
+    connection: Connection, parent: int, start: Start | None, start_args: tuple[Any, ...], tasks: int | None,
 ) -> None:
     _die_with_parent(parent)
-    if start is not None:
-        start(*start_args)
+    warming = iter((start(*start_args) if start is not None else None) or ())
     done = 0
     while tasks is None or done < tasks:
         try:
+            _warm_while_idle(connection, warming)
             function, args = connection.recv()
         except (EOFError, OSError):
             return
@@ -388,6 +395,15 @@ def _serve(
             answer = ("bug", traceback.format_exc())
         connection.send(answer)
         done += 1
+
+
+def _warm_while_idle(connection: Connection, warming: Iterator[Callable[[], object]]) -> None:
+    """Run the start's warm-up steps one by one until a task waits: a task waits for one step at most."""
+    while not connection.poll():
+        step = next(warming, None)
+        if step is None:
+            return
+        step()
 
 
 def _die_with_parent(parent: int) -> None:
