@@ -118,6 +118,20 @@ def test_a_task_waits_for_one_warm_up_step_at_most_and_the_warm_up_goes_on_while
         assert steps_taken(log) == WARM_UP_STEPS  # each step taken once
 
 
+def start_slowly_unless_first(marker: str) -> None:
+    """The first worker to start is ready at once; any other takes a minute."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        time.sleep(60)
+
+
+def test_tasks_go_to_a_worker_whose_start_has_run_not_to_one_still_starting(tmp_path):
+    with WorkerPool(2, start=start_slowly_unless_first, start_args=(str(tmp_path / "first"),)) as pool:
+        answered_by = {pool.apply(os.getpid) for _ in range(4)}
+        assert len(answered_by) == 1 and answered_by < set(pool.process_ids)
+
+
 def test_closing_stops_every_worker():
     pool = WorkerPool(2)
     process_ids = pool.process_ids

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from leaflets.build.leaflet import Builder, packet_leaflets, pdf_name
+from leaflets.build.locks import held
 from leaflets.build.manifest import ManifestReader, leaflet_input_key
 from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, refused_or_failed
@@ -48,11 +49,13 @@ def _start_renderer(builder: Builder, clinic_id: str, scratch: str) -> list[Call
     """In each worker, as it starts: what every print needs (WeasyPrint, the clinic's stylesheet and
     fonts); then, as steps taken while no request waits, each language's catalog and details written
     onto one of its prebuilt leaflets (the fonts' coverage, the overlay's first layout, pikepdf). A
-    worker that cannot start keeps why, for ``start_failure``."""
+    worker that cannot start keeps why, for ``start_failure``. Workers take that first part one at a
+    time: on a machine with few cores, the first print finds one worker ready soonest."""
     tempfile.tempdir = scratch  # WeasyPrint's copies of the fonts: the pool removes the folder
     project = builder.project
     try:
-        builder.renderer(clinic_id)
+        with held(Path(scratch) / "starting.lock", "the render workers' lock"):
+            builder.renderer(clinic_id)
         clinic = project.load_clinic(clinic_id)
     except LeafletError as exc:
         keep_warm(failure=exc)

@@ -73,22 +73,35 @@ class _Worker:
     connection: Connection
     tasks: int = 0
     stopped: bool = False  # set once, under the pool's lock, by whoever stops it
+    started: bool = False  # its start has run (it says so before anything else)
 
     def run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Send one task and wait for its answer, or for the worker to die."""
         try:
             self.connection.send((function, args))
-            ready = wait([self.connection, self.process.sentinel])
-            answered = self.connection in ready and self.connection.poll()
-            if answered:
-                status, value = self.connection.recv()
+            if not self.started:
+                self._receive()  # the word that its start has run
+                self.started = True
+            status, value = self._receive()
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):  # the pipe broke, or was closed to stop it
             raise WorkerLost(self._how_it_stopped()) from None
-        if answered:
-            self.tasks += 1
-            if status == "bug":
-                raise WorkerBug(value)
-            return value
+        self.tasks += 1
+        if status == "bug":
+            raise WorkerBug(value)
+        return value
+
+    def has_started(self) -> bool:
+        """Whether its start has run: the word is waiting, or was read (an idle worker sends nothing else)."""
+        try:
+            return self.started or self.connection.poll()
+        except (OSError, ValueError):
+            return False
+
+    def _receive(self) -> tuple[str, Any]:
+        ready = wait([self.connection, self.process.sentinel])
+        if self.connection in ready and self.connection.poll():
+            message: tuple[str, Any] = self.connection.recv()
+            return message
         raise WorkerLost(self._how_it_stopped())
 
     def _how_it_stopped(self) -> str:
@@ -183,9 +196,26 @@ class WorkerPool:
                 self._idle.put(None)
                 raise WorkerLost("the workers are stopping")
             if worker.process.is_alive():
-                return worker
+                return worker if worker.has_started() else self._started_instead_of(worker)
             self._replace(worker)
         raise WorkerLost("every worker stopped as soon as it started")
+
+    def _started_instead_of(self, starting: _Worker) -> _Worker:
+        """An idle worker whose start has run, if there is one, rather than one still starting."""
+        passed: list[_Worker | None] = []
+        chosen = starting
+        with suppress(queue.Empty):
+            for _ in range(self._size):
+                other = self._idle.get_nowait()
+                if other is not None and other.has_started():
+                    chosen = other
+                    break
+                passed.append(other)
+        for worker in passed:
+            self._idle.put(worker)
+        if chosen is not starting:
+            self._idle.put(starting)
+        return chosen
 
     def _give_back(self, worker: _Worker) -> None:
         if self._tasks_per_worker is not None and worker.tasks >= self._tasks_per_worker:
@@ -382,6 +412,7 @@ def _serve(
 ) -> None:
     _die_with_parent(parent)
     warming = iter((start(*start_args) if start is not None else None) or ())
+    connection.send(("started", None))
     done = 0
     while tasks is None or done < tasks:
         try:
