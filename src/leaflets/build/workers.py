@@ -201,20 +201,25 @@ class WorkerPool:
         raise WorkerLost("every worker stopped as soon as it started")
 
     def _started_instead_of(self, starting: _Worker) -> _Worker:
-        """An idle worker whose start has run, if there is one, rather than one still starting."""
-        passed: list[_Worker | None] = []
-        chosen = starting
+        """Of the idle workers, one whose start has run, or else the first to finish starting."""
+        idle = [starting]
         with suppress(queue.Empty):
-            for _ in range(self._size):
+            while len(idle) < self._size:
                 other = self._idle.get_nowait()
-                if other is not None and other.has_started():
-                    chosen = other
+                if other is None:  # the pool is closing: left for the others to see
+                    self._idle.put(None)
                     break
-                passed.append(other)
-        for worker in passed:
-            self._idle.put(worker)
-        if chosen is not starting:
-            self._idle.put(starting)
+                idle.append(other)
+        chosen = next((worker for worker in idle if worker.has_started()), None)
+        if chosen is None:
+            try:
+                ready = wait([end for worker in idle for end in (worker.connection, worker.process.sentinel)])
+            except (OSError, ValueError):  # closed as the pool stops
+                ready = []
+            chosen = next((w for w in idle if w.connection in ready or w.process.sentinel in ready), starting)
+        for worker in idle:
+            if worker is not chosen:
+                self._idle.put(worker)
         return chosen
 
     def _give_back(self, worker: _Worker) -> None:
