@@ -195,32 +195,42 @@ class WorkerPool:
             if worker is None:
                 self._idle.put(None)
                 raise WorkerLost("the workers are stopping")
+            if worker.process.is_alive() and not worker.has_started():
+                worker = self._started_instead_of(worker)
             if worker.process.is_alive():
-                return worker if worker.has_started() else self._started_instead_of(worker)
+                return worker
             self._replace(worker)
         raise WorkerLost("every worker stopped as soon as it started")
 
     def _started_instead_of(self, starting: _Worker) -> _Worker:
-        """Of the idle workers, one whose start has run, or else the first to finish starting."""
+        """Of the idle workers, one whose start has run, or else the first to finish starting (or to be
+        given back by another task, started)."""
         idle = [starting]
-        with suppress(queue.Empty):
-            while len(idle) < self._size:
-                other = self._idle.get_nowait()
-                if other is None:  # the pool is closing: left for the others to see
-                    self._idle.put(None)
-                    break
-                idle.append(other)
-        chosen = next((worker for worker in idle if worker.has_started()), None)
-        if chosen is None:
-            try:
-                ready = wait([end for worker in idle for end in (worker.connection, worker.process.sentinel)])
-            except (OSError, ValueError):  # closed as the pool stops
-                ready = []
-            chosen = next((w for w in idle if w.connection in ready or w.process.sentinel in ready), starting)
+        chosen = None
+        while chosen is None:
+            closing = self._take_idle_into(idle)
+            chosen = next((worker for worker in idle if worker.has_started() and worker.process.is_alive()), None)
+            if chosen is None and closing:
+                chosen = starting  # its task is told the workers are stopping
+            elif chosen is None:
+                with suppress(OSError, ValueError):  # closed as the pool stops: looked at again
+                    wait([end for worker in idle for end in (worker.connection, worker.process.sentinel)], 0.05)
+                chosen = next((worker for worker in idle if not worker.process.is_alive()), None)
         for worker in idle:
             if worker is not chosen:
                 self._idle.put(worker)
         return chosen
+
+    def _take_idle_into(self, idle: list[_Worker]) -> bool:
+        """Every idle worker now in the queue, added to ``idle``; whether the pool is closing."""
+        with suppress(queue.Empty):
+            while True:
+                worker = self._idle.get_nowait()
+                if worker is None:
+                    self._idle.put(None)  # left for the other threads to see
+                    return True
+                idle.append(worker)
+        return False
 
     def _give_back(self, worker: _Worker) -> None:
         if self._tasks_per_worker is not None and worker.tasks >= self._tasks_per_worker:
