@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,28 +71,42 @@ def personalised_leaflet(port: int, tmp_path: Path) -> str:
     return pdf_text(tmp_path / "answer.pdf")
 
 
-@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main", "SIGINT-main"])
-def test_serve_stops_within_five_seconds(project, tmp_path, how):
-    port = free_port()
-    server = leaflets(project, "serve", "--port", str(port))
+@contextmanager
+def killed_if_it_fails(server: subprocess.Popen) -> Iterator[None]:
+    """The server and its workers killed if what is inside fails, so none outlives its test."""
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/")
-        assert "Test Patient" in personalised_leaflet(port, tmp_path)
-        assert workers_of(server.pid)
-        send(server, how)
-        started = time.monotonic()
+        yield
+    except BaseException:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.communicate()
+        raise
+
+
+def stopped(server: subprocess.Popen, how: str) -> None:
+    """Stop the server as ``how`` says: it ends within five seconds, cleanly, and no worker outlives it."""
+    send(server, how)
+    started = time.monotonic()
+    with killed_if_it_fails(server):
         server.wait(timeout=5)
-        assert time.monotonic() - started < 5
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-        _, err = server.communicate()
-    assert server.returncode == 0  # stopping is how a server ends
-    assert "Traceback" not in err and err.splitlines()[-1].endswith("INFO stopped")
+    assert time.monotonic() - started < 5
+    _, err = server.communicate()
+    assert server.returncode == 0, err  # stopping is how a server ends
+    assert "Traceback" not in err and err.splitlines()[-1].endswith("INFO stopped"), err
     deadline = time.monotonic() + 2
     while session_processes(server.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert session_processes(server.pid) == []
+
+
+@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main", "SIGINT-main"])
+def test_serve_stops_within_five_seconds(project, tmp_path, how):
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port))
+    with killed_if_it_fails(server):
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        assert workers_of(server.pid)
+    stopped(server, how)
 
 
 def test_a_web_worker_killed_from_outside_is_replaced(project, tmp_path):
@@ -147,22 +163,9 @@ def test_serve_stops_within_five_seconds_while_its_workers_warm_up_and_leaves_no
     private_tmp.mkdir()
     port = free_port()
     server = leaflets(project, "serve", "--port", str(port), env=os.environ | {"TMPDIR": str(private_tmp)})
-    try:
+    with killed_if_it_fails(server):
         wait_until_up(f"http://127.0.0.1:{port}/")  # nothing is built: the workers lay out a leaflet to warm up
-        send(server, how)
-        started = time.monotonic()
-        server.wait(timeout=5)
-        assert time.monotonic() - started < 5
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-        _, err = server.communicate()
-    assert server.returncode == 0 and "Traceback" not in err, err
-    assert err.splitlines()[-1].endswith("INFO stopped")
-    deadline = time.monotonic() + 2
-    while session_processes(server.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert session_processes(server.pid) == []
+    stopped(server, how)
     assert list(private_tmp.iterdir()) == []  # the workers' copies of the fonts went with them
 
 
