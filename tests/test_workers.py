@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from leaflets.build.workers import WorkerBug, WorkerLost, WorkerPool
+from leaflets.model.digests import FileDigests, file_digest
 
 
 def square(number: int) -> int:
@@ -130,6 +131,23 @@ def test_tasks_go_to_a_worker_whose_start_has_run_not_to_one_still_starting(tmp_
     with WorkerPool(2, start=start_slowly_unless_first, start_args=(str(tmp_path / "first"),)) as pool:
         answered_by = {pool.apply(os.getpid) for _ in range(4)}
         assert len(answered_by) == 1 and answered_by < set(pool.process_ids)
+
+
+DIGESTS = FileDigests()
+
+
+def digest_in_worker(path: str) -> str | None:
+    return DIGESTS.of(Path(path))
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_forked_while_another_thread_reads_file_digests_reads_them_too(tmp_path):
+    """A fork copies a lock as it is: held, here, by a thread the worker does not have (the page's
+    start reads its files' digests as its workers are forked)."""
+    path = tmp_path / "file"
+    path.write_text("text")
+    with DIGESTS._lock, WorkerPool(1) as pool:  # held as the worker is forked
+        assert pool.apply(digest_in_worker, str(path)) == file_digest(path)
 
 
 def test_closing_stops_every_worker():
