@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,28 +71,42 @@ def personalised_leaflet(port: int, tmp_path: Path) -> str:
     return pdf_text(tmp_path / "answer.pdf")
 
 
-@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main", "SIGINT-main"])
-def test_serve_stops_within_five_seconds(project, tmp_path, how):
-    port = free_port()
-    server = leaflets(project, "serve", "--port", str(port))
+@contextmanager
+def killed_if_it_fails(server: subprocess.Popen) -> Iterator[None]:
+    """The server and its workers killed if what is inside fails, so none outlives its test."""
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/")
-        assert "Test Patient" in personalised_leaflet(port, tmp_path)
-        assert workers_of(server.pid)
-        send(server, how)
-        started = time.monotonic()
+        yield
+    except BaseException:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.communicate()
+        raise
+
+
+def stopped(server: subprocess.Popen, how: str) -> None:
+    """Stop the server as ``how`` says: it ends within five seconds, cleanly, and no worker outlives it."""
+    send(server, how)
+    started = time.monotonic()
+    with killed_if_it_fails(server):
         server.wait(timeout=5)
-        assert time.monotonic() - started < 5
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-        _, err = server.communicate()
-    assert server.returncode == 0  # stopping is how a server ends
-    assert "Traceback" not in err and err.splitlines()[-1].endswith("INFO stopped")
+    assert time.monotonic() - started < 5
+    _, err = server.communicate()
+    assert server.returncode == 0, err  # stopping is how a server ends
+    assert "Traceback" not in err and err.splitlines()[-1].endswith("INFO stopped"), err
     deadline = time.monotonic() + 2
     while session_processes(server.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert session_processes(server.pid) == []
+
+
+@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main", "SIGINT-main"])
+def test_serve_stops_within_five_seconds(project, tmp_path, how):
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port))
+    with killed_if_it_fails(server):
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        assert workers_of(server.pid)
+    stopped(server, how)
 
 
 def test_a_web_worker_killed_from_outside_is_replaced(project, tmp_path):
@@ -112,6 +128,45 @@ def test_a_web_worker_killed_from_outside_is_replaced(project, tmp_path):
         os.killpg(server.pid, signal.SIGTERM)
         _, log = server.communicate(timeout=10)
     assert answers == [True, True, True, 200], log
+
+
+IDLE_SECONDS = 12  # longer than waitress's 10 s for a silent connection, and its clean-ups every 2 s
+
+
+def test_the_same_workers_serve_the_page_after_it_sat_idle_and_a_killed_one_is_replaced(project, tmp_path):
+    set_languages(project, "en")
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port))
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/")
+        assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        workers = set(workers_of(server.pid))
+        time.sleep(IDLE_SECONDS)
+        assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        assert set(workers_of(server.pid)) == workers  # the same processes, alive all along
+
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        for _ in workers:  # every worker asked in turn: the killed one is found and replaced
+            assert "Test Patient" in personalised_leaflet(port, tmp_path)
+        now = set(workers_of(server.pid))
+        assert killed not in now and len(now) == len(workers) and len(now - workers) == 1
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        _, log = server.communicate(timeout=10)
+    assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-main"])
+def test_serve_stops_within_five_seconds_while_its_workers_warm_up_and_leaves_nothing_behind(project, tmp_path, how):
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port), env=os.environ | {"TMPDIR": str(private_tmp)})
+    with killed_if_it_fails(server):
+        wait_until_up(f"http://127.0.0.1:{port}/")  # nothing is built: the workers lay out a leaflet to warm up
+    stopped(server, how)
+    assert list(private_tmp.iterdir()) == []  # the workers' copies of the fonts went with them
 
 
 def wait_for_built(build: subprocess.Popen, count: int) -> None:

@@ -19,6 +19,7 @@ from helpers import edit_record, set_languages
 from leaflets.build.leaflet import Builder
 from leaflets.build.ondemand import PoolStarting
 from leaflets.build.web_pages import web_page
+from leaflets.errors import LeafletError
 from leaflets.model.cache import FOLDER, RACY_SECONDS
 from leaflets.model.project import Project
 from leaflets.render import webfonts
@@ -110,6 +111,23 @@ def test_the_render_workers_live_from_the_page_start_to_its_stop_and_are_replace
         os.kill(killed, signal.SIGKILL)
         answered = {pool.apply(os.getpid) for _ in range(6)}
         assert killed not in answered and answered
+    finally:
+        pool.close()
+
+
+def test_render_workers_that_cannot_start_say_why_in_one_line(project):
+    """The workers load the clinic's stylesheet themselves; what they refuse stops the page as before."""
+    clinic_folder = project / "templates" / "clinics" / "example"
+    clinic_folder.mkdir(parents=True)
+    outside = '@font-face { font-family: "Outside"; src: url("file:///etc/passwd") }\n'
+    (clinic_folder / "leaflet.css").write_text(outside + (project / "templates" / "leaflet.css").read_text())
+    failed, ready = threading.Event(), threading.Event()
+    pool = PoolStarting(Project(project), "example", ready.set, failed.set)
+    try:
+        assert failed.wait(300) and not ready.is_set()
+        assert isinstance(pool.failure, LeafletError)
+        said = str(pool.failure)
+        assert "clinics/example/leaflet.css: refused to read '/etc/passwd'" in said and "\n" not in said
     finally:
         pool.close()
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from leaflets.build.workers import WorkerBug, WorkerLost, WorkerPool
+from leaflets.model.digests import FileDigests, file_digest
 
 
 def square(number: int) -> int:
@@ -83,6 +86,68 @@ def test_workers_are_replaced_after_their_share_of_tasks():
             pool.apply(square, n)
             seen.update(pool.process_ids)
         assert len(seen) == 4  # three did two tasks each; a fourth is waiting
+
+
+WARM_UP_STEPS = 40
+
+
+def note_and_linger(log: str, number: int) -> None:
+    with open(log, "a", encoding="utf-8") as notes:
+        notes.write(f"{number}\n")
+    time.sleep(0.1)
+
+
+def warm_up_in_steps(log: str) -> list[Callable[[], object]]:
+    """A worker's start that leaves its warm-up to steps taken while no task waits."""
+    return [functools.partial(note_and_linger, log, number) for number in range(WARM_UP_STEPS)]
+
+
+def steps_taken(log: str) -> int:
+    return len(Path(log).read_text(encoding="utf-8").splitlines()) if Path(log).exists() else 0
+
+
+def test_a_task_waits_for_one_warm_up_step_at_most_and_the_warm_up_goes_on_while_idle(tmp_path):
+    log = str(tmp_path / "steps")
+    with WorkerPool(1, start=warm_up_in_steps, start_args=(log,)) as pool:
+        answered_after = pool.apply(steps_taken, log)
+        assert answered_after < WARM_UP_STEPS  # answered in the middle of the warm-up, not after it
+        deadline = time.monotonic() + 60
+        while steps_taken(log) < WARM_UP_STEPS:
+            assert time.monotonic() < deadline, f"the warm-up stopped after {steps_taken(log)} steps"
+            time.sleep(0.1)
+        assert pool.apply(square, 3) == 9
+        assert steps_taken(log) == WARM_UP_STEPS  # each step taken once
+
+
+def start_slowly_unless_first(marker: str) -> None:
+    """The first worker to start is ready at once; any other takes a minute."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        time.sleep(60)
+
+
+def test_tasks_go_to_a_worker_whose_start_has_run_not_to_one_still_starting(tmp_path):
+    with WorkerPool(2, start=start_slowly_unless_first, start_args=(str(tmp_path / "first"),)) as pool:
+        answered_by = {pool.apply(os.getpid) for _ in range(4)}
+        assert len(answered_by) == 1 and answered_by < set(pool.process_ids)
+
+
+DIGESTS = FileDigests()
+
+
+def digest_in_worker(path: str) -> str | None:
+    return DIGESTS.of(Path(path))
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_forked_while_another_thread_reads_file_digests_reads_them_too(tmp_path):
+    """A fork copies a lock as it is: held, here, by a thread the worker does not have (the page's
+    start reads its files' digests as its workers are forked)."""
+    path = tmp_path / "file"
+    path.write_text("text")
+    with DIGESTS._lock, WorkerPool(1) as pool:  # held as the worker is forked
+        assert pool.apply(digest_in_worker, str(path)) == file_digest(path)
 
 
 def test_closing_stops_every_worker():

@@ -5,20 +5,27 @@ the files they come from change (``content_stamp``)."""
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from leaflets.build.leaflet import Builder, packet_leaflets, pdf_name
+from leaflets.build.locks import held
 from leaflets.build.manifest import ManifestReader, leaflet_input_key
 from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, refused_or_failed
-from leaflets.model.characters import isolated
+from leaflets.model.characters import isolated, read_font_coverage
 from leaflets.model.digests import FileDigests, digest
 from leaflets.model.project import Project
 from leaflets.model.record import Procedure
+from leaflets.render.details import PersonalError
 from leaflets.render.html import parse_personal
 
 
@@ -38,13 +45,64 @@ def content_stamp(project: Project) -> str:
 _STAMPED = FileDigests()
 
 
-def _start_renderer(builder: Builder, clinic_id: str) -> None:
+def _start_renderer(builder: Builder, clinic_id: str, scratch: str) -> list[Callable[[], object]]:
+    """In each worker, as it starts: what every print needs (WeasyPrint, the clinic's stylesheet and
+    fonts); then, as steps taken while no request waits, each language's catalog and details written
+    onto one of its prebuilt leaflets (the fonts' coverage, the overlay's first layout, pikepdf). A
+    worker that cannot start keeps why, for ``start_failure``. Workers take that first part one at a
+    time: on a machine with few cores, the first print finds one worker ready soonest."""
+    tempfile.tempdir = scratch  # WeasyPrint's copies of the fonts: the pool removes the folder
     project = builder.project
-    clinic = project.load_clinic(clinic_id)
-    keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project))
-    for procedure_id in project.procedure_ids()[:3]:  # one render warms the fonts and the text shaper
+    try:
+        with held(Path(scratch) / "starting.lock", "the render workers' lock"):
+            builder.renderer(clinic_id)
+        clinic = project.load_clinic(clinic_id)
+    except LeafletError as exc:
+        keep_warm(failure=exc)
+        return []
+    keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project), failure=None,
+              prebuilt=ManifestReader(project.dist_for(clinic_id)))
+    languages = sorted(clinic.languages, key=lambda code: code != "en")  # English first: the most printed
+    return [*(functools.partial(_warm_language, lang) for lang in languages), _warm_layout]
+
+
+def start_failure() -> LeafletError | None:
+    """In a worker: why it could not start (a clinic's stylesheet that reaches outside, say), or None."""
+    failure: LeafletError | None = warm("failure")
+    return failure
+
+
+def _warm_language(lang: str) -> None:
+    builder: Builder = warm("builder")
+    try:
+        language = builder.language(lang)
+    except LeafletError:
+        return  # a broken catalog: logged when the server started
+    sample = _prebuilt_sample(lang)
+    if sample is not None:
+        name = language.locale.display_name or lang  # text in the language's own script, for its fonts
+        with suppress(PersonalError):
+            personalise(str(sample[0]), sample[1], lang, False, {"patient_name": name, "appointment": "2026-12-01 09:30"},
+                        warm("stamp"))
+
+
+def _prebuilt_sample(lang: str) -> tuple[Path, dict[str, list[float]]] | None:
+    """One leaflet of ``lang`` the batch build wrote, with its blank lines, if there is one."""
+    manifest = warm("prebuilt").current()
+    for name, entry in sorted(manifest.entries.items()):
+        if name.startswith(f"{lang}/") and entry.blank_fields and (manifest.out / name).is_file():
+            return manifest.out / name, entry.blank_fields
+    return None
+
+
+def _warm_layout() -> None:
+    """With nothing prebuilt, every print is a whole layout: one laid out warms the fonts and the text shaper."""
+    if _prebuilt_sample("en") is not None:
+        return
+    builder, clinic = warm("builder"), warm("clinic")
+    for procedure_id in builder.project.procedure_ids()[:3]:
         try:
-            builder.pdf(builder.leaflet(project.load_procedure(procedure_id), clinic, "en"))
+            builder.pdf(builder.leaflet(builder.project.load_procedure(procedure_id), clinic, "en"))
             return
         except LeafletError:
             continue  # a broken record: logged when the server started
@@ -55,7 +113,8 @@ def _fresh_builder(stamp: str) -> Builder:
     builder: Builder = warm("builder")
     if warm("stamp") != stamp:
         builder.forget_languages()
-        keep_warm(builder=builder, clinic=builder.project.load_clinic(warm("clinic").id), stamp=stamp)
+        keep_warm(builder=builder, clinic=builder.project.load_clinic(warm("clinic").id), stamp=stamp, failure=None,
+                  prebuilt=warm("prebuilt"))
     return builder
 
 
@@ -89,19 +148,23 @@ def personalise(prebuilt: str, blank_fields: dict[str, list[float]], lang: str, 
 
 
 def make_pool(project: Project, clinic_id: str, workers: int | None = None) -> WorkerPool:
-    """Warm renderer processes (see ``workers.py``). They share the parent's renderer, so the fonts'
-    temporary copies are the parent's, removed when it stops; a worker cleans up nothing."""
-    builder = Builder(project)
-    builder.renderer(clinic_id)
+    """Renderer processes that warm themselves (``_start_renderer``), each on its own core: this process
+    loads no PDF tool, so the page's own start and their warming do not take turns. Their copies of the
+    fonts go in one folder, removed with the pool (a worker killed cannot clean up after itself)."""
+    scratch = tempfile.mkdtemp(prefix="leaflets-workers-")
     # a request is tried on up to three workers: one killed just before it arrived costs it a try
-    return WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(builder, clinic_id), retries=2)
+    pool = WorkerPool(workers or os.cpu_count() or 1, start=_start_renderer, start_args=(Builder(project), clinic_id, scratch),
+                      retries=2)
+    weakref.finalize(pool, shutil.rmtree, scratch, True)
+    return pool
 
 
 class PoolStarting:
     """The render workers, started in the background so the page answers at once (search pages and
-    prebuilt PDFs need no worker); a request that needs one waits until they are warm.
+    prebuilt PDFs need no worker); a request that needs one waits until one has started (see
+    ``_start_renderer``).
 
-    ``ready`` is called once they are; ``failed`` if they cannot start (a clinic's stylesheet that
+    ``ready`` is called once one has; ``failed`` if they cannot start (a clinic's stylesheet that
     reaches outside the project, say), after which ``failure`` holds why."""
 
     def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]):
@@ -118,7 +181,14 @@ class PoolStarting:
             self.failure = exc
         finally:
             self._ready.set()
-        (ready if self._pool is not None else failed)()
+        if self._pool is not None:
+            try:
+                self.failure = self._pool.apply(start_failure)  # answered once a worker has started
+            except WorkerLost:
+                return  # stopping already, or every worker died as it started (each printed why)
+        (ready if self.failure is None else failed)()
+        if self.failure is None:
+            read_font_coverage(project.fonts)  # the form's check of what was typed, warm for the first print
 
     def apply(self, function: Any, *args: Any) -> Any:
         self._ready.wait()

@@ -1,7 +1,8 @@
 """Warm worker processes that render leaflets, for the batch build and the web page alike.
 
-Each worker is forked from a parent that has already imported WeasyPrint, parsed the
-stylesheet, loaded the fonts and checked the catalogs, so it starts rendering at once.
+A worker is forked from a parent that may already have imported WeasyPrint, parsed the
+stylesheet, loaded the fonts and checked the catalogs (the batch build's), so it starts
+rendering at once; or it warms itself while idle, in steps (the web page's: ``ondemand.py``).
 A worker that dies (the out-of-memory killer, ``kill -9``) is replaced, and the task it
 held is tried once more on a fresh worker before ``WorkerLost`` is raised: nothing ever
 waits for an answer from a process that is gone.
@@ -31,13 +32,16 @@ import sys
 import threading
 import traceback
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 STOP_GRACE_SECONDS = 2.0
+
+# What runs first in each worker; it may return warm-up steps, taken while no task waits.
+Start = Callable[..., Iterable[Callable[[], object]] | None]
 
 # What a warm worker renders with (a Builder, the clinic, ...): set in the parent before the
 # workers are forked, so each inherits it ready to use. One per process.
@@ -69,22 +73,35 @@ class _Worker:
     connection: Connection
     tasks: int = 0
     stopped: bool = False  # set once, under the pool's lock, by whoever stops it
+    started: bool = False  # its start has run (it says so before anything else)
 
     def run(self, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Send one task and wait for its answer, or for the worker to die."""
         try:
             self.connection.send((function, args))
-            ready = wait([self.connection, self.process.sentinel])
-            answered = self.connection in ready and self.connection.poll()
-            if answered:
-                status, value = self.connection.recv()
+            if not self.started:
+                self._receive()  # the word that its start has run
+                self.started = True
+            status, value = self._receive()
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):  # the pipe broke, or was closed to stop it
             raise WorkerLost(self._how_it_stopped()) from None
-        if answered:
-            self.tasks += 1
-            if status == "bug":
-                raise WorkerBug(value)
-            return value
+        self.tasks += 1
+        if status == "bug":
+            raise WorkerBug(value)
+        return value
+
+    def has_started(self) -> bool:
+        """Whether its start has run: the word is waiting, or was read (an idle worker sends nothing else)."""
+        try:
+            return self.started or self.connection.poll()
+        except (OSError, ValueError):
+            return False
+
+    def _receive(self) -> tuple[str, Any]:
+        ready = wait([self.connection, self.process.sentinel])
+        if self.connection in ready and self.connection.poll():
+            message: tuple[str, Any] = self.connection.recv()
+            return message
         raise WorkerLost(self._how_it_stopped())
 
     def _how_it_stopped(self) -> str:
@@ -96,12 +113,16 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` forked workers; ``apply`` may be called from many threads at once."""
+    """``size`` forked workers; ``apply`` may be called from many threads at once.
+
+    ``start(*start_args)`` runs first in each worker. It may return warm-up steps (callables): the
+    worker runs them one at a time while no task waits, so a task never waits for more than one.
+    """
 
     def __init__(
         self,
         size: int,
-        start: Callable[..., None] | None = None,
+        start: Start | None = None,
         start_args: tuple[Any, ...] = (),
         tasks_per_worker: int | None = None,
         retries: int = 1,
@@ -174,10 +195,42 @@ class WorkerPool:
             if worker is None:
                 self._idle.put(None)
                 raise WorkerLost("the workers are stopping")
+            if worker.process.is_alive() and not worker.has_started():
+                worker = self._started_instead_of(worker)
             if worker.process.is_alive():
                 return worker
             self._replace(worker)
         raise WorkerLost("every worker stopped as soon as it started")
+
+    def _started_instead_of(self, starting: _Worker) -> _Worker:
+        """Of the idle workers, one whose start has run, or else the first to finish starting (or to be
+        given back by another task, started)."""
+        idle = [starting]
+        chosen = None
+        while chosen is None:
+            closing = self._take_idle_into(idle)
+            chosen = next((worker for worker in idle if worker.has_started() and worker.process.is_alive()), None)
+            if chosen is None and closing:
+                chosen = starting  # its task is told the workers are stopping
+            elif chosen is None:
+                with suppress(OSError, ValueError):  # closed as the pool stops: looked at again
+                    wait([end for worker in idle for end in (worker.connection, worker.process.sentinel)], 0.05)
+                chosen = next((worker for worker in idle if not worker.process.is_alive()), None)
+        for worker in idle:
+            if worker is not chosen:
+                self._idle.put(worker)
+        return chosen
+
+    def _take_idle_into(self, idle: list[_Worker]) -> bool:
+        """Every idle worker now in the queue, added to ``idle``; whether the pool is closing."""
+        with suppress(queue.Empty):
+            while True:
+                worker = self._idle.get_nowait()
+                if worker is None:
+                    self._idle.put(None)  # left for the other threads to see
+                    return True
+                idle.append(worker)
+        return False
 
     def _give_back(self, worker: _Worker) -> None:
         if self._tasks_per_worker is not None and worker.tasks >= self._tasks_per_worker:
@@ -370,15 +423,15 @@ def frozen_heap() -> Iterator[None]:
 
 
 def _serve(
-    connection: Connection, parent: int, start: Callable[..., None] | None, start_args: tuple[Any, ...],
-    tasks: int | None,
+    connection: Connection, parent: int, start: Start | None, start_args: tuple[Any, ...], tasks: int | None,
 ) -> None:
     _die_with_parent(parent)
-    if start is not None:
-        start(*start_args)
+    warming = iter((start(*start_args) if start is not None else None) or ())
+    connection.send(("started", None))
     done = 0
     while tasks is None or done < tasks:
         try:
+            _warm_while_idle(connection, warming)
             function, args = connection.recv()
         except (EOFError, OSError):
             return
@@ -388,6 +441,15 @@ def _serve(
             answer = ("bug", traceback.format_exc())
         connection.send(answer)
         done += 1
+
+
+def _warm_while_idle(connection: Connection, warming: Iterator[Callable[[], object]]) -> None:
+    """Run the start's warm-up steps one by one until a task waits: a task waits for one step at most."""
+    while not connection.poll():
+        step = next(warming, None)
+        if step is None:
+            return
+        step()
 
 
 def _die_with_parent(parent: int) -> None:

@@ -76,6 +76,11 @@ def _drawable(fonts: Path) -> frozenset[int]:
     return frozenset(covered)
 
 
+def read_font_coverage(fonts: Path) -> None:
+    """Read the fonts' tables now, ahead of the first text ``undrawable`` checks (see there)."""
+    _drawable(fonts)
+
+
 def scripts_of(character_names: list[str]) -> str:
     """The writing systems of named characters ("Hangul, Thai"), to say what cannot be printed
     without repeating what was typed."""

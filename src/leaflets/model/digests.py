@@ -82,6 +82,11 @@ class FileDigests:
     def __init__(self) -> None:
         self._known: dict[Path, tuple[Identity | None, str | None]] = {}
         self._lock = threading.Lock()
+        # a worker forked while another thread held the lock would wait for it forever
+        os.register_at_fork(after_in_child=self._new_lock)
+
+    def _new_lock(self) -> None:
+        self._lock = threading.Lock()
 
     def of(self, path: Path) -> str | None:
         """``file_digest(path)``, from memory while the file's identity is unchanged (and was settled
