@@ -14,7 +14,7 @@ Prints, from one run on the same leaflets (in a temporary copy of the project):
   and the peak memory of a whole build (PSS of its process tree), from a run of its own.
 Targets: (b) at least 6x faster than (a) and within 1.1x of (c); (b) at most 8 calibration pages of CPU
 per PDF (measure.py: this machine's CPU-seconds per page of a fixed WeasyPrint job); peak memory
-<= 600 MB. Then the top lines of a profile of the warm renders of (c).
+<= 600 MB. Then the top lines of a profile of the warm renders of (c), by cumulative and by own time.
 
 This machine's speed drifts (it is a VM with neighbours), so (a), (b) and (c) are measured in
 rounds: each round times one build, a share of the naive builds and a share of the warm renders.
@@ -213,9 +213,10 @@ def main() -> int:
         per_pdf = batch_cpu / count
         print(f"(b) CPU: median {batch_cpu:.1f} CPU-s, {per_pdf:.2f} CPU-s per PDF = {in_pages(per_pdf, calibrated)} "
               f"per PDF (target <= 8; calibration {calibrated} CPU-s per page; load average {os.getloadavg()[0]:.1f})")
-        out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(22)
-        print("profile of 6 warm renders, top lines by cumulative time:\n   ncalls" + out.getvalue().split("ncalls", 1)[-1])
+        for order, lines in (("cumulative", 22), ("tottime", 14)):  # where the time is spent, and by whom
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats(order).print_stats(lines)
+            print(f"profile of 6 warm renders, top lines by {order}:\n   ncalls" + out.getvalue().split("ncalls", 1)[-1])
         print(f"peak memory: {peak / 1e6:.0f} MB (target <= 600 MB); no-op rebuild {noop_seconds:.2f} s (target <= 1 s)")
     return 0
 

@@ -91,19 +91,31 @@ def test_the_alt_text_is_translated(project, lang, alt):
     assert any(a.startswith(alt) for a in figure_alts(leaflet_pdf(project, lang)))
 
 
+def people_by_fill(shapes: str) -> dict[str, tuple[list[str], list[str]]]:
+    """An icon array's drawing: for each fill, the subpaths of its heads and of its bodies."""
+    groups = re.findall(r'<g fill="(#[0-9a-f]{6})" stroke="#1a1a1a"[^>]*><path d="([^"]*)"/><path d="([^"]*)"/></g>', shapes)
+    return {fill: (re.findall(r"M[^M]+", heads), re.findall(r"M[^M]+", bodies)) for fill, heads, bodies in groups}
+
+
 def test_shading_starts_where_a_line_starts_left_or_right():
     def first_shaded_x(rtl: bool) -> float:
-        shapes = str(icon_array(100, 1, 0, rtl).shapes)
-        return float(re.search(r'<g fill="#1a1a1a"[^>]*><circle cx="([\d.]+)"', shapes)[1])
+        heads, _ = people_by_fill(str(icon_array(100, 1, 0, rtl).shapes))["#1a1a1a"]
+        return float(re.match(r"M([\d.]+) ", heads[0])[1]) - 2  # a head starts at its right end, 2 from its centre
 
     assert first_shaded_x(rtl=False) == 5 and first_shaded_x(rtl=True) == 95
 
 
 def test_shaded_outlined_and_grey_people_differ_in_fill_not_only_colour():
-    shapes = str(icon_array(100, 3, 2).shapes)
-    people = dict(re.findall(r'<g fill="(#[0-9a-f]{6})" stroke="#1a1a1a"[^>]*>(.*?)</g>', shapes))
-    assert {fill: drawn.count("<circle") for fill, drawn in people.items()} == {"#1a1a1a": 3, "#9a9a9a": 2, "#ffffff": 95}
-    assert all(drawn.count("<path") == drawn.count("<circle") for drawn in people.values())
+    people = people_by_fill(str(icon_array(100, 3, 2).shapes))
+    assert {fill: len(heads) for fill, (heads, _) in people.items()} == {"#1a1a1a": 3, "#9a9a9a": 2, "#ffffff": 95}
+    assert all(len(bodies) == len(heads) for heads, bodies in people.values())
+
+
+def test_an_icon_array_is_a_few_paths_not_a_shape_per_person():
+    for total in (100, 1000):
+        shapes = str(icon_array(total, 13, 5).shapes)
+        assert shapes.count("<path") <= 6 and "<circle" not in shapes
+        assert shapes.count("M") == total * (2 if total == 100 else 1)  # a head and a body each; a dot each
 
 
 def test_a_number_without_its_source_is_refused_with_its_line(project):

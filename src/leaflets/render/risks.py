@@ -10,6 +10,7 @@ sound rarer than its source says; "fewer than N" takes the band just below N.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -93,31 +94,49 @@ def icon_array(total: int, shaded: int, maybe: int, rtl: bool = False) -> IconAr
     """``total`` small people in rows, the first ``shaded`` filled in, the next ``maybe`` grey with an
     outline, the rest outlined only (shape, not colour alone). Filling starts where a line of text
     starts: top left, or top right in a right-to-left leaflet. The people of each kind are one group
-    that carries their fill and outline once (a page holds several pictures of 100 or 1,000)."""
+    that carries their fill and outline once, drawn as two paths, all their heads and then all their
+    bodies: a few elements to style and draw, not hundreds (a page holds several pictures of 100)."""
     per_row = ICON_ARRAY_SIZES[total]
     rows = -(-total // per_row)
-    groups: dict[str, list[str]] = {SHADED: [], MAYBE: [], OUTLINED: []}
+    heads: dict[str, list[str]] = {SHADED: [], MAYBE: [], OUTLINED: []}
+    bodies: dict[str, list[str]] = {SHADED: [], MAYBE: [], OUTLINED: []}
     for index in range(total):
         row, column = divmod(index, per_row)
         if rtl:
             column = per_row - 1 - column
         kind = SHADED if index < shaded else MAYBE if index < shaded + maybe else OUTLINED
-        groups[kind].append(person(column * 10, row * 12) if total <= 100 else dot(column * 10, row * 10))
+        if total <= 100:
+            heads[kind].append(circle(column * 10 + 5, row * 12 + 2.6, 2))
+            bodies[kind].append(body(column * 10, row * 12))
+        else:
+            heads[kind].append(circle(column * 10 + 5, row * 10 + 5, 3.6))
     height = rows * (12 if total <= 100 else 10)
     width = 0.8 if total <= 100 else 0.9
-    shapes = "".join(f'<g fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="{width}">{"".join(drawn)}</g>'
-                     for kind, drawn in groups.items() if drawn)
+    shapes = "".join(
+        f'<g fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="{width}">'
+        + "".join(f'<path d="{"".join(drawn)}"/>' for drawn in (heads[kind], bodies[kind]) if drawn) + "</g>"
+        for kind in heads if heads[kind]
+    )
     return IconArray(f"0 0 {per_row * 10} {height}", Markup(shapes))
 
 
 _FILL = {SHADED: "#1a1a1a", MAYBE: "#9a9a9a", OUTLINED: "#ffffff"}
 
 
-def person(x: float, y: float) -> str:
-    """A small figure (head and body) with its top left corner at x, y, in a 10 x 12 cell."""
-    return f'<circle cx="{x + 5}" cy="{y + 2.6}" r="2"/><path d="M{x + 1.6} {y + 11}v-4a3.4 3.4 0 0 1 6.8 0v4z"/>'
+def circle(cx: float, cy: float, r: float) -> str:
+    """A circle as a closed subpath: the four curves WeasyPrint draws for ``<circle cx cy r>`` (their
+    control points r / sqrt(pi) from the ends), so the printed picture is what the circles made."""
+    k = r / math.sqrt(math.pi)
+    return (f"M{_n(cx + r)} {_n(cy)}c0 {_n(k)} {_n(k - r)} {_n(r)} {_n(-r)} {_n(r)}"
+            f"s{_n(-r)} {_n(k - r)} {_n(-r)} {_n(-r)}s{_n(r - k)} {_n(-r)} {_n(r)} {_n(-r)}"
+            f"s{_n(r)} {_n(r - k)} {_n(r)} {_n(r)}z")
 
 
-def dot(x: float, y: float) -> str:
-    """A person in a picture of 1,000: a round mark in a 10 x 10 cell."""
-    return f'<circle cx="{x + 5}" cy="{y + 5}" r="3.6"/>'
+def body(x: float, y: float) -> str:
+    """The body of a small figure in a 10 x 12 cell whose top left corner is at x, y (its head: ``circle``)."""
+    return f"M{_n(x + 1.6)} {_n(y + 11)}v-4a3.4 3.4 0 0 1 6.8 0v4z"
+
+
+def _n(value: float) -> str:
+    """A coordinate in a path, to a ten-thousandth (well below a printer's dot)."""
+    return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
