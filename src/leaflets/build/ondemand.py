@@ -17,8 +17,7 @@ from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, refused_or_failed
 from leaflets.model.characters import isolated
 from leaflets.model.digests import FileDigests, digest
-from leaflets.model.project import Project
-from leaflets.model.record import Procedure
+from leaflets.model.project import Project, RecordSummary
 from leaflets.render.html import parse_personal
 
 
@@ -102,16 +101,24 @@ class PoolStarting:
     prebuilt PDFs need no worker); a request that needs one waits until they are warm.
 
     ``ready`` is called once they are; ``failed`` if they cannot start (a clinic's stylesheet that
-    reaches outside the project, say), after which ``failure`` holds why."""
+    reaches outside the project, say), after which ``failure`` holds why. With ``after``, they start
+    once it is set (the page has answered its first request), or ``AFTER_SECONDS`` after being
+    asked to, whichever comes first: importing WeasyPrint and warming up would slow that answer."""
 
-    def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]):
+    AFTER_SECONDS = 5.0
+
+    def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None],
+                 after: threading.Event | None = None):
         self._ready = threading.Event()
         self._pool: WorkerPool | None = None
         self.failure: BaseException | None = None
-        threading.Thread(target=self._start, args=(project, clinic_id, ready, failed), name="leaflets-pool",
+        threading.Thread(target=self._start, args=(project, clinic_id, ready, failed, after), name="leaflets-pool",
                          daemon=True).start()
 
-    def _start(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]) -> None:
+    def _start(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None],
+               after: threading.Event | None) -> None:
+        if after is not None:
+            after.wait(self.AFTER_SECONDS)
         try:
             self._pool = make_pool(project, clinic_id)
         except BaseException as exc:
@@ -147,12 +154,13 @@ def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:
 
 
 def current_pdf(
-    manifests: ManifestReader, project: Project, shared_key: str, procedure: Procedure, lang: str, large_print: bool
+    manifests: ManifestReader, project: Project, shared_key: str, record: RecordSummary, lang: str, large_print: bool
 ) -> tuple[Path, dict[str, list[float]]] | None:
-    """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
+    """The batch build's PDF, if built from exactly today's record (``record``: its summary), catalog and
+    templates, with its blank lines."""
     manifest = manifests.current()
-    name = pdf_name(lang, procedure.id, large_print)
-    entry = manifest.current(name, leaflet_input_key(project, shared_key, procedure, lang, large_print))
+    name = pdf_name(lang, record.id, large_print)
+    entry = manifest.current(name, leaflet_input_key(project, shared_key, record, lang, large_print))
     if entry is None:
         return None
     return manifest.out / name, entry.blank_fields or {}
