@@ -30,7 +30,7 @@ from leaflets.build.files import write_atomically
 from leaflets.build.leaflet import pdf_name
 from leaflets.language.catalogs import catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE
-from leaflets.model.cache import code_version
+from leaflets.model.cache import code_version, collector_paused
 from leaflets.model.clinic import Clinic
 from leaflets.model.digests import FileDigests, bytes_digest, digest, file_digest, settled_before, stored_identity
 from leaflets.model.project import Project, RecordSummary
@@ -115,7 +115,8 @@ class Manifest:
         path = out / MANIFEST
         try:
             written_ns = path.stat().st_mtime_ns
-            parsed = _parsed(path.read_bytes())
+            with collector_paused():
+                parsed = _parsed(path.read_bytes())
         except OSError:
             return cls(out)
         if parsed is None:

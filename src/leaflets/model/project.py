@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError
 from leaflets.model.blocks import diagram_errors, included_blocks, record_placeholders, repeated_items, source_errors, with_blocks
-from leaflets.model.cache import Digests, DocumentCache, RecordCache, file_digest_in
+from leaflets.model.cache import Digests, DocumentCache, RecordCache, collector_paused, file_digest_in
 from leaflets.model.clinic import Clinic, RedFlags, load_clinic, load_red_flags
 from leaflets.model.codes import System
 from leaflets.model.day import build_day
@@ -178,7 +178,8 @@ class Project:
         """The records that are valid, and every problem of the others: one bad file stops only itself."""
         paths, errors = self._content_files("procedures")
         digests: Digests = {}  # a block many records include is read once
-        loaded, problems = _load_every(paths, lambda path: self._load_procedure(path, digests))
+        with collector_paused():
+            loaded, problems = _load_every(paths, lambda path: self._load_procedure(path, digests))
         return loaded, errors + problems
 
     def record_summaries(self) -> tuple[list[RecordSummary], list[LeafletError]]:
@@ -186,7 +187,8 @@ class Project:
         summaries, without reading whole records, while their files are unchanged."""
         paths, errors = self._content_files("procedures")
         digests: Digests = {}
-        return _load_every(paths, lambda path: self._summary(path, digests), errors)
+        with collector_paused():
+            return _load_every(paths, lambda path: self._summary(path, digests), errors)
 
     def load_each_clinic(self) -> tuple[list[Clinic], list[LeafletError]]:
         paths, errors = self._content_files("clinics")

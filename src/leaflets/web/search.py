@@ -40,7 +40,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from leaflets.language.i18n import Language
-from leaflets.model.cache import JsonStore, code_version
+from leaflets.model.cache import JsonStore, code_version, collector_paused
 from leaflets.model.digests import bytes_digest
 from leaflets.model.project import RecordSummary
 from leaflets.model.record import Procedure
@@ -186,7 +186,11 @@ def search_entries(records: Iterable[RecordSummary], languages: Iterable[Languag
     """Each record's entry, in the order given. With ``kept`` (a cache folder), an entry is made only when
     the texts it is made from (``entry_fields``) are not those of an entry kept there; the cache is written
     again when any entry was made or left out."""
-    languages = list(languages)
+    with collector_paused():
+        return _entries(list(records), list(languages), kept)
+
+
+def _entries(records: list[RecordSummary], languages: list[Language], kept: JsonStore | None) -> list[Entry]:
     wanted = [(record.id, record.title, entry_fields(record, languages)) for record in records]
     keys = [bytes_digest(json.dumps(texts, ensure_ascii=False).encode("utf-8")) for texts in wanted]
     stored = _stored_entries(kept)
