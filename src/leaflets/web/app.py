@@ -34,7 +34,7 @@ from leaflets.model.record import LARGE_PRINT_SUFFIX
 from leaflets.render import webfonts
 from leaflets.web import fhir_pages, infobutton
 from leaflets.web.forms import create, packet_or_404
-from leaflets.web.pages import not_available, page, pdf_response, procedure_or_404
+from leaflets.web.pages import not_available, page, pdf_response, procedure_or_404, summary_or_404
 from leaflets.web.search import did_you_mean, find
 from leaflets.web.site import LOGGER, make_site, standing_of, the_pool, the_site
 
@@ -180,7 +180,7 @@ def knowledge_request() -> Response:
 def prebuilt(lang: str, name: str) -> Response:
     site = the_site()
     large_print = name.endswith(LARGE_PRINT_SUFFIX)
-    procedure = procedure_or_404(site, name.removesuffix(LARGE_PRINT_SUFFIX))
+    procedure = summary_or_404(site, name.removesuffix(LARGE_PRINT_SUFFIX))
     if lang in site.broken:
         return not_available(site, procedure, lang, "broken", [])
     if lang not in site.languages:
