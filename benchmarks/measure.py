@@ -18,18 +18,31 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Runs `leaflets ARGS` from the code in sys.argv[1] under cProfile; prints the top lines to stderr.
+# Runs `leaflets ARGS` from the code in sys.argv[1] under cProfile; prints the top lines (sorted by
+# sys.argv[3]) to stderr. `leaflets serve` is profiled up to its first answer: the page made and its
+# search page asked for once, in this process (its render workers, which start after, left out).
 PROFILED = r"""
 import cProfile, contextlib, io, pstats, sys
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 profile = cProfile.Profile()
 profile.enable()
-from leaflets.cli import main
-with contextlib.redirect_stdout(io.StringIO()):
-    main(sys.argv[3:])
+if sys.argv[4] == "serve":
+    from leaflets.model.project import Project
+    from leaflets.web.app import create_app
+    from leaflets.build.leaflet import Builder
+    class NoWorkers:
+        def close(self): pass
+    project = Project(Path("."))
+    Builder(project).check_clinic_files(project.load_clinic("example").id)
+    assert create_app(project, "example", NoWorkers()).test_client().get("/").status_code == 200
+else:
+    from leaflets.cli import main
+    with contextlib.redirect_stdout(io.StringIO()):
+        main(sys.argv[4:])
 profile.disable()
 out = io.StringIO()
-pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(int(sys.argv[2]))
+pstats.Stats(profile, stream=out).sort_stats(sys.argv[3]).print_stats(int(sys.argv[2]))
 print(out.getvalue(), file=sys.stderr)
 """
 
@@ -66,9 +79,10 @@ def run(command: list[str], cwd: Path, expect_ok: bool = True) -> tuple[float, f
     return wall, cpu, done.stdout + done.stderr
 
 
-def profile_top(code: Path, cwd: Path, args: list[str], lines: int = 18) -> str:
-    """The top ``lines`` of a cProfile of ``leaflets ARGS`` (by cumulative time), as text."""
-    done = subprocess.run([sys.executable, "-c", PROFILED, str(code), str(lines), *args], cwd=cwd,
+def profile_top(code: Path, cwd: Path, args: list[str], lines: int = 18, sort: str = "cumulative") -> str:
+    """The top ``lines`` of a cProfile of ``leaflets ARGS`` (by cumulative time, or ``sort``: "tottime"),
+    as text. ``serve`` is profiled until its first answer (see ``PROFILED``)."""
+    done = subprocess.run([sys.executable, "-c", PROFILED, str(code), str(lines), sort, *args], cwd=cwd,
                           capture_output=True, text=True)
     table = done.stderr.split("ncalls", 1)
     return ("   ncalls" + table[1]).rstrip() if len(table) == 2 else done.stderr[-2000:]

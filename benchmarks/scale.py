@@ -14,7 +14,9 @@ the code under test (this checkout's src/, or --code DIR):
   list warm     `leaflets list`, median of 3, after one run that filled the cache
   check warm    `leaflets check`, median of 3, after one run
   no-op build   `leaflets build --all` with every PDF current, median of 3
-  server start  from starting `leaflets serve` to its first answer (the search page)
+  server start  from starting `leaflets serve` to its first answer (the search page, every leaflet
+                listed with its state), median of --runs starts; its CPU seconds are the server
+                process's until then (its render workers start once it has answered)
   PDF p50/p95   GET of a prebuilt PDF, one client, --requests requests over random leaflets
 
 A command that fails is shown as "inf" (the code before this benchmark could not make the
@@ -23,7 +25,8 @@ catalog page of 2,000 records, so its no-op build fails there).
 Targets at 2,000 records: list < 1 s, check < 10 s, no-op build < 2 s, server start < 2 s,
 prebuilt PDF p95 < 20 ms. Besides wall seconds, each command's CPU seconds (its whole process tree)
 are printed, also in calibration pages (measure.py): on a shared machine they are the steadier
-figure. --profile adds the top lines of a profile of the warm list and check. The library is the
+figure. --profile adds the top lines of a profile of the warm list, check and no-op build, and of the
+server until its first answer (build and server also by time in the function itself). The library is the
 one `benchmarks/library.py N DIR [--languages en]` writes (its command is printed).
 
 How the no-op build stays honest without rendering 12,000 PDFs: the five shipped records are
@@ -149,8 +152,14 @@ def prewrite(code: Path, project: Path, base: Path) -> None:
         sys.exit(f"writing the library's dist/ failed:\n{done.stdout}{done.stderr[-3000:]}")
 
 
-def serve(code: Path, project: Path, requests: int) -> tuple[float, float, float]:
-    """Seconds until the page answers, and p50/p95 of prebuilt PDF requests."""
+def process_cpu(pid: int) -> float:
+    """CPU seconds a running process has used so far (all its threads; not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def serve(code: Path, project: Path, requests: int) -> tuple[float, float, float, float]:
+    """Seconds until the page answers, the server's CPU seconds until then, and p50/p95 of prebuilt PDF requests."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
@@ -160,12 +169,15 @@ def serve(code: Path, project: Path, requests: int) -> tuple[float, float, float
         while True:
             try:
                 urllib.request.urlopen(base + "/", timeout=30).read()
+                start_cpu = process_cpu(server.pid)
                 break
             except OSError:
                 if server.poll() is not None or time.perf_counter() - started > 120:
                     sys.exit("the server did not start")
                 time.sleep(0.02)
         start = time.perf_counter() - started
+        if not requests:
+            return start, start_cpu, float("nan"), float("nan")
         ids = sorted(p.stem for p in (project / "content" / "procedures").glob("*.yaml"))
         dist = project / "dist" / "example"  # the library's languages: those it built PDFs in
         languages = sorted(folder.name for folder in dist.iterdir() if folder.name != "archive" and any(folder.glob("*.pdf")))
@@ -182,7 +194,7 @@ def serve(code: Path, project: Path, requests: int) -> tuple[float, float, float
             if not body.startswith(b"%PDF-") or made is not None:
                 sys.exit(f"{url} was not served from the batch build ({made})")
         times.sort()
-        return start, statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        return start, start_cpu, statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -204,11 +216,22 @@ def measure(code: Path, size: int, base: Path, runs: int, requests: int, fill: b
         }
         figures |= {f"{name}_cpu": statistics.median(CPU.get(name, [float("nan")])) for name in ("list", "check", "build")}
         if profile:
-            for name in ("list", "check"):
-                print(f"  profile of a warm {name} ({size} records), top lines:\n{profile_top(code, project, [name])}",
-                      flush=True)
-        figures["start"], figures["p50"], figures["p95"] = serve(code, project, requests)
+            print_profiles(code, project, size)
+        starts = [serve(code, project, requests if run == 0 else 0) for run in range(runs)]
+        figures["start"] = statistics.median(start[0] for start in starts)
+        figures["start_cpu"] = statistics.median(start[1] for start in starts)
+        figures["p50"], figures["p95"] = starts[0][2:]
         return figures
+
+
+def print_profiles(code: Path, project: Path, size: int) -> None:
+    """The top lines of a profile of each warm command, and of the server until its first answer:
+    by cumulative time, and for the no-op build and the server also by time in the function itself."""
+    for args in (["list"], ["check"], ["build", "--all"], ["serve"]):
+        sorts = ("cumulative", "tottime") if args[0] in ("build", "serve") else ("cumulative",)
+        for sort in sorts:
+            top = profile_top(code, project, args, sort=sort)
+            print(f"  profile of a warm {' '.join(args)} ({size} records), top lines by {sort}:\n{top}", flush=True)
 
 
 def failing_as_nan(measure: Any, *args: Any, **options: Any) -> float:
@@ -234,7 +257,7 @@ def table(title: str, results: dict[int, dict[str, float]]) -> str:
     for size, f in results.items():
         lines.append(f"{size:>8,} " + "  ".join(
             f"{name} {f.get(name + '_cpu', float('nan')):.2f} CPU-s ({in_pages(f.get(name + '_cpu', float('nan')), CALIBRATED)})"
-            for name in ("list", "check", "build")))
+            for name in ("list", "check", "build", "start")))
     return "\n".join(lines)
 
 

@@ -185,3 +185,50 @@ def test_the_search_page_reads_each_built_leaflets_state_from_the_manifest_rende
         pool.close()
     assert app.extensions["leaflets"]["site"].standings == {}  # no leaflet rendered to learn its state
     assert search.count("Approved, version 1.0") == 1 and search.count("Draft: not yet approved") == 4
+
+
+def test_a_no_op_build_and_the_page_read_each_records_summary_and_only_a_chosen_record_whole(project, cli, monkeypatch):
+    from leaflets.build.ondemand import make_pool
+    from leaflets.web.app import create_app
+
+    set_languages(project, "en")
+    settled(project)
+    assert cli("--root", project, "build", "--all")[0] == 0
+    read: list[str] = []
+    whole = Project._load_procedure
+    monkeypatch.setattr(Project, "_load_procedure", lambda self, path, *rest: read.append(path.stem) or whole(self, path, *rest))
+
+    code, out, err = cli("--root", project, "build", "--all")
+    assert code == 0 and "built 0, unchanged 10," in out + err
+    pool = make_pool(Project(project), "example", workers=1)
+    try:
+        client = create_app(Project(project), "example", pool).test_client()
+        search = client.get("/?ui=en").text
+        assert read == []  # neither the plan nor the page with every leaflet and its state read a whole record
+        for procedure_id in Project(project).procedure_ids():
+            assert f'id="title-{procedure_id}"' in search
+        assert client.get(f"/leaflet/{RECORD}?ui=en").status_code == 200
+    finally:
+        pool.close()
+    assert read == [RECORD]
+
+
+def test_search_entries_kept_in_the_cache_find_what_entries_made_afresh_find(project):
+    from leaflets.web.search import find
+    from leaflets.web.site import make_site
+
+    queries = ["fistula", "fistual", "CPT 50436", "riñón", "透析", "الكلى", "a clot in my fistula", ""]
+    made = make_site(Project(project), "example").search_entries
+    entry = project / FOLDER / "search"
+    assert [path.name for path in entry.glob("*.json")]  # kept for the next start
+
+    kept = make_site(Project(project), "example").search_entries
+    assert kept == made
+    assert [find(query, kept) for query in queries] == [find(query, made) for query in queries]
+
+    for path in entry.glob("*.json"):
+        stored = json.loads(path.read_text())
+        first = next(iter(stored["entries"]))
+        stored["entries"][first] = {"phrases": [[["fistula"], "heavy"]], "names": [3]}  # the wrong shape: made again
+        path.write_text(json.dumps(stored))
+    assert make_site(Project(project), "example").search_entries == made

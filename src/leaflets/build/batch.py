@@ -41,7 +41,6 @@ from leaflets.build.manifest import (
     asset_inputs,
     catalog_digest,
     input_key,
-    record_digest,
     shared_inputs,
 )
 from leaflets.build.web_index import write_indexes
@@ -53,7 +52,7 @@ from leaflets.model.approvals import Standing
 from leaflets.model.clinic import Clinic
 from leaflets.model.day import build_day
 from leaflets.model.digests import digest, file_digest, stored_identity
-from leaflets.model.project import Project
+from leaflets.model.project import Project, RecordSummary
 from leaflets.model.record import Procedure
 from leaflets.paths import display_path, is_inside
 from leaflets.render.html import MAX_HTML_CHARS, make_environment, render_template
@@ -100,10 +99,10 @@ def build_clinic(
     with _cluster(scheduler) as client, exclusive(out) as lock:
         _remove_partial_files(out)
         before = Manifest.read(out)
-        procedures, report.failed = _load_procedures(project)
+        summaries, report.failed = _summaries(project)
         builder = Builder(project)
         shared, assets = shared_inputs(project, the_clinic), asset_inputs(project, the_clinic)
-        plan, after, records = _plan(project, the_clinic, procedures, the_clinic.languages, before, force, shared)
+        plan, after, records = _plan(project, the_clinic, summaries, the_clinic.languages, before, force, shared)
         report.repaired = before.problems + [f"{display_path(out / name)}: not as it was built (its sha256 differs from "
                                              f"{MANIFEST}); built again" for name in before.changed_on_disk]
         # Only the catalogs of leaflets to make are loaded: a catalog whose leaflets are all current
@@ -119,7 +118,7 @@ def build_clinic(
         total = len(plan)
         archive_edited = archive_problems(project, the_clinic.id)  # reported, never overwritten
         report.failed += dict.fromkeys(str(problem) for problem in archive_edited)
-        releases = _Releases(project, the_clinic.id, {p.id: p for p in procedures}, {e.path for e in archive_edited})
+        releases = _Releases(project, the_clinic.id, {e.path for e in archive_edited})
         with closing(_run(builder, the_clinic.id, plan, jobs, assets, lock, client)) as outcomes:  # workers stop on any exit
             for done, outcome in enumerate(outcomes, 1):
                 _record(outcome, before, after, report)
@@ -132,10 +131,7 @@ def build_clinic(
                                  [(name, entry.status, entry.sha256) for name, entry in sorted(after.entries.items())])
         if after != before or not (out / MANIFEST).is_file():  # a no-op build writes nothing
             after.write()
-        if after.index_key != before.index_key or not (out / INDEX).is_file():
-            write_index(project, the_clinic, procedures, languages, after, report)
-        if after.index_key != before.index_key or not all((out / code / INDEX).is_file() for code in languages):
-            write_indexes(builder, the_clinic, procedures, languages, after)  # each language's web versions
+        _write_catalog_pages(builder, the_clinic, languages, before, after, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -158,9 +154,11 @@ def _remove_partial_files(out: Path) -> None:
 # -- planning ----------------------------------------------------------------------------------
 
 
-def _load_procedures(project: Project) -> tuple[list[Procedure], list[str]]:
-    procedures, errors = project.load_each_procedure()
-    return procedures, [str(e) for e in errors]
+def _summaries(project: Project) -> tuple[list[RecordSummary], list[str]]:
+    """Each valid record's summary (from the cache while its files are unchanged: a plan needs no
+    whole record), and every problem of the others."""
+    summaries, errors = project.record_summaries()
+    return summaries, [str(e) for e in errors]
 
 
 def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport, needed: set[str]) -> list[str]:
@@ -178,7 +176,7 @@ def _usable_languages(builder: Builder, clinic: Clinic, report: BatchReport, nee
 
 
 def _plan(
-    project: Project, clinic: Clinic, procedures: list[Procedure], languages: list[str],
+    project: Project, clinic: Clinic, procedures: list[RecordSummary], languages: list[str],
     before: Manifest, force: bool, shared: str,
 ) -> tuple[list[Job], Manifest, list[str]]:
     """The jobs to run, a new manifest holding the leaflets that need nothing, and each record's digest."""
@@ -188,7 +186,7 @@ def _plan(
     after = Manifest(out)
     jobs, records = [], []
     for procedure in procedures:
-        record = record_digest(procedure)
+        record = procedure.digest
         records.append(record)
         approvals = approvals_digest(project, procedure.id)
         out_of_date = procedure.is_out_of_date(today)
@@ -197,13 +195,13 @@ def _plan(
                 name = pdf_name(code, procedure.id, large_print)
                 key = input_key(shared, record, catalogs[code], code, large_print, out_of_date, approvals)
                 intact = None if force else before.intact(name)
-                if not large_print and not (out / page_name(code, procedure.id)).is_file():
+                if not large_print and not os.path.isfile(f"{out}/{page_name(code, procedure.id)}"):
                     intact = None  # its web version is missing (issue 29)
                 if intact is not None and intact.input_key == key:
                     after.entries[name] = intact
                     continue
                 jobs.append(Job(procedure.id, code, large_print, out / name, key, intact.render_key if intact else None,
-                                procedure.review.version, procedure.review.review_due.isoformat(), out_of_date))
+                                procedure.version, procedure.review_due.isoformat(), out_of_date))
     return jobs, after, records
 
 
@@ -332,7 +330,6 @@ class _Releases:
 
     project: Project
     clinic_id: str
-    procedures: dict[str, Procedure]
     edited: set[Path | None]  # archived files edited by hand: their procedures' releases wait until restored
 
     def keep(self, outcome: Outcome, report: BatchReport) -> None:
@@ -342,8 +339,8 @@ class _Releases:
         if any(path is not None and job.procedure_id in path.parts for path in self.edited):
             return
         try:
-            archive_release(self.project, self.clinic_id, self.procedures[job.procedure_id], job.large_print, standing,
-                            job.target.read_bytes())
+            archive_release(self.project, self.clinic_id, self.project.load_procedure(job.procedure_id), job.large_print,
+                            standing, job.target.read_bytes())
         except LeafletError as exc:
             report.failed += [str(e) for e in exc.errors if str(e) not in report.failed]
         except OSError as exc:
@@ -362,6 +359,23 @@ def _prune(before: Manifest, after: Manifest) -> None:
 
 
 # -- the catalog page --------------------------------------------------------------------------
+
+
+def _write_catalog_pages(builder: Builder, clinic: Clinic, languages: list[str], before: Manifest, after: Manifest,
+                         report: BatchReport) -> None:
+    """The catalog page and each language's index of web versions, when what they show changed (or one
+    is missing); only then are the whole records read."""
+    out = builder.project.dist_for(clinic.id)
+    changed = after.index_key != before.index_key
+    catalog = changed or not (out / INDEX).is_file()
+    indexes = changed or not all((out / code / INDEX).is_file() for code in languages)
+    if not (catalog or indexes):
+        return
+    procedures = builder.project.load_each_procedure()[0]  # the others are reported by the plan
+    if catalog:
+        write_index(builder.project, clinic, procedures, languages, after, report)
+    if indexes:
+        write_indexes(builder, clinic, procedures, languages, after)  # each language's web versions
 
 
 def language_names(code: str) -> tuple[str, str]:

@@ -36,7 +36,6 @@ from leaflets.build.manifest import (
     asset_inputs,
     catalog_digest,
     input_key,
-    record_digest,
     shared_inputs,
 )
 from leaflets.build.workers import keep_warm, warm
@@ -45,7 +44,7 @@ from leaflets.model.addresses import check_scheduler
 from leaflets.model.cache import code_version
 from leaflets.model.day import build_day
 from leaflets.model.digests import digest
-from leaflets.model.project import Project
+from leaflets.model.project import Project, record_digest
 from leaflets.paths import display_path
 
 PLUGIN = "leaflets-renderer"

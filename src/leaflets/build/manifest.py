@@ -30,11 +30,10 @@ from leaflets.build.files import write_atomically
 from leaflets.build.leaflet import pdf_name
 from leaflets.language.catalogs import catalog_path
 from leaflets.language.i18n import SOURCE_LANGUAGE
-from leaflets.model.cache import code_version
+from leaflets.model.cache import code_version, collector_paused
 from leaflets.model.clinic import Clinic
 from leaflets.model.digests import FileDigests, bytes_digest, digest, file_digest, settled_before, stored_identity
-from leaflets.model.project import Project
-from leaflets.model.record import Procedure
+from leaflets.model.project import Project, RecordSummary
 from leaflets.model.validation import read_back
 from leaflets.paths import display_path
 
@@ -116,7 +115,8 @@ class Manifest:
         path = out / MANIFEST
         try:
             written_ns = path.stat().st_mtime_ns
-            parsed = _parsed(path.read_bytes())
+            with collector_paused():
+                parsed = _parsed(path.read_bytes())
         except OSError:
             return cls(out)
         if parsed is None:
@@ -147,7 +147,7 @@ class Manifest:
         entry = self.entries.get(name)
         if entry is None or entry.sha256 is None:
             return None
-        seen = stored_identity(self.out / name)
+        seen = stored_identity(f"{self.out}/{name}")  # a string: no Path made for each of thousands of PDFs
         if seen is not None and entry.stat == seen and settled_before(seen, self.written_ns):
             return entry
         if file_digest(self.out / name) != entry.sha256:
@@ -231,11 +231,6 @@ def input_key(shared: str, record: str, catalog: str | None, lang: str, large_pr
     return bytes_digest("\0".join(parts).encode("utf-8"))
 
 
-def record_digest(procedure: Procedure) -> str:
-    """A digest of a record's parsed content: worked out once for all its leaflets."""
-    return digest(procedure.model_dump(mode="json"))
-
-
 def approvals_digest(project: Project, procedure_id: str) -> str | None:
     """Of the record's approvals file (see approvals.py), whose entries decide whether it is a draft."""
     return file_digest(project.content / "approvals" / f"{procedure_id}.yaml")
@@ -249,10 +244,11 @@ def catalog_digest(project: Project, lang: str) -> str | None:
 _CATALOGS = FileDigests()  # the web page asks for a catalog's digest on every request
 
 
-def leaflet_input_key(project: Project, shared: str, procedure: Procedure, lang: str, large_print: bool) -> str:
-    """``input_key`` of one leaflet, worked out alone (the web page asks for one at a time)."""
-    return input_key(shared, record_digest(procedure), catalog_digest(project, lang), lang, large_print,
-                     procedure.is_out_of_date(), approvals_digest(project, procedure.id))
+def leaflet_input_key(project: Project, shared: str, record: RecordSummary, lang: str, large_print: bool) -> str:
+    """``input_key`` of one leaflet, worked out alone (the web page asks for one at a time) from its
+    record's summary, which holds the record's digest."""
+    return input_key(shared, record.digest, catalog_digest(project, lang), lang, large_print,
+                     record.is_out_of_date(), approvals_digest(project, record.id))
 
 
 def shared_inputs(project: Project, clinic: Clinic) -> str:

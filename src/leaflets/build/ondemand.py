@@ -23,8 +23,7 @@ from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, refused_or_failed
 from leaflets.model.characters import isolated, read_font_coverage
 from leaflets.model.digests import FileDigests, digest
-from leaflets.model.project import Project
-from leaflets.model.record import Procedure
+from leaflets.model.project import Project, RecordSummary
 from leaflets.render.details import PersonalError
 from leaflets.render.html import parse_personal
 
@@ -165,7 +164,8 @@ class PoolStarting:
     ``_start_renderer``).
 
     ``ready`` is called once one has; ``failed`` if they cannot start (a clinic's stylesheet that
-    reaches outside the project, say), after which ``failure`` holds why."""
+    reaches outside the project, say), after which ``failure`` holds why. The server loads no PDF tool
+    itself, and the workers load theirs one at a time, so on two cores the page's own start keeps one."""
 
     def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]):
         self._ready = threading.Event()
@@ -217,12 +217,13 @@ def in_worker(pool: WorkerPool, function: Any, *args: Any) -> Any:
 
 
 def current_pdf(
-    manifests: ManifestReader, project: Project, shared_key: str, procedure: Procedure, lang: str, large_print: bool
+    manifests: ManifestReader, project: Project, shared_key: str, record: RecordSummary, lang: str, large_print: bool
 ) -> tuple[Path, dict[str, list[float]]] | None:
-    """The batch build's PDF, if built from exactly today's record, catalog and templates, with its blank lines."""
+    """The batch build's PDF, if built from exactly today's record (``record``: its summary), catalog and
+    templates, with its blank lines."""
     manifest = manifests.current()
-    name = pdf_name(lang, procedure.id, large_print)
-    entry = manifest.current(name, leaflet_input_key(project, shared_key, procedure, lang, large_print))
+    name = pdf_name(lang, record.id, large_print)
+    entry = manifest.current(name, leaflet_input_key(project, shared_key, record, lang, large_print))
     if entry is None:
         return None
     return manifest.out / name, entry.blank_fields or {}

@@ -22,10 +22,13 @@ Records hold no patient data; nothing else is ever cached here.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,20 @@ def code_version() -> str:
     parts = [str(SCHEMA), pydantic.VERSION]
     parts += [f"{path.relative_to(package)}\0{path.read_text(encoding='utf-8')}" for path in sources]
     return bytes_digest("\0".join(parts).encode("utf-8"))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while thousands of entries are read (records' summaries, a
+    manifest): reading makes no reference cycles, and the collector would walk every object made so
+    far again and again (about a fifth of a big library's reading time). It resumes as it was."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def settled(inputs: list[Identity | None]) -> bool:

@@ -1,13 +1,14 @@
 """The project: its folders, and loading its records and clinic files (cached by content).
 
 A record is parsed and validated once; the project keeps it, and the cache keeps it on disk
-(``cache.py``), for as long as its files hold the same bytes. ``list`` reads only each record's
-summary (``RecordSummary``).
+(``cache.py``), for as long as its files hold the same bytes. ``list``, a build's plan and the web
+page's search read only each record's summary (``RecordSummary``), with its content's digest.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from datetime import date
@@ -18,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leaflets.errors import ContentError, LeafletError, LeafletErrors, NotFoundError
 from leaflets.model.blocks import diagram_errors, included_blocks, record_placeholders, repeated_items, source_errors, with_blocks
-from leaflets.model.cache import Digests, DocumentCache, RecordCache, file_digest_in
+from leaflets.model.cache import Digests, DocumentCache, RecordCache, collector_paused, file_digest_in
 from leaflets.model.clinic import Clinic, RedFlags, load_clinic, load_red_flags
+from leaflets.model.codes import System
 from leaflets.model.day import build_day
-from leaflets.model.digests import Identity, file_digest, identity
+from leaflets.model.digests import Identity, digest, file_digest, identity
 from leaflets.model.formats import read_content
 from leaflets.model.record import ID_PATTERN, Procedure, Source
 from leaflets.model.validation import validate
@@ -73,23 +75,38 @@ def _from_cache(data: Any, path: Path) -> Procedure | None:
     return procedure.model_copy(update={"block_sources": block_sources})
 
 
+def record_digest(procedure: Procedure) -> str:
+    """A digest of a record's parsed content (blocks included): equal digests, the same leaflets."""
+    return digest(procedure.model_dump(mode="json"))
+
+
 class RecordSummary(BaseModel):
-    """What ``list`` prints of a record, kept beside it in the cache."""
+    """What ``list`` prints of a record, what a build plans its leaflets by (``digest``, its version
+    and review date) and what the web page finds and lists it by; kept beside it in the cache."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     title: str
     also_called: list[str]
-    codes: dict[str, list[str]]
+    codes: dict[System, list[str]]
     status: str
     review_due: date
+    version: str
+    summary: str
+    search_terms: list[str]
+    abbreviations: list[str]
+    digest: str  # record_digest of the record it summarises
 
     @classmethod
-    def of(cls, procedure: Procedure) -> RecordSummary:
+    def of(cls, procedure: Procedure, content_digest: str | None = None) -> RecordSummary:
+        """``procedure``'s summary; ``content_digest``: its ``record_digest``, if already worked out."""
         return cls(id=procedure.id, title=procedure.title, also_called=list(procedure.also_called),
                    codes={system: list(values) for system, values in procedure.codes.items()},
-                   status=procedure.review.status, review_due=procedure.review.review_due)
+                   status=procedure.review.status, review_due=procedure.review.review_due,
+                   version=procedure.review.version, summary=procedure.summary,
+                   search_terms=list(procedure.search_terms), abbreviations=list(procedure.abbreviations),
+                   digest=content_digest or record_digest(procedure))
 
     def is_out_of_date(self, today: date | None = None) -> bool:
         return self.review_due < (today or build_day())
@@ -161,7 +178,8 @@ class Project:
         """The records that are valid, and every problem of the others: one bad file stops only itself."""
         paths, errors = self._content_files("procedures")
         digests: Digests = {}  # a block many records include is read once
-        loaded, problems = _load_every(paths, lambda path: self._load_procedure(path, digests))
+        with collector_paused():
+            loaded, problems = _load_every(paths, lambda path: self._load_procedure(path, digests))
         return loaded, errors + problems
 
     def record_summaries(self) -> tuple[list[RecordSummary], list[LeafletError]]:
@@ -169,7 +187,8 @@ class Project:
         summaries, without reading whole records, while their files are unchanged."""
         paths, errors = self._content_files("procedures")
         digests: Digests = {}
-        return _load_every(paths, lambda path: self._summary(path, digests), errors)
+        with collector_paused():
+            return _load_every(paths, lambda path: self._summary(path, digests), errors)
 
     def load_each_clinic(self) -> tuple[list[Clinic], list[LeafletError]]:
         paths, errors = self._content_files("clinics")
@@ -180,8 +199,8 @@ class Project:
         """The folder's ``*.yaml`` files that can be content files, and one error for each that cannot."""
         paths: list[Path] = []
         errors: list[LeafletError] = []
-        for path in sorted((self.content / folder).glob("*.yaml")):
-            if not path.is_file():
+        for path, is_file in _yaml_files(self.content / folder):
+            if not is_file:
                 errors.append(ContentError(NOT_A_FILE, path))
             elif not re.fullmatch(ID_PATTERN, path.stem):
                 errors.append(ContentError(
@@ -205,8 +224,8 @@ class Project:
         else:
             identities: list[Identity | None] = []
             procedure = load_procedure(path, self.root, identities)
-            self._records.put(path, identities, procedure.model_dump(mode="json"),
-                              RecordSummary.of(procedure).model_dump(mode="json"))
+            data = procedure.model_dump(mode="json")
+            self._records.put(path, identities, data, RecordSummary.of(procedure, digest(data)).model_dump(mode="json"))
             inputs = [(known[0], file_digest_in(known[0], digests)) for known in identities if known is not None]
         self._remembered[path] = (inputs, procedure)
         return procedure
@@ -258,6 +277,24 @@ class Project:
         close = difflib.get_close_matches(wanted, names, n=1)
         hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(names) or 'none'}"
         raise NotFoundError(f"no {kind} '{wanted}' in {self.content / folder}{hint}")
+
+
+def _yaml_files(folder: Path) -> list[tuple[Path, bool]]:
+    """The folder's ``*.yaml`` entries by name, as ``sorted(folder.glob("*.yaml"))`` lists them, each with
+    whether it is a file (links followed): one pass over the folder, no call per entry."""
+    try:
+        with os.scandir(folder) as found:
+            named = sorted((entry.name, _is_file(entry)) for entry in found if entry.name.endswith(".yaml"))
+    except OSError:
+        return []
+    return [(folder / name, is_file) for name, is_file in named]
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # as Path.is_file: a link that cannot be followed is no file
+        return False
 
 
 def _load_every(paths: list[Path], load: Any, errors: list[LeafletError] | None = None) -> tuple[list[Any], list[LeafletError]]:

@@ -17,6 +17,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, request, send_file, send_from_directory
@@ -32,7 +34,7 @@ from leaflets.model.record import LARGE_PRINT_SUFFIX
 from leaflets.render import webfonts
 from leaflets.web import fhir_pages, infobutton
 from leaflets.web.forms import create, packet_or_404
-from leaflets.web.pages import not_available, page, pdf_response, procedure_or_404
+from leaflets.web.pages import not_available, page, pdf_response, procedure_or_404, summary_or_404
 from leaflets.web.search import did_you_mean, find
 from leaflets.web.site import LOGGER, make_site, standing_of, the_pool, the_site
 
@@ -119,9 +121,10 @@ def http_error(error: HTTPException) -> Response:
 def search() -> Response:
     site = the_site()
     query = request.args.get("q", "").strip()[:100]
-    found = [site.procedures[leaflet_id] for leaflet_id in find(query, site.search_entries)]
-    if not query:
-        found.sort(key=lambda p: p.id)
+    if query:
+        found = [site.summaries[leaflet_id] for leaflet_id in find(query, site.search_entries)]
+    else:  # every leaflet, by id
+        found = sorted(site.summaries.values(), key=lambda p: p.id)
     suggestions = did_you_mean(query, site.search_entries) if query and not found else []
     return page(site, "web/search.html", 200, query=query, found=found, suggestions=suggestions)
 
@@ -164,7 +167,7 @@ def knowledge_request() -> Response:
     except infobutton.BadRequest as problem:
         return Response(f"{problem}\n", status=400, mimetype="text/plain")
     entries = infobutton.find_entries(
-        asked, site.procedures.values(), site.languages,
+        asked, site.procedures, {leaflet_id: record.codes for leaflet_id, record in site.summaries.items()}, site.languages,
         ready=lambda procedure, lang: standing_of(site, procedure, lang) is not None,
         links=lambda leaflet_id, lang: (f"{request.host_url}leaflet/{leaflet_id}?lang={lang}",
                                         f"{request.host_url}pdf/{pdf_name(lang, leaflet_id, False)}"),
@@ -177,7 +180,7 @@ def knowledge_request() -> Response:
 def prebuilt(lang: str, name: str) -> Response:
     site = the_site()
     large_print = name.endswith(LARGE_PRINT_SUFFIX)
-    procedure = procedure_or_404(site, name.removesuffix(LARGE_PRINT_SUFFIX))
+    procedure = summary_or_404(site, name.removesuffix(LARGE_PRINT_SUFFIX))
     if lang in site.broken:
         return not_available(site, procedure, lang, "broken", [])
     if lang not in site.languages:
@@ -224,6 +227,22 @@ def form_script() -> Response:
     return send_from_directory(the_site().project.templates / "web", "form.js", mimetype="text/javascript", max_age=3600)
 
 
+SEARCH_AFTER_SECONDS = 5.0  # or sooner, once the page has answered its first request
+
+
+def _search_ready(app: Flask, answered: threading.Event) -> None:
+    """The search entries made once the page has answered its first request (which needs none), so
+    the first query does not wait for them."""
+    answered.wait(SEARCH_AFTER_SECONDS)
+    app.extensions["leaflets"]["site"].search_entries  # noqa: B018  (made when first asked for)
+
+
+def _then(response: Response, call: Callable[[], Any]) -> Response:
+    """``response``, with ``call`` called once the server has sent it."""
+    response.call_on_close(call)
+    return response
+
+
 def own_names(host: str, port: int) -> set[str]:
     """The Host headers a page on this computer is reached by; any other is a DNS-rebinding attempt."""
     names = {host.lower(), "localhost", "127.0.0.1", "[::1]"}
@@ -242,12 +261,15 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     try:
         project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
         Builder(project).check_clinic_files(clinic_id)  # so is a template or stylesheet that may not print
-        # The page answers while the workers warm up; if they cannot start, the server stops (as by Ctrl-C)
-        # and says why in one line.
+        # The page answers while the workers warm up beside it; if they cannot start, the server stops (as by
+        # Ctrl-C) and says why in one line. Search entries are made once it has answered its first request.
+        answered = threading.Event()
         pool = PoolStarting(project, clinic_id, failed=_thread.interrupt_main,
                             ready=lambda: LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port))
         try:
             app = create_app(project, clinic_id, pool, hosts=None if allow_network else own_names(host, port))
+            app.after_request(lambda response: _then(response, answered.set))
+            threading.Thread(target=_search_ready, args=(app, answered), name="leaflets-search", daemon=True).start()
             # waitress stops its loop on SystemExit and KeyboardInterrupt, lets the requests under way finish,
             # then returns; the workers go last. Exit status 0 either way: stopping is how a server ends.
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -97,7 +97,8 @@ def fhir_search() -> Response:
     except fhir.FhirError as error:
         return fhir_response(fhir.outcome(error.code, error.diagnostics), error.status)
     tags = {code: language.html_lang for code, language in site.languages.items()}
-    found = fhir.documents(site.procedures.values(), tags, search, lambda p, lang: fhir_document(site, p, lang))
+    found = fhir.documents(site.summaries.values(), tags, search,  # a record is read whole only once its codes match
+                           lambda record, lang: fhir_document(site, site.procedures[record.id], lang))
     return fhir_response(fhir.bundle(found, request.host_url.rstrip("/"), search))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -133,22 +133,22 @@ def language_note(asked: str, served: str) -> str:
 NAME_NOTE = "Found by the name given, not by the code."
 
 
-def find_entries(asked: KnowledgeRequest, procedures: Iterable[Procedure], languages: Mapping[str, Language],
-                 ready: Callable[[Procedure, str], bool], links: Callable[[str, str], tuple[str, str]],
-                 by_name: Callable[[str], list[str]]) -> list[FeedEntry]:
+def find_entries(asked: KnowledgeRequest, procedures: Mapping[str, Procedure], codes: Mapping[str, Codes],
+                 languages: Mapping[str, Language], ready: Callable[[Procedure, str], bool],
+                 links: Callable[[str, str], tuple[str, str]], by_name: Callable[[str], list[str]]) -> list[FeedEntry]:
     """The leaflets that answer a request, each in the language asked for when it is ready in it, else in
-    English with a note. ``ready(procedure, lang)``: whether its translation can be printed; ``links(id,
+    English with a note. ``procedures``: the records by id (only those found are read); ``codes``: each
+    record's codes by id; ``ready(procedure, lang)``: whether its translation can be printed; ``links(id,
     lang)``: its form and PDF addresses; ``by_name(text)``: leaflet ids a search for the text finds, best first."""
-    procedures = list(procedures)
     lang = served_language(asked, languages)
-    found = [procedure for procedure in procedures if matches(asked, procedure.codes)]
+    found_ids = [leaflet_id for leaflet_id, its_codes in codes.items() if matches(asked, its_codes)]
     note = None
-    if not found and asked.names:
-        by_id = {procedure.id: procedure for procedure in procedures}
+    if not found_ids and asked.names:
         first = next((ids[0] for ids in map(by_name, asked.names) if ids), None)
-        found, note = ([by_id[first]], NAME_NOTE) if first in by_id else ([], None)
+        if first is not None and first in codes:
+            found_ids, note = [first], NAME_NOTE
     entries = []
-    for procedure in found:
+    for procedure in (procedures[leaflet_id] for leaflet_id in found_ids):
         served, why = lang, note
         if served is None or not ready(procedure, served):
             served = "en"

@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 from flask import Response, abort, request
 
 from leaflets.build.leaflet import pdf_name
+from leaflets.model.project import RecordSummary
 from leaflets.model.record import Procedure
 from leaflets.render.html import render_template
 from leaflets.render.qr import web_address
-from leaflets.web.site import LOGGER, Site, language_label, printed_pages, state_of
+from leaflets.web.site import LOGGER, Listed, Site, language_label, printed_pages, state_of
 
 
 def page(site: Site, template: str, status: int, **context: Any) -> Response:
@@ -57,7 +58,7 @@ def pdf_response(data: bytes, procedure_id: str, lang: str, personal: bool, made
     return response
 
 
-def not_available(site: Site, procedure: Procedure, lang: str, state: str, lines: list[str]) -> Response:
+def not_available(site: Site, procedure: Listed, lang: str, state: str, lines: list[str]) -> Response:
     if state == "broken":  # its catalog could not be loaded; the log said why when the server started
         return page(site, "web/refused.html", 503, procedure=procedure, refused_lang=lang, broken=True)
     if state == "refused":
@@ -65,6 +66,14 @@ def not_available(site: Site, procedure: Procedure, lang: str, state: str, lines
         return page(site, "web/refused.html", 409, procedure=procedure, refused_lang=lang)
     LOGGER.error("could not build %s [%s]: %s", procedure.id, lang, lines[0] if lines else "?")
     return page(site, "web/error.html", 500, status_code=500)
+
+
+def summary_or_404(site: Site, procedure_id: str) -> RecordSummary:
+    """The record's summary, for an answer that needs no more (a prebuilt PDF): no whole record is read."""
+    summary = site.summaries.get(procedure_id)
+    if summary is None:
+        abort(404)
+    return summary
 
 
 def procedure_or_404(site: Site, procedure_id: str) -> Procedure:

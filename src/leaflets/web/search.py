@@ -29,15 +29,20 @@ counting as one ("fistual"); 9 or more two. Codes match in any spelling ("CPT504
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from leaflets.language.i18n import Language
+from leaflets.model.cache import JsonStore, code_version, collector_paused
+from leaflets.model.digests import bytes_digest
+from leaflets.model.project import RecordSummary
 from leaflets.model.record import Procedure
 
 # What clinicians write before a code; dropped from a query, so "CPT 50436" is the code alone.
@@ -57,12 +62,28 @@ TITLE, NAME, TERM = 4.0, 3.0, 2.0  # the fields' weights
 EXACT, PREFIX, TYPO = 1.0, 0.75, 0.5  # the quality of a word's match
 
 
+class _Table(dict[int, str]):
+    """A ``str.translate`` table worked out one character at a time, the first time it is met."""
+
+    def __init__(self, rule: Callable[[str], str]):
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, code: int) -> str:
+        self[code] = value = self.rule(chr(code))
+        return value
+
+
+_DIGITS = _Table(lambda ch: str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch)  # ٣٦٨٣٦
+_NO_MARKS = _Table(lambda ch: "" if unicodedata.combining(ch) else ch)
+
+
 def fold(text: str) -> str:
     """``text`` as search compares it: NFKC, case-folded, no marks, plain letters (see the module)."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_PLAIN_LETTERS)
-    text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)  # ٣٦٨٣٦
-    bare = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", bare)
+    if text.isascii():  # what every step below would make of it
+        return text.lower()
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_PLAIN_LETTERS).translate(_DIGITS)
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).translate(_NO_MARKS))
 
 
 def arabic_stem(word: str) -> str:
@@ -120,6 +141,9 @@ class Entry:
     names: tuple[str, ...]  # its names as written, for "did you mean"
 
 
+Fields = list[tuple[float, list[str]]]  # weighted texts: (TITLE, titles), (NAME, ...), (TERM, search terms)
+
+
 def make_entry(leaflet_id: str, title: str, fields: Iterable[tuple[float, Iterable[str]]]) -> Entry:
     """An entry from weighted texts: (TITLE, titles), (NAME, other names, abbreviations, codes), (TERM, search terms)."""
     phrases: dict[tuple[str, ...], float] = {}
@@ -130,25 +154,81 @@ def make_entry(leaflet_id: str, title: str, fields: Iterable[tuple[float, Iterab
             if words and phrases.get(words, 0) < weight:
                 phrases[words] = weight
             names.append(text)
+    found = tuple(Phrase(w, g) for w, g in phrases.items())
+    return Entry(leaflet_id, title, found, _best(found), tuple(dict.fromkeys(names)))
+
+
+def _best(phrases: tuple[Phrase, ...]) -> dict[str, float]:
     best: dict[str, float] = {}
-    for words, weight in phrases.items():
-        for word in words:
-            best[word] = max(best.get(word, 0.0), weight)
-    return Entry(leaflet_id, title, tuple(Phrase(w, g) for w, g in phrases.items()), best, tuple(dict.fromkeys(names)))
+    for phrase in phrases:
+        for word in phrase.words:
+            best[word] = max(best.get(word, 0.0), phrase.weight)
+    return best
 
 
-def entry_for(procedure: Procedure, languages: Iterable[Language]) -> Entry:
-    """A record's entry: its words in the source language and in every language given."""
-    languages = list(languages)
+def entry_for(procedure: Procedure | RecordSummary, languages: Iterable[Language]) -> Entry:
+    """A record's entry (from the record or its summary): its words in the source language and in every language given."""
+    return make_entry(procedure.id, procedure.title, entry_fields(procedure, list(languages)))
 
+
+def entry_fields(procedure: Procedure | RecordSummary, languages: list[Language]) -> Fields:
+    """The weighted texts a record is found by, in the source language and in every language given."""
     def each(texts: Iterable[str]) -> list[str]:
         texts = list(texts)
         return [*texts, *(language.gettext(text) for language in languages for text in texts)]
 
     codes = [code for values in procedure.codes.values() for code in values]
-    return make_entry(procedure.id, procedure.title, [
-        (TITLE, each([procedure.title])), (NAME, [*each(procedure.also_called), *procedure.abbreviations, *codes]),
-        (TERM, each(procedure.search_terms))])
+    return [(TITLE, each([procedure.title])), (NAME, [*each(procedure.also_called), *procedure.abbreviations, *codes]),
+            (TERM, each(procedure.search_terms))]
+
+
+def search_entries(records: Iterable[RecordSummary], languages: Iterable[Language], kept: JsonStore | None = None) -> list[Entry]:
+    """Each record's entry, in the order given. With ``kept`` (a cache folder), an entry is made only when
+    the texts it is made from (``entry_fields``) are not those of an entry kept there; the cache is written
+    again when any entry was made or left out."""
+    with collector_paused():
+        return _entries(list(records), list(languages), kept)
+
+
+def _entries(records: list[RecordSummary], languages: list[Language], kept: JsonStore | None) -> list[Entry]:
+    wanted = [(record.id, record.title, entry_fields(record, languages)) for record in records]
+    keys = [bytes_digest(json.dumps(texts, ensure_ascii=False).encode("utf-8")) for texts in wanted]
+    stored = _stored_entries(kept)
+    entries, all_kept = [], True
+    for key, (leaflet_id, title, fields) in zip(keys, wanted, strict=True):
+        entry = _entry_from(leaflet_id, title, stored.get(key))
+        if entry is None:
+            entry, all_kept = make_entry(leaflet_id, title, fields), False
+        entries.append(entry)
+    if kept is not None and not (all_kept and len(stored) == len(keys)):
+        kept.write(ENTRIES, {"format": code_version(), "entries": {
+            key: {"phrases": [[list(p.words), p.weight] for p in entry.phrases], "names": list(entry.names)}
+            for key, entry in zip(keys, entries, strict=True)}})
+    return entries
+
+
+ENTRIES = "entries"  # the name of the search entries' cache entry
+
+
+def _stored_entries(kept: JsonStore | None) -> dict[str, Any]:
+    """The cached entries by the digest of their texts; none if the cache is of other code or of the wrong shape."""
+    found = kept.read(ENTRIES) if kept is not None else None
+    entries = found.get("entries") if isinstance(found, dict) and found.get("format") == code_version() else None
+    return entries if isinstance(entries, dict) else {}
+
+
+def _entry_from(leaflet_id: str, title: str, stored: Any) -> Entry | None:
+    """A cached entry, checked as it is read; None if it has the wrong shape."""
+    try:
+        phrases = tuple(Phrase(tuple(words), weight) for words, weight in stored["phrases"])
+        names = tuple(stored["names"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(isinstance(p.weight, float) and p.words and all(isinstance(w, str) for w in p.words) for p in phrases):
+        return None
+    if not all(isinstance(name, str) for name in names):
+        return None
+    return Entry(leaflet_id, title, phrases, _best(phrases), names)
 
 
 def _typos_allowed(word: str) -> int:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 
@@ -20,16 +21,42 @@ from leaflets.build.workers import WorkerPool
 from leaflets.errors import LeafletError
 from leaflets.language.i18n import Language, parse_locale
 from leaflets.model.approvals import Standing
+from leaflets.model.cache import JsonStore
 from leaflets.model.clinic import Clinic
 from leaflets.model.digests import bytes_digest, identity
-from leaflets.model.project import Project
+from leaflets.model.project import Project, RecordSummary
 from leaflets.model.record import Procedure
 from leaflets.render import webfonts
 from leaflets.render.html import LeafletSandbox, make_environment
 from leaflets.web.pagecount import page_count
-from leaflets.web.search import Entry, entry_for, fold
+from leaflets.web.search import Entry, fold, search_entries
 
 LOGGER = logging.getLogger("leaflets.web")
+T = TypeVar("T")
+Listed = Procedure | RecordSummary  # a record, whole or as its summary: what a page lists it by
+
+
+class Records(Mapping[str, Procedure]):
+    """The site's records by id, each read whole (from the cache, ``Project``) only when first asked for:
+    a search page needs only their summaries."""
+
+    def __init__(self, project: Project, summaries: dict[str, RecordSummary]):
+        self.project = project
+        self.summaries = summaries
+        self._read: dict[str, Procedure] = {}
+
+    def __getitem__(self, procedure_id: str) -> Procedure:
+        if procedure_id not in self.summaries:
+            raise KeyError(procedure_id)
+        if procedure_id not in self._read:
+            self._read[procedure_id] = self.project.load_procedure(procedure_id)
+        return self._read[procedure_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.summaries)
+
+    def __len__(self) -> int:
+        return len(self.summaries)
 
 
 @dataclass(frozen=True)
@@ -38,11 +65,12 @@ class Site:
 
     project: Project
     clinic: Clinic
-    procedures: dict[str, Procedure]
+    summaries: dict[str, RecordSummary]  # each record's summary by id, in the order of their files
+    procedures: Records
     languages: dict[str, Language]
     broken: dict[str, Language]  # the clinic's languages whose catalogs cannot be used: named, never built
     pages: dict[str, LeafletSandbox]  # one environment per page language: no shared mutable state
-    search_entries: list[Entry]
+    search: Callable[[], list[Entry]]  # the search entries, made (or read from the cache) when first asked for
     shared_key: str
     stamp: str  # content_stamp of the files it was made from: when it changes, the site is made again
     font_cuts: dict[str, frozenset[str]]  # the page fonts' cuts by name: the characters each keeps
@@ -54,9 +82,14 @@ class Site:
     page_counts: dict[tuple[str, str, Any], tuple[int | None, int | None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def current_pdf(self, procedure: Procedure, lang: str, large_print: bool) -> tuple[Path, dict[str, list[float]]] | None:
+    @property
+    def search_entries(self) -> list[Entry]:
+        """What a query is matched against (``search.py``); a page listing every leaflet needs none."""
+        return self.search()
+
+    def current_pdf(self, procedure: Listed, lang: str, large_print: bool) -> tuple[Path, dict[str, list[float]]] | None:
         """The batch build's PDF and its blank lines, if built from exactly today's files (see ``ondemand.current_pdf``)."""
-        return current_pdf(self.manifest, self.project, self.shared_key, procedure, lang, large_print)
+        return current_pdf(self.manifest, self.project, self.shared_key, self.summaries[procedure.id], lang, large_print)
 
 
 def make_site(project: Project, clinic_id: str) -> Site:
@@ -72,35 +105,49 @@ def make_site(project: Project, clinic_id: str) -> Site:
             for line in exc.errors:
                 LOGGER.error("language %s cannot be served: %s", code, line)
             broken[code] = Language(code, parse_locale(code))
-    loaded, problems = project.load_each_procedure()
+    loaded, problems = project.record_summaries()
     for problem in problems:
         LOGGER.error("record cannot be served: %s", problem)
-    procedures = {p.id: p for p in loaded}
+    summaries = {summary.id: summary for summary in loaded}
     pages = {}
     for code, language in languages.items():
         environment = make_environment(project.templates, clinic.id, language)
         environment.filters["translate"] = language.gettext
         environment.filters["title_of"] = lambda leaflet_id, language=language: (
-            language.gettext(procedures[leaflet_id].title) if leaflet_id in procedures else leaflet_id)
+            language.gettext(summaries[leaflet_id].title) if leaflet_id in summaries else leaflet_id)
         pages[code] = environment
-    entries = [entry_for(p, languages.values()) for p in procedures.values()]  # search.py
+    entries = once(lambda: search_entries(summaries.values(), languages.values(), JsonStore(project.root, "search")))
     messages = web_messages(project.templates)
-    cut_of = {code: page_characters(language, languages, procedures.values(), clinic, messages)
+    cut_of = {code: page_characters(language, languages, summaries.values(), clinic, messages)
               for code, language in languages.items()}
     cuts = {bytes_digest("".join(sorted(chars)).encode())[:12]: chars for chars in cut_of.values()}
     by_chars = {chars: name for name, chars in cuts.items()}
-    return Site(project, clinic, procedures, languages, broken, pages, entries, shared_inputs(project, clinic), stamp,
-                cuts, {code: by_chars[chars] for code, chars in cut_of.items()}, ManifestReader(project.dist_for(clinic.id)),
-                builder)
+    return Site(project, clinic, summaries, Records(project, summaries), languages, broken, pages, entries,
+                shared_inputs(project, clinic), stamp, cuts, {code: by_chars[chars] for code, chars in cut_of.items()},
+                ManifestReader(project.dist_for(clinic.id)), builder)
 
 
-def standing_of(site: Site, procedure: Procedure, lang: str) -> Standing | None:
+def once(make: Callable[[], T]) -> Callable[[], T]:
+    """``make``, called the first time the result is asked for (by one thread; the others wait for it)."""
+    lock = threading.Lock()
+    made: list[T] = []
+
+    def result() -> T:
+        with lock:
+            if not made:
+                made.append(make())
+            return made[0]
+    return result
+
+
+def standing_of(site: Site, procedure: Listed, lang: str) -> Standing | None:
     """Whether the leaflet is approved (and its translation signed off) now; None if it cannot be made."""
     key = (procedure.id, lang, approvals_digest(site.project, procedure.id))
     with site.lock:
         if key not in site.standings:
             try:
-                site.standings[key] = site.builder.rendered(site.builder.leaflet(procedure, site.clinic, lang))[1]
+                leaflet = site.builder.leaflet(site.procedures[procedure.id], site.clinic, lang)
+                site.standings[key] = site.builder.rendered(leaflet)[1]
             except LeafletError:
                 site.standings[key] = None
         return site.standings[key]
@@ -119,18 +166,19 @@ class RecordedState:
         return self.translation_state is not None
 
 
-def state_of(site: Site, procedure: Procedure, lang: str) -> Standing | RecordedState | None:
+def state_of(site: Site, procedure: Listed, lang: str) -> Standing | RecordedState | None:
     """``standing_of``, read from the batch build's manifest while its PDF is current (made from exactly
     these inputs, so in the same state): a search page of thousands of leaflets renders none of them."""
     manifest = site.manifest.current()
     name = pdf_name(lang, procedure.id, False)
-    entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, procedure, lang, False))
+    record = site.summaries[procedure.id]
+    entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, record, lang, False))
     if entry is not None and entry.approval is not None:
         return RecordedState(entry.approval, entry.translation, entry.version)
     return standing_of(site, procedure, lang)
 
 
-def printed_pages(site: Site, procedure: Procedure, lang: str) -> tuple[int | None, int | None]:
+def printed_pages(site: Site, procedure: Listed, lang: str) -> tuple[int | None, int | None]:
     """The pages of the leaflet's current built PDF, regular and large print (None: not built); worked
     out again only when the batch build's manifest changes (the site is made again when content does)."""
     key = (procedure.id, lang, identity(site.project.dist_for(site.clinic.id) / MANIFEST))
@@ -164,7 +212,8 @@ def page_characters(language: Language, languages: dict[str, Language], procedur
     texts += [language.gettext(text) for p in procedures for text in (p.title, p.summary, *p.also_called, *p.search_terms)]
     texts += [clinic.name, *(packet.title for packet in clinic.packets.values())]
     months = language.locale.months["format"]["wide"].values()
-    texts += [*months, *(language.date(p.review.review_due) for p in procedures), language.date(date(2027, 1, 1))]
+    days = {p.review_due for p in procedures} | {date(2027, 1, 1)}  # each day written once: many records share one
+    texts += [*months, *(language.date(day) for day in days)]
     return webfonts.TYPED | frozenset("".join(texts))
 
 
