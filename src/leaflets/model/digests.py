@@ -19,6 +19,7 @@ import os
 import stat
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -76,17 +77,21 @@ def stored_identity(path: Path | str) -> list[int] | None:
     return None if known is None else list(known[1:])
 
 
+def _new_lock(digests: FileDigests | None) -> None:
+    if digests is not None:
+        digests._lock = threading.Lock()
+
+
 class FileDigests:
     """Files' digests, each read again only when the file's identity changes (for a long-lived process)."""
 
     def __init__(self) -> None:
         self._known: dict[Path, tuple[Identity | None, str | None]] = {}
         self._lock = threading.Lock()
-        # a worker forked while another thread held the lock would wait for it forever
-        os.register_at_fork(after_in_child=self._new_lock)
-
-    def _new_lock(self) -> None:
-        self._lock = threading.Lock()
+        # a worker forked while another thread held the lock would wait for it forever; held weakly, so
+        # the registration (which cannot be undone) does not keep every instance alive
+        alive = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _new_lock(alive()))
 
     def of(self, path: Path) -> str | None:
         """``file_digest(path)``, from memory while the file's identity is unchanged (and was settled
