@@ -24,7 +24,6 @@ from leaflets.errors import LeafletError, refused_or_failed
 from leaflets.model.characters import isolated, read_font_coverage
 from leaflets.model.digests import FileDigests, digest
 from leaflets.model.project import Project, RecordSummary
-from leaflets.render.details import PersonalError
 from leaflets.render.html import parse_personal
 
 
@@ -74,9 +73,11 @@ def start_failure() -> LeafletError | None:
 
 
 def _warm_language(lang: str) -> None:
-    """One print in ``lang`` with throwaway details (the language's own name, in its script, for its fonts)."""
+    """One print in ``lang`` with throwaway details (the language's own name, in its script, for its fonts).
+    Warming up must not stop a worker: a broken catalog was logged as the server started, and a prebuilt
+    PDF damaged in any way (cut short, say: pikepdf cannot read it) fails only the print that asks for it."""
     builder: Builder = warm("builder")
-    with suppress(PersonalError, LeafletError):  # a broken catalog was logged as the server started
+    with suppress(Exception):
         language = builder.language(lang)
         sample = _prebuilt_sample(lang)
         if sample is not None:
