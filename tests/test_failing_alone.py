@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import remove_records, set_languages
+from helpers import pdf_text, remove_records, set_languages
 from leaflets.build.ondemand import make_pool
 from leaflets.model.project import Project
 from leaflets.web.app import create_app
@@ -129,5 +129,20 @@ def test_serve_starts_with_badly_named_and_broken_records(project):
         page = client.get("/").text
         assert "/leaflet/dialysis-fistula-creation" in page and "/leaflet/foot-vein-arterialization" not in page
         assert client.get("/pdf/en/kidney-tube-tract-widening.pdf").status_code == 200
+    finally:
+        pool.close()
+
+
+def test_serve_prints_although_the_prebuilt_leaflet_its_workers_warm_up_on_is_damaged(built_project):
+    """Each worker warms up by writing throwaway details onto a prebuilt English leaflet (the first by name);
+    English leaflets cut short, that one among them, stop only themselves: the workers start and print the others."""
+    for pdf in (built_project / "dist" / "example" / "en").glob("*.pdf"):
+        if not pdf.name.startswith("dialysis-fistula-creation"):
+            pdf.write_bytes(pdf.read_bytes()[:5000])  # as a disk that filled up would leave it
+    pool = make_pool(Project(built_project), "example", workers=1)
+    try:
+        client = create_app(Project(built_project), "example", pool).test_client()
+        answer = client.post("/leaflet/dialysis-fistula-creation", data={"lang": "en", "patient_name": "Ada Lovelace"})
+        assert answer.status_code == 200 and "Ada Lovelace" in pdf_text(answer.data)
     finally:
         pool.close()

@@ -294,3 +294,25 @@ def test_a_process_that_keeps_its_builder_to_the_end_leaves_no_font_copies(tmp_p
     assert (done.returncode, done.stderr) == (0, "")
     folder = Path(done.stdout.strip())
     assert folder.parent == tmp_path and not folder.exists()
+
+
+# The files of the C libraries WeasyPrint opens that a process has loaded, once it has imported a module.
+LOADED_LIBRARIES = """
+import ctypes.util, re, sys
+search = ctypes.util.find_library
+__import__(sys.argv[1])
+assert ctypes.util.find_library is search, "find_library left replaced"
+opened = re.compile(r"/lib(gobject-2|pango|pangoft2|harfbuzz|fontconfig)[-.]")
+print(sorted({line.split()[-1] for line in open("/proc/self/maps") if opened.search(line)}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the libraries are opened by their sonames on Linux only")
+def test_weasyprint_loads_the_same_libraries_without_searching_for_them():
+    def loaded_by(module: str) -> str:
+        return subprocess.run([sys.executable, "-c", LOADED_LIBRARIES, module], check=True, capture_output=True,
+                              text=True).stdout
+
+    ours = loaded_by("leaflets.render.pdf")
+    assert "libpango-1.0.so" in ours and "libharfbuzz.so" in ours
+    assert ours == loaded_by("weasyprint")

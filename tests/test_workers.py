@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from leaflets.build import workers
 from leaflets.build.workers import WorkerBug, WorkerLost, WorkerPool
 from leaflets.model.digests import FileDigests, file_digest
 
@@ -117,6 +119,21 @@ def test_a_task_waits_for_one_warm_up_step_at_most_and_the_warm_up_goes_on_while
             time.sleep(0.1)
         assert pool.apply(square, 3) == 9
         assert steps_taken(log) == WARM_UP_STEPS  # each step taken once
+
+
+def test_a_task_sent_as_soon_as_the_worker_is_free_waits_for_no_warm_up_step(tmp_path, monkeypatch):
+    """A request that comes right after another (or right after the worker started) is not put behind a step."""
+    monkeypatch.setattr(workers, "NEXT_TASK_SECONDS", 30.0)  # a worker this slow to be handed on would stall anyway
+    log = str(tmp_path / "steps")
+    with WorkerPool(1, start=warm_up_in_steps, start_args=(log,)) as pool:
+        assert [pool.apply(steps_taken, log) for _ in range(5)] == [0, 0, 0, 0, 0]
+
+
+def test_a_worker_keeps_what_it_inherited_out_of_garbage_collection():
+    """What the parent held when it forked is frozen in the worker for good (only the parent thaws it)."""
+    with WorkerPool(1) as pool:
+        assert pool.apply(gc.get_freeze_count) > 0
+    assert gc.get_freeze_count() == 0
 
 
 def start_slowly_unless_first(marker: str) -> None:

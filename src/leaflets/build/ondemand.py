@@ -24,7 +24,6 @@ from leaflets.errors import LeafletError, refused_or_failed
 from leaflets.model.characters import isolated, read_font_coverage
 from leaflets.model.digests import FileDigests, digest
 from leaflets.model.project import Project, RecordSummary
-from leaflets.render.details import PersonalError
 from leaflets.render.html import parse_personal
 
 
@@ -46,23 +45,25 @@ _STAMPED = FileDigests()
 
 def _start_renderer(builder: Builder, clinic_id: str, scratch: str) -> list[Callable[[], object]]:
     """In each worker, as it starts: what every print needs (WeasyPrint, the clinic's stylesheet and
-    fonts); then, as steps taken while no request waits, each language's catalog and details written
-    onto one of its prebuilt leaflets (the fonts' coverage, the overlay's first layout, pikepdf). A
-    worker that cannot start keeps why, for ``start_failure``. Workers take that first part one at a
-    time: on a machine with few cores, the first print finds one worker ready soonest."""
+    fonts) and what a print in the clinic's first language needs (its catalog, the fonts' coverage, the
+    overlay's first layout, pikepdf: see ``_warm_language``); then, as steps taken while no request
+    waits, each other language's. A worker that cannot start keeps why, for ``start_failure``. Workers
+    take that first part one at a time: on a machine with few cores, the first print finds one worker
+    ready soonest, and warm."""
     tempfile.tempdir = scratch  # WeasyPrint's copies of the fonts: the pool removes the folder
     project = builder.project
     try:
         with held(Path(scratch) / "starting.lock", "the render workers' lock"):
             builder.renderer(clinic_id)
-        clinic = project.load_clinic(clinic_id)
+            clinic = project.load_clinic(clinic_id)
+            keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project), failure=None,
+                      prebuilt=ManifestReader(project.dist_for(clinic_id)))
+            languages = sorted(clinic.languages, key=lambda code: code != "en")  # English first: the most printed
+            _warm_language(languages[0])
     except LeafletError as exc:
         keep_warm(failure=exc)
         return []
-    keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project), failure=None,
-              prebuilt=ManifestReader(project.dist_for(clinic_id)))
-    languages = sorted(clinic.languages, key=lambda code: code != "en")  # English first: the most printed
-    return [*(functools.partial(_warm_language, lang) for lang in languages), _warm_layout]
+    return [*(functools.partial(_warm_language, lang) for lang in languages[1:]), _warm_layout]
 
 
 def start_failure() -> LeafletError | None:
@@ -72,15 +73,15 @@ def start_failure() -> LeafletError | None:
 
 
 def _warm_language(lang: str) -> None:
+    """One print in ``lang`` with throwaway details (the language's own name, in its script, for its fonts).
+    Warming up must not stop a worker: a broken catalog was logged as the server started, and a prebuilt
+    PDF damaged in any way (cut short, say: pikepdf cannot read it) fails only the print that asks for it."""
     builder: Builder = warm("builder")
-    try:
+    with suppress(Exception):
         language = builder.language(lang)
-    except LeafletError:
-        return  # a broken catalog: logged when the server started
-    sample = _prebuilt_sample(lang)
-    if sample is not None:
-        name = language.locale.display_name or lang  # text in the language's own script, for its fonts
-        with suppress(PersonalError):
+        sample = _prebuilt_sample(lang)
+        if sample is not None:
+            name = language.locale.display_name or lang
             personalise(str(sample[0]), sample[1], lang, False, {"patient_name": name, "appointment": "2026-12-01 09:30"},
                         warm("stamp"))
 

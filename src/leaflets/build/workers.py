@@ -39,6 +39,11 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 STOP_GRACE_SECONDS = 2.0
+# After a worker's word (its start has run, or an answer), how long it waits for the next task before it takes
+# a warm-up step: the pool hands a worker on as soon as it is free, so a task sent then does not wait for a step.
+NEXT_TASK_SECONDS = 0.05
+# How often a task waiting for a worker to start looks for one given back by another task meanwhile.
+LOOK_AGAIN_SECONDS = 0.01
 
 # What runs first in each worker; it may return warm-up steps, taken while no task waits.
 Start = Callable[..., Iterable[Callable[[], object]] | None]
@@ -214,7 +219,8 @@ class WorkerPool:
                 chosen = starting  # its task is told the workers are stopping
             elif chosen is None:
                 with suppress(OSError, ValueError):  # closed as the pool stops: looked at again
-                    wait([end for worker in idle for end in (worker.connection, worker.process.sentinel)], 0.05)
+                    wait([end for worker in idle for end in (worker.connection, worker.process.sentinel)],
+                         LOOK_AGAIN_SECONDS)
                 chosen = next((worker for worker in idle if not worker.process.is_alive()), None)
         for worker in idle:
             if worker is not chosen:
@@ -410,13 +416,17 @@ def frozen_heap() -> Iterator[None]:
 
     The workers inherit it and keep it as long as they live, yet each full collection during
     a render would walk all of it again (about a twentieth of the render), and walking it
-    would also copy the parent's memory pages into the worker.
+    would also copy the parent's memory pages into the worker. So only the parent thaws it: a
+    worker forked inside keeps it frozen (a full collection of the web page's heap in a starting
+    worker cost a seventh of a CPU-second).
     """
+    parent = os.getpid()
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if os.getpid() == parent:
+            gc.unfreeze()
 
 
 # -- in the worker ------------------------------------------------------------------------------
@@ -444,7 +454,10 @@ def _serve(
 
 
 def _warm_while_idle(connection: Connection, warming: Iterator[Callable[[], object]]) -> None:
-    """Run the start's warm-up steps one by one until a task waits: a task waits for one step at most."""
+    """Run the start's warm-up steps one by one until a task waits: a task waits for one step at most, and
+    none if it comes within ``NEXT_TASK_SECONDS`` of the worker's last word."""
+    if connection.poll(NEXT_TASK_SECONDS):
+        return
     while not connection.poll():
         step = next(warming, None)
         if step is None:

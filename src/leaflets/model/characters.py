@@ -66,13 +66,13 @@ def _name(character: str) -> str:
 
 @lru_cache(maxsize=8)
 def _drawable(fonts: Path) -> frozenset[int]:
-    """Every character some shipped font has a glyph for."""
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # WeasyPrint's own dependency
+    """Every character some shipped font has a glyph for: each font's character map as HarfBuzz reads it
+    (the one fontTools calls best, read in C: a twentieth of the time, for the CJK fonts' 20,000 characters)."""
+    import uharfbuzz as harfbuzz  # type: ignore[import-untyped]
 
     covered: set[int] = set()
     for font in sorted(fonts.resolve().glob("*.[ot]tf")):
-        with TTFont(font, lazy=True) as loaded:
-            covered.update(loaded.getBestCmap() or {})
+        covered.update(harfbuzz.Face(harfbuzz.Blob.from_file_path(str(font))).unicodes)
     return frozenset(covered)
 
 
@@ -90,7 +90,7 @@ def scripts_of(character_names: list[str]) -> str:
 
 def undrawable(text: str, fonts: Path) -> list[str]:
     """The characters of ``text`` that no font in ``fonts`` can draw (they would print as boxes). The
-    fonts' tables (a quarter of a second to read) are loaded only for text with something to look up."""
+    fonts' character maps (a hundredth of a second to read) are loaded only for text with something to look up."""
     if not text or text.isspace():
         return []
     covered = _drawable(fonts)

@@ -14,10 +14,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pikepdf
-import weasyprint
 from markupsafe import escape
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from leaflets.errors import TooLong, UnsafeResourceError
 from leaflets.model.pictures import RASTER_FORMATS, picture_problem
@@ -25,6 +22,7 @@ from leaflets.model.record import MAX_PAGES
 from leaflets.paths import is_inside
 from leaflets.render.printed import laid_out_text, shown_text
 from leaflets.render.tagged import first_page_of, is_element
+from leaflets.render.weasy import FatalURLFetchingError, FontConfiguration, URLFetcher, URLFetcherResponse, weasyprint
 
 LOGGER = logging.getLogger(__name__)
 
