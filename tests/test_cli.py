@@ -160,12 +160,13 @@ def test_build_all_reports_a_refused_translation_and_builds_the_rest(cli, projec
 
 
 def test_build_all_a_broken_record_fails_alone(cli, project):
-    set_languages(project, "en")
+    remove_records(project, "coronary-blockage-opening", "dialysis-access-clot-removal", "kidney-tube-tract-widening")
+    set_languages(project, "en")  # the broken record and a good one
     record = project / "content" / "procedures" / "foot-vein-arterialization.yaml"
     record.write_text(record.read_text().replace("title:", "titel:", 1))
     code, out, err = cli("--root", project, "build", "--all")
     assert code == 1
-    assert len(out.splitlines()) == 8
+    assert len(out.splitlines()) == 2
     assert "foot-vein-arterialization.yaml:3: titel: unknown key 'titel' (did you mean title?)" in err
     assert not list((project / "dist").rglob("foot-vein-arterialization*"))
 
