@@ -10,7 +10,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from helpers import REPO, pdf_text, set_languages
+from helpers import REPO, one_leaflet, pdf_text
 from leaflets.build.leaflet import Builder
 from leaflets.checks.pages import anchors, budget_problem, help_box_problems, section_lengths
 from leaflets.checks.pdf import check_pdf
@@ -113,7 +113,7 @@ def test_a_leaflet_over_the_budget_names_its_longest_sections():
 
 
 def test_check_enforces_the_clinics_page_budget_on_the_built_pdfs(project, cli):
-    set_languages(project, "en")
+    one_leaflet(project)  # what check reads: the fistula record, in English
     clinic = project / "content" / "clinics" / "example.yaml"
     clinic.write_text(clinic.read_text() + "page_budget: 4\n")
     code, _, _ = cli("--root", project, "build", "dialysis-fistula-creation")
