@@ -4,8 +4,8 @@
     .venv/bin/python benchmarks/batch.py                 # the example clinic: 60 leaflets
     .venv/bin/python benchmarks/batch.py --synthesize 500 --languages en --runs 1 --skip-naive
                                                          # 1,000 renders: memory stays flat
-    .venv/bin/python benchmarks/batch.py --procedures 2 --languages en --runs 1 --skip-naive
-                                                         # 4 leaflets: every figure, in seconds (the tests)
+    .venv/bin/python benchmarks/batch.py --procedures 1 --languages en --runs 1 --skip-naive
+                                                         # 2 leaflets: every figure, in seconds (the tests)
 
 Prints, from one run on the same leaflets (in a temporary copy of the project):
   (a) naive: one fresh `leaflets build` process per leaflet, one after another;

@@ -82,12 +82,16 @@ def built_example(tmp_path_factory) -> Path:
     return root
 
 
+def copy_built(built: Path, target: Path) -> Path:
+    """A copy of a built project (content, catalogs and dist/), safe to change and to build into again."""
+    shutil.copytree(built, target, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
+    return target
+
+
 @pytest.fixture
 def built_project(built_example: Path, tmp_path: Path) -> Path:
-    """A copy of ``built_example`` (content, catalogs and dist/), safe to change and to build into again."""
-    target = tmp_path / "project"
-    shutil.copytree(built_example, target, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
-    return target
+    """A copy of ``built_example``, the test's own."""
+    return copy_built(built_example, tmp_path / "project")
 
 
 @pytest.fixture(scope="module")

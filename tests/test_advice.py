@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import REPO, edit_record, pdf_text, set_languages
+from helpers import REPO, edit_record, one_leaflet, pdf_text
 from leaflets.build.leaflet import Builder
 from leaflets.checks.advice import infection_without_escalation, stop_plan_contradictions
 from leaflets.checks.readability import explained_in_place, needless_glossary_entries, unexplained_words
@@ -79,7 +79,7 @@ def test_check_reports_a_fever_with_nowhere_to_go_when_we_cannot_be_reached(proj
     )
     [message] = infection_without_escalation(Project(project).load_procedure(FISTULA), advice_words())
     assert message.startswith("when_to_get_help.call_us[3]: a sign of infection with no step for when we cannot be reached")
-    set_languages(project, "en")
+    one_leaflet(project)  # what check reads: the fistula record, in English
     code, out, _ = cli("--root", project, "check", "--clinic", "example")
     assert code == 1 and f"error: {FISTULA}: when_to_get_help.call_us[3]: a sign of infection" in out
 

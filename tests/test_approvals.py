@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pikepdf
 
-from helpers import REPO, edit_record, pdf_text, remove_records, set_languages
+from helpers import REPO, edit_record, one_leaflet, pdf_text, remove_records, set_languages
 from leaflets.build.leaflet import Builder
 from leaflets.model.project import Project
 
@@ -43,6 +43,7 @@ def build(cli, project: Path, *args: str) -> Path:
 
 
 def test_approve_build_edit_approve_again_and_find_each_release(project, cli):
+    one_leaflet(project)  # what check and list read: the fistula record, in English
     assert cli("--root", project, "approve", FISTULA, *DOCTOR)[0] == 0
     first = build(cli, project)
     text = pdf_text(first)
@@ -151,6 +152,7 @@ def test_bad_input_is_one_line_and_writes_nothing(project, cli):
 
 
 def test_a_hand_edited_archive_is_reported_never_overwritten(project, cli):
+    one_leaflet(project)  # what check reads: the fistula record, in English
     cli("--root", project, "approve", FISTULA, *DOCTOR)
     code = printed_code(build(cli, project))
     archived = next((project / "dist/example/archive").rglob("*.pdf"))

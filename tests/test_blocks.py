@@ -12,7 +12,7 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 
 from conftest import copy_project
-from helpers import REPO, pdf_text
+from helpers import REPO, one_leaflet, pdf_text, set_languages
 from leaflets.build.leaflet import Builder
 from leaflets.checks.characters import termbase_findings
 from leaflets.checks.structure import conditional_prohibitions
@@ -332,6 +332,8 @@ def test_every_shipped_catalog_uses_its_termbase_and_keeps_its_numbers():
 
 
 def test_check_names_the_catalog_line_of_a_wrong_term(project, cli):
+    one_leaflet(project)
+    set_languages(project, "en, es")  # what check reads: one record, in English and Spanish
     catalog = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
     text = catalog.read_text(encoding="utf-8")
     assert 'msgid "Fistula"\nmsgstr "Fístula"\n' in text

@@ -211,29 +211,6 @@ def test_a_translation_not_ready_is_said_in_place(browser, server, root):
         record.write_text(original)
 
 
-def test_the_form_says_how_many_pages_each_language_prints(tmp_path):
-    """From the batch build's PDFs, when they are current: regular and large print."""
-    from helpers import remove_records, set_languages
-    from leaflets.build.batch import build_clinic
-    from leaflets.web.pagecount import page_count
-
-    project_root = copy_project(REPO, tmp_path / "project")
-    remove_records(project_root, "dialysis-access-clot-removal", "coronary-blockage-opening", "foot-vein-arterialization",
-                   "kidney-tube-tract-widening")
-    project = set_languages(project_root, "en, es")
-    build_clinic(project, "example", jobs=1)
-    built = project_root / "dist" / "example"
-    regular = page_count(built / "en" / "dialysis-fistula-creation.pdf")
-    large = page_count(built / "en" / "dialysis-fistula-creation-large-print.pdf")
-    assert regular and large and large > regular
-    pool = make_pool(project, "example", workers=1)
-    try:
-        form = create_app(project, "example", pool).test_client().get("/leaflet/dialysis-fistula-creation?ui=en").text
-    finally:
-        pool.close()
-    assert f'<span class="pages">{regular} pages (large print: {large} pages)</span>' in form
-
-
 # -- small screens, slow links, axe --------------------------------------------------------------
 
 
@@ -329,7 +306,25 @@ def test_a_first_visit_weighs_under_300_kb(browser, server, ui):
     assert '"Leaflet Sans"' in fonts or "Leaflet Sans" in fonts  # the page still draws in its own fonts
 
 
-# -- fresh content without a restart -------------------------------------------------------------
+# -- the built clinic: page counts, fresh content without a restart ------------------------------
+
+
+@pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup
+def test_the_form_says_how_many_pages_each_language_prints(built_project):
+    """From the batch build's PDFs, when they are current: regular and large print."""
+    from leaflets.web.pagecount import page_count
+
+    project = Project(built_project)  # the example clinic, built
+    built = built_project / "dist" / "example"
+    regular = page_count(built / "en" / "dialysis-fistula-creation.pdf")
+    large = page_count(built / "en" / "dialysis-fistula-creation-large-print.pdf")
+    assert regular and large and large > regular
+    pool = make_pool(project, "example", workers=1)
+    try:
+        form = create_app(project, "example", pool).test_client().get("/leaflet/dialysis-fistula-creation?ui=en").text
+    finally:
+        pool.close()
+    assert f'<span class="pages">{regular} pages (large print: {large} pages)</span>' in form
 
 
 @pytest.mark.timeout(900)  # whichever test asks first for built_example builds the clinic (60 PDFs) in its setup

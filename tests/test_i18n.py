@@ -14,7 +14,7 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from fontTools.ttLib import TTFont
 
-from helpers import REPO, pdf_text, remove_records, set_languages
+from helpers import REPO, one_leaflet, pdf_text, set_languages
 from leaflets.build.leaflet import Builder, build_one
 from leaflets.language.catalogs import catalog_languages, load_language
 from leaflets.model.project import Project
@@ -316,11 +316,11 @@ def test_a_language_without_a_catalog(cli, project):
 
 
 def test_a_clinic_language_without_a_catalog_fails_alone(cli, project):
-    remove_records(project, "coronary-blockage-opening", "dialysis-access-clot-removal", "foot-vein-arterialization")
+    one_leaflet(project)
     set_languages(project, "en, de")  # de has no catalog
     code, out, err = cli("--root", project, "build", "--all")
     assert code == 1
-    assert len(out.splitlines()) == 4  # two records in English, regular and large print
+    assert len(out.splitlines()) == 2  # the record in English, regular and large print
     assert "no catalog for 'de'" in err and not (project / "dist" / "example" / "de").exists()
 
 
@@ -395,6 +395,8 @@ def test_check_warns_about_a_plural_rule_cldr_has_moved_on_from(cli, project):
     from babel.messages.plurals import get_plural
 
     other = next(h for h, n in FRENCH_PLURAL_RULES.values() if n != get_plural("fr").num_plurals)
+    one_leaflet(project)
+    set_languages(project, "en, fr")  # what check reads: one record, in English and French
     path = set_plural_forms(project, "fr", other, 5 - get_plural("fr").num_plurals)
     code, out, _ = cli("--root", project, "check")
     assert f"{path}:" in out and "warning: catalog [fr]: Plural-Forms differs from CLDR's current rule" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from helpers import REPO, pdf_text, set_languages
+from helpers import REPO, one_leaflet, pdf_text
 from leaflets.build.leaflet import Builder
 from leaflets.checks.pages import anchors, budget_problem, help_box_problems, section_lengths
 from leaflets.checks.pdf import check_pdf
@@ -24,6 +25,16 @@ def built(root: Path, procedure_id: str, large_print: bool = False) -> bytes:
     return builder.pdf(builder.leaflet(project.load_procedure(procedure_id), project.load_clinic("example"), "en", large_print))
 
 
+def shipped(procedure_id: str, large_print: bool = False) -> bytes:
+    """A shipped leaflet in English, built once for the module: several tests read the same one."""
+    return _shipped(procedure_id, large_print)
+
+
+@functools.cache
+def _shipped(procedure_id: str, large_print: bool) -> bytes:
+    return built(REPO, procedure_id, large_print)
+
+
 def pages(data: bytes) -> int:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         return len(pdf.pages)
@@ -33,7 +44,7 @@ def pages(data: bytes) -> int:
 @pytest.mark.parametrize("large_print", [False, True], ids=["regular", "large-print"])
 def test_every_english_leaflet_leaves_room_for_its_translations(procedure_id, large_print):
     """English at most 7 pages (the translations run about 15% longer into a budget of 8), large print 13."""
-    data = built(REPO, procedure_id, large_print)
+    data = shipped(procedure_id, large_print)
     assert pages(data) <= (13 if large_print else 7)
     with pikepdf.open(io.BytesIO(data)) as pdf:
         assert help_box_problems(pdf) == []
@@ -41,7 +52,7 @@ def test_every_english_leaflet_leaves_room_for_its_translations(procedure_id, la
 
 
 def test_page_one_carries_the_title_the_main_message_the_911_signs_and_the_numbers():
-    data = built(REPO, "dialysis-fistula-creation")
+    data = shipped("dialysis-fistula-creation")
     with pikepdf.open(io.BytesIO(data)) as pdf:
         where = anchors(pdf)
     assert where["main-message"].page == where["help-now"].page == where["for-you"].page == 1
@@ -52,14 +63,14 @@ def test_page_one_carries_the_title_the_main_message_the_911_signs_and_the_numbe
 
 def test_the_help_box_is_whole_on_page_1_or_2_in_large_print_too():
     for procedure_id in PROCEDURES:
-        with pikepdf.open(io.BytesIO(built(REPO, procedure_id, large_print=True))) as pdf:
+        with pikepdf.open(io.BytesIO(shipped(procedure_id, large_print=True))) as pdf:
             where = anchors(pdf)
             assert where["help-now"].page == 1, procedure_id
             assert where["get-help"].page <= 2 and where["get-help-end"].page == where["get-help"].page, procedure_id
 
 
 def test_the_paper_lists_only_the_key_sources_in_short_form_and_the_way_to_the_rest():
-    text = " ".join(pdf_text(built(REPO, "kidney-tube-tract-widening")).split())
+    text = " ".join(pdf_text(shipped("kidney-tube-tract-widening")).split())
     assert ("Where the numbers come from Urology Centre, Hong Kong · BJU International, 2013 · "
             "Northern Urology Specialists (Australia)") in text  # the sources of its risk numbers, in their order
     address = "leaflets.riverside-clinic.example/example/en/kidney-tube-tract-widening.html"  # its web version
@@ -92,17 +103,17 @@ def test_check_pdf_reports_a_help_box_after_page_2(project, tmp_path):
 
 
 def test_a_leaflet_over_the_budget_names_its_longest_sections():
-    with pikepdf.open(io.BytesIO(built(REPO, "coronary-blockage-opening"))) as pdf:
+    with pikepdf.open(io.BytesIO(shipped("coronary-blockage-opening"))) as pdf:
         longest = [name for name, _ in section_lengths(pdf)[:2]]
         assert budget_problem(pdf, 8, large_print=False) is None
         problem = budget_problem(pdf, 3, large_print=False)
         assert budget_problem(pdf, 4, large_print=True) is None  # large print: twice the budget
-    assert problem.startswith(f"{pages(built(REPO, 'coronary-blockage-opening'))} pages, over the clinic's budget of 3")
+    assert problem.startswith(f"{pages(shipped('coronary-blockage-opening'))} pages, over the clinic's budget of 3")
     assert f"the longest sections (pages): {longest[0]} (" in problem and longest[1] in problem
 
 
 def test_check_enforces_the_clinics_page_budget_on_the_built_pdfs(project, cli):
-    set_languages(project, "en")
+    one_leaflet(project)  # what check reads: the fistula record, in English
     clinic = project / "content" / "clinics" / "example.yaml"
     clinic.write_text(clinic.read_text() + "page_budget: 4\n")
     code, _, _ = cli("--root", project, "build", "dialysis-fistula-creation")

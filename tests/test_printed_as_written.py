@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import edit_record, pdf_text, remove_records, set_languages
+from helpers import edit_record, one_leaflet, pdf_text, remove_records, set_languages
 from leaflets.build.ondemand import make_pool
 from leaflets.checks.pdf import check_pdf
 from leaflets.model.project import Project
@@ -208,6 +208,9 @@ def test_a_record_cannot_use_other_yaml_types(cli, project, tagged):
 
 
 def test_check_reports_text_that_would_print_as_boxes(cli, project):
+    remove_records(project, "coronary-blockage-opening", "dialysis-access-clot-removal", "dialysis-fistula-creation",
+                   "foot-vein-arterialization")
+    set_languages(project, "en")  # what check reads: the edited record, in English
     path = edit_record(
         project,
         "kidney-tube-tract-widening",
@@ -291,6 +294,8 @@ def test_plural_forms_wrong_only_for_large_numbers_or_too_long(cli, project, hea
 
 
 def test_check_reports_a_template_word_whose_translation_would_print_as_boxes(cli, project):
+    one_leaflet(project)
+    set_languages(project, "en, es")  # what check reads: one record, in English and Spanish
     path = project / CATALOG
     path.write_text(path.read_text(encoding="utf-8").replace('msgstr "Riesgos"', 'msgstr "Riesgos ქა"', 1), encoding="utf-8")
     code, out, _ = cli("--root", project, "check", "--clinic", "example")
@@ -301,6 +306,7 @@ def test_check_reports_a_template_word_whose_translation_would_print_as_boxes(cl
 
 
 def test_check_reports_a_clinic_name_that_would_print_as_boxes(cli, project):
+    one_leaflet(project)  # what check reads: one record, in English
     clinic = project / "content" / "clinics" / "example.yaml"
     clinic.write_text(re.sub(r"^name: .*$", "name: Clinic ქა", clinic.read_text(), count=1, flags=re.MULTILINE))
     code, out, _ = cli("--root", project, "check", "--clinic", "example")

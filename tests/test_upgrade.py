@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import pdf_text
+from helpers import one_leaflet, pdf_text
 from leaflets.model.project import load_procedure
 
 pytest.importorskip("ruamel.yaml")  # in pyproject.toml's dependencies; the lock may not have it yet
@@ -143,6 +143,7 @@ def test_a_record_that_cannot_be_upgraded_safely_is_left_as_it_was(project, cli)
 
 
 def test_after_the_upgrade_the_record_loads_once_its_sources_are_supplied_and_prints_every_item(project, cli):
+    one_leaflet(project)  # what check reads: this record, in English
     path = first_release_fistula(project)
     cli("--root", project, "upgrade", path)
     code, _, err = cli("--root", project, "check")

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from helpers import edit_record
+from helpers import edit_record, one_leaflet, set_languages
 
 CATALOG = Path("locales") / "es" / "LC_MESSAGES" / "messages.po"
 LATIN1 = "Caf\xe9".encode("latin-1")  # what a spreadsheet saved in Windows-1252 writes
 
 
 def test_a_termbase_that_is_not_utf8_is_one_line_in_check(cli, project):
+    one_leaflet(project)
+    set_languages(project, "en, es")  # what check reads: one record, in English and Spanish
     (project / "locales" / "es" / "termbase.csv").write_bytes(b"english,approved,note\nfistula,f\xedstula,\n")
 
     code, out, err = cli("--root", project, "check")

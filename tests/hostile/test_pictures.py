@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from helpers import REPO
+from helpers import REPO, remove_records, set_languages
 from leaflets.model.pictures import picture_problem, svg_problem
 
 SVG_OPEN = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 400 400">'
@@ -95,6 +95,9 @@ def test_a_diagram_that_shows_another_drawing_stops_the_build_in_one_line(projec
 
 
 def test_check_names_the_hostile_diagram_too(project, cli):
+    remove_records(project, "coronary-blockage-opening", "dialysis-access-clot-removal", "dialysis-fistula-creation",
+                   "foot-vein-arterialization")
+    set_languages(project, "en")  # what check reads: the record with the diagram, in English
     (project / "templates" / "diagrams" / "kidney-tube.svg").write_bytes(HOSTILE_DRAWINGS["a CSS url"])
     code, _, err = cli("--root", project, "check")
     assert code == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import edit_record
+from helpers import edit_record, remove_records, set_languages
 from leaflets.language.messages import directive_problem
 
 CATALOG = Path("locales") / "es" / "LC_MESSAGES" / "messages.po"
@@ -57,6 +57,9 @@ def test_a_translation_whose_placeholders_differ_from_its_english_is_one_line(cl
 
 
 def test_a_format_spec_in_a_records_translation_is_refused_by_check(cli, project):
+    remove_records(project, "dialysis-access-clot-removal", "dialysis-fistula-creation", "foot-vein-arterialization",
+                   "kidney-tube-tract-widening")
+    set_languages(project, "en, es")  # what check reads: the record translated, in English and Spanish
     line = translate(project, "Opening a long-term blockage in a heart artery", "Abrir {x:>999999999}")
 
     code, out, err = cli("--root", project, "check")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import one_leaflet, set_languages
 from leaflets.checks.pdf import check_pdf
 from leaflets.model.digests import bytes_digest, file_digest
 
@@ -45,6 +46,8 @@ def test_check_pdf_of_a_missing_file_or_one_that_is_not_a_pdf_is_one_finding(tmp
 
 @pytest.mark.parametrize("kind", ["pipe", "folder"])
 def test_a_termbase_that_is_not_a_file_is_one_line_in_check(project, kind):
+    one_leaflet(project)
+    set_languages(project, "en, es")  # what check reads: one record, in English and Spanish
     termbase = project / "locales" / "es" / "termbase.csv"
     termbase.unlink()
     os.mkfifo(termbase) if kind == "pipe" else termbase.mkdir()
