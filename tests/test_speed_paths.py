@@ -232,3 +232,37 @@ def test_search_entries_kept_in_the_cache_find_what_entries_made_afresh_find(pro
         stored["entries"][first] = {"phrases": [[["fistula"], "heavy"]], "names": [3]}  # the wrong shape: made again
         path.write_text(json.dumps(stored))
     assert make_site(Project(project), "example").search_entries == made
+
+
+def test_a_checked_catalog_is_kept_and_used_while_it_holds_the_same_bytes(project, monkeypatch):
+    from leaflets.language import catalogs
+
+    fresh = Builder(Project(project)).language("es")
+    kept_entries = list((project / FOLDER / "catalogs").glob("*.json"))
+    assert len(kept_entries) == 1
+    checked: list[Path] = []
+    msgfmt = catalogs._msgfmt
+    monkeypatch.setattr(catalogs, "_msgfmt", lambda path: checked.append(path) or msgfmt(path))
+
+    kept = Builder(Project(project)).language("es")
+    assert checked == []  # neither msgfmt nor the checks ran again
+    assert (kept.complete, kept.fuzzy, kept.catalog_lines, kept.warnings) == \
+        (fresh.complete, fresh.fuzzy, fresh.catalog_lines, fresh.warnings)
+    assert [kept.gettext(message) for message in sorted(fresh.complete)] == \
+        [fresh.gettext(message) for message in sorted(fresh.complete)]
+
+    kept_entries[0].write_text('{"key": "another", "compiled": "AAAA"}')
+    assert Builder(Project(project)).language("es").complete == fresh.complete  # loaded afresh
+    kept_entries[0].write_bytes(kept_entries[0].read_bytes().replace(b'"complete": [', b'"complete": [3, '))
+    assert Builder(Project(project)).language("es").complete == fresh.complete
+    assert len(checked) == 2
+
+    po = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "', 'msgstr "\\q', 1), encoding="utf-8")
+    try:
+        Builder(Project(project)).language("es")
+    except LeafletError as error:
+        assert "messages.po" in str(error)  # a catalog changed is checked again, and refused
+    else:
+        raise AssertionError("a broken catalog was loaded from the cache")
+
