@@ -16,6 +16,7 @@ from flask import current_app
 
 from leaflets.build.leaflet import Builder, pdf_name
 from leaflets.build.manifest import MANIFEST, ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
+from leaflets.build.manifest_states import RecordedState, StatesReader
 from leaflets.build.ondemand import content_stamp, current_pdf
 from leaflets.build.workers import WorkerPool
 from leaflets.errors import LeafletError
@@ -75,6 +76,7 @@ class Site:
     stamp: str  # content_stamp of the files it was made from: when it changes, the site is made again
     fonts: FontCuts  # the page fonts' cuts: the characters each keeps, by language and by name
     manifest: ManifestReader  # the batch build's manifest, read again only when it changes
+    states: StatesReader  # what the page needs of it, while it is of the manifest on disk (``manifest_states``)
     builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
     standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
     web_versions: dict[tuple[str, str, str | None], tuple[str, Standing] | None] = field(default_factory=dict)  # fhir
@@ -126,7 +128,7 @@ def make_site(project: Project, clinic_id: str) -> Site:
                                                                     messages))
     return Site(project, clinic, summaries, Records(project, summaries), languages, broken, pages, entries,
                 shared_inputs(project, clinic), stamp, fonts,
-                ManifestReader(project.dist_for(clinic.id)), builder)
+                ManifestReader(project.dist_for(clinic.id)), StatesReader(project.dist_for(clinic.id)), builder)
 
 
 class FontCuts:
@@ -181,29 +183,20 @@ def standing_of(site: Site, procedure: Listed, lang: str) -> Standing | None:
         return site.standings[key]
 
 
-@dataclass(frozen=True)
-class RecordedState:
-    """A leaflet's state as the batch build recorded it in its manifest (what ``states.html`` shows)."""
-
-    approval_state: str
-    translation_state: str | None
-    version: str
-
-    @property
-    def translated(self) -> bool:
-        return self.translation_state is not None
-
-
 def state_of(site: Site, procedure: Listed, lang: str) -> Standing | RecordedState | None:
     """``standing_of``, read from the batch build's manifest while its PDF is current (made from exactly
-    these inputs, so in the same state): a search page of thousands of leaflets renders none of them."""
-    manifest = site.manifest.current()
+    these inputs, so in the same state): a search page of thousands of leaflets renders none of them. The
+    small ``states.json`` beside the manifest answers while it is of the manifest on disk."""
     name = pdf_name(lang, procedure.id, False)
-    record = site.summaries[procedure.id]
-    entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, record, lang, False))
-    if entry is not None and entry.approval is not None:
-        return RecordedState(entry.approval, entry.translation, entry.version)
-    return standing_of(site, procedure, lang)
+    key = leaflet_input_key(site.project, site.shared_key, site.summaries[procedure.id], lang, False)
+    states = site.states.current()
+    if states is not None:
+        recorded = states.lookup(name, key)
+    else:
+        entry = site.manifest.current().current(name, key)
+        recorded = None if entry is None or entry.approval is None else (
+            RecordedState(entry.approval, entry.translation, entry.version))
+    return recorded if recorded is not None else standing_of(site, procedure, lang)
 
 
 def printed_pages(site: Site, procedure: Listed, lang: str) -> tuple[int | None, int | None]:
