@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
@@ -233,3 +234,77 @@ def test_search_entries_kept_in_the_cache_find_what_entries_made_afresh_find(pro
         stored["entries"][first] = {"phrases": [[["fistula"], "heavy"]], "names": [3]}  # the wrong shape: made again
         path.write_text(json.dumps(stored))
     assert make_site(Project(project), "example").search_entries == made
+
+
+def test_a_checked_catalog_is_kept_and_used_while_it_holds_the_same_bytes(project, monkeypatch):
+    from leaflets.language import catalogs
+
+    fresh = Builder(Project(project)).language("es")
+    kept_entries = list((project / FOLDER / "catalogs").glob("*.json"))
+    assert len(kept_entries) == 1
+    checked: list[Path] = []
+    msgfmt = catalogs._msgfmt
+    monkeypatch.setattr(catalogs, "_msgfmt", lambda path: checked.append(path) or msgfmt(path))
+
+    kept = Builder(Project(project)).language("es")
+    assert checked == []  # neither msgfmt nor the checks ran again
+    assert (kept.complete, kept.fuzzy, kept.catalog_lines, kept.warnings) == \
+        (fresh.complete, fresh.fuzzy, fresh.catalog_lines, fresh.warnings)
+    assert [kept.gettext(message) for message in sorted(fresh.complete)] == \
+        [fresh.gettext(message) for message in sorted(fresh.complete)]
+
+    kept_entries[0].write_text('{"key": "another", "compiled": "AAAA"}')
+    assert Builder(Project(project)).language("es").complete == fresh.complete  # loaded afresh
+    kept_entries[0].write_bytes(kept_entries[0].read_bytes().replace(b'"complete": [', b'"complete": [3, '))
+    assert Builder(Project(project)).language("es").complete == fresh.complete
+    assert len(checked) == 2
+
+    po = project / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "', 'msgstr "\\q', 1), encoding="utf-8")
+    try:
+        Builder(Project(project)).language("es")
+    except LeafletError as error:
+        assert "messages.po" in str(error)  # a catalog changed is checked again, and refused
+    else:
+        raise AssertionError("a broken catalog was loaded from the cache")
+
+
+def test_the_page_reads_the_states_beside_the_manifest_and_the_manifest_once_they_differ(project, cli, monkeypatch):
+    from leaflets.build.manifest import Manifest
+    from leaflets.build.ondemand import make_pool
+    from leaflets.web.app import create_app
+
+    set_languages(project, "en")
+    cli("--root", project, "approve", RECORD, "--by", "Dr Ana Lopez", "--role", "nephrologist")
+    assert cli("--root", project, "build", "--all")[0] == 0
+    out = project / "dist" / "example"
+    (out / "states.json").unlink()
+    code, said, err = cli("--root", project, "build", "--all")
+    assert code == 0 and "built 0," in said + err and (out / "states.json").is_file()  # a no-op build writes it back
+    manifests_read: list[Path] = []
+    read = Manifest.read.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(Manifest, "read", classmethod(lambda cls, where: manifests_read.append(where) or read(cls, where)))
+
+    def search_page() -> tuple[str, dict[object, object]]:
+        pool = make_pool(Project(project), "example", workers=1)
+        try:
+            app = create_app(Project(project), "example", pool)
+            return app.test_client().get("/?ui=en").text, app.extensions["leaflets"]["site"].standings
+        finally:
+            pool.close()
+
+    page, rendered = search_page()
+    assert page.count("Approved, version 1.0") == 1 and page.count("Draft: not yet approved") == 4
+    assert manifests_read == [] and rendered == {}  # neither the manifest read nor a leaflet rendered
+
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text() + "\n")  # no longer the manifest the states were written for
+    page, rendered = search_page()
+    assert page.count("Approved, version 1.0") == 1 and page.count("Draft: not yet approved") == 4
+    assert manifests_read == [out] and rendered == {}
+
+    assert cli("--root", project, "build", "--all")[0] == 0
+    pdf = out / "en" / f"{RECORD}.pdf"
+    pdf.write_bytes(pdf.read_bytes().replace(b"%%EOF", b"%%EOG"))  # tampered: its state is not taken as recorded
+    page, rendered = search_page()
+    assert page.count("Approved, version 1.0") == 1 and list(rendered) == [(RECORD, "en", ANY)]

@@ -43,6 +43,7 @@ from leaflets.build.manifest import (
     input_key,
     shared_inputs,
 )
+from leaflets.build.manifest_states import states_fresh, write_states
 from leaflets.build.web_index import write_indexes
 from leaflets.build.web_pages import web_files
 from leaflets.build.workers import WorkerLost, WorkerPool
@@ -131,6 +132,9 @@ def build_clinic(
                                  [(name, entry.status, entry.sha256) for name, entry in sorted(after.entries.items())])
         if after != before or not (out / MANIFEST).is_file():  # a no-op build writes nothing
             after.write()
+            write_states(after)
+        elif not states_fresh(out):  # written by an older leaflets, or a build stopped between the two
+            write_states(after)
         _write_catalog_pages(builder, the_clinic, languages, before, after, report)
     report.seconds = time.perf_counter() - started
     return report

@@ -29,6 +29,7 @@ from leaflets.build.options import BUILD_OPTIONS as BUILD_OPTIONS
 from leaflets.checks.pages import book_problem
 from leaflets.checks.styles import file_problems, html_style_problems
 from leaflets.errors import LeafletErrors, TemplateProblem, TooLong, UsageError
+from leaflets.language.catalog_cache import CatalogCache
 from leaflets.language.catalogs import load_language, refusal
 from leaflets.language.i18n import SOURCE_LANGUAGE, Language, tracking_misses
 from leaflets.model.approvals import Standing, read_approvals, standing
@@ -187,7 +188,7 @@ class Builder:
 
     def language(self, code: str) -> Language:
         if code not in self._languages:
-            self._languages[code] = load_language(self.project.locales, code)
+            self._languages[code] = load_language(self.project.locales, code, CatalogCache(self.project.root))
         return self._languages[code]
 
     def leaflet(

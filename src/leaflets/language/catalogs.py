@@ -30,6 +30,7 @@ from babel.support import Translations
 
 from leaflets import __version__
 from leaflets.errors import LeafletError, LeafletErrors, NotFoundError
+from leaflets.language.catalog_cache import CatalogCache
 from leaflets.language.i18n import DOMAIN, SOURCE_LANGUAGE, Language, extract_records, parse_locale
 from leaflets.language.messages import directive_problem, english_of, is_translated, key_of, translations_of
 from leaflets.model.characters import unprintable
@@ -60,8 +61,9 @@ def catalog_path(locales: Path, code: str) -> Path:
     return locales / code / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def load_language(locales: Path, code: str) -> Language:
-    """The language ``code`` with its checked catalog (English, the source, needs none)."""
+def load_language(locales: Path, code: str, cache: CatalogCache | None = None) -> Language:
+    """The language ``code`` with its checked catalog (English, the source, needs none); from ``cache``
+    while the catalog holds the bytes it was checked with."""
     locale = parse_locale(code)
     if code == SOURCE_LANGUAGE:
         return Language(code, locale)
@@ -70,7 +72,9 @@ def load_language(locales: Path, code: str) -> Language:
         raise CatalogError("is not a file (a folder, a pipe or a device); a catalog is a .po text file", path)
     if not path.is_file():
         raise NotFoundError(f"no catalog for '{code}': expected {display_path(path)} (create it with: leaflets i18n init {code})")
-    read_text_file(path, MAX_CATALOG_BYTES, "a catalog")  # UTF-8 text, one line naming the byte's line (msgfmt says less)
+    text = read_text_file(path, MAX_CATALOG_BYTES, "a catalog")  # UTF-8, one line naming the byte's line (msgfmt says less)
+    if cache is not None and (known := cache.get(path, code, text, CatalogError)) is not None:
+        return known
     compiled = _msgfmt(path)
     catalog = _read_catalog(path)
     warnings = _check_plural_forms(catalog, path, code)
@@ -78,7 +82,7 @@ def load_language(locales: Path, code: str) -> Language:
     _check_template_formatting(catalog, path)
     _check_policy_placeholders(catalog, path)
     translations = _translations(compiled, path)
-    return Language(
+    language = Language(
         code,
         locale,
         translations,
@@ -88,6 +92,9 @@ def load_language(locales: Path, code: str) -> Language:
         fuzzy=frozenset(key_of(m) for m in catalog if m.id and m.fuzzy),
         warnings=tuple(warnings),
     )
+    if cache is not None:
+        cache.put(path, text, compiled, language)
+    return language
 
 
 def _translations(compiled: bytes, path: Path) -> Translations:

@@ -231,10 +231,14 @@ SEARCH_AFTER_SECONDS = 5.0  # or sooner, once the page has answered its first re
 
 
 def _search_ready(app: Flask, answered: threading.Event) -> None:
-    """The search entries made once the page has answered its first request (which needs none), so
-    the first query does not wait for them."""
+    """The search entries made, the batch build's whole manifest read and every language's font cut worked
+    out once the page has answered its first request (which needs none of them), so the first query, PDF
+    or page in another language does not wait for them."""
     answered.wait(SEARCH_AFTER_SECONDS)
-    app.extensions["leaflets"]["site"].search_entries  # noqa: B018  (made when first asked for)
+    site = app.extensions["leaflets"]["site"]
+    site.search_entries  # noqa: B018  (made when first asked for)
+    site.manifest.current()
+    site.font_cuts  # noqa: B018
 
 
 def _then(response: Response, call: Callable[[], Any]) -> Response:

@@ -22,7 +22,7 @@ def page(site: Site, template: str, status: int, **context: Any) -> Response:
     html = render_template(
         site.pages[ui], template, clinic=site.clinic, language=language, ui=ui, languages=site.languages,
         label=lambda other: language_label(other, language), action=form_action(ui), packets=site.clinic.packets,
-        font_cut=site.font_cut_of[ui],
+        font_cut=site.fonts.name_of(ui),
         translate=language.gettext, chosen_lang=context.pop("chosen_lang", ui),
         standing=lambda procedure, lang="en": state_of(site, procedure, lang),
         pages_of=lambda procedure, lang="en": printed_pages(site, procedure, lang),

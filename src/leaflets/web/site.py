@@ -16,6 +16,7 @@ from flask import current_app
 
 from leaflets.build.leaflet import Builder, pdf_name
 from leaflets.build.manifest import MANIFEST, ManifestReader, approvals_digest, leaflet_input_key, shared_inputs
+from leaflets.build.manifest_states import RecordedState, StatesReader
 from leaflets.build.ondemand import content_stamp, current_pdf
 from leaflets.build.workers import WorkerPool
 from leaflets.errors import LeafletError
@@ -73,14 +74,19 @@ class Site:
     search: Callable[[], list[Entry]]  # the search entries, made (or read from the cache) when first asked for
     shared_key: str
     stamp: str  # content_stamp of the files it was made from: when it changes, the site is made again
-    font_cuts: dict[str, frozenset[str]]  # the page fonts' cuts by name: the characters each keeps
-    font_cut_of: dict[str, str]  # the cut a page in each language uses
+    fonts: FontCuts  # the page fonts' cuts: the characters each keeps, by language and by name
     manifest: ManifestReader  # the batch build's manifest, read again only when it changes
+    states: StatesReader  # what the page needs of it, while it is of the manifest on disk (``manifest_states``)
     builder: Builder  # for the leaflets' states (approved, draft ...), worked out as they are asked for
     standings: dict[tuple[str, str, str | None], Standing | None] = field(default_factory=dict)
     web_versions: dict[tuple[str, str, str | None], tuple[str, Standing] | None] = field(default_factory=dict)  # fhir
     page_counts: dict[tuple[str, str, Any], tuple[int | None, int | None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def font_cuts(self) -> dict[str, frozenset[str]]:
+        """The page fonts' cuts by name: the characters each keeps."""
+        return self.fonts.by_name()
 
     @property
     def search_entries(self) -> list[Entry]:
@@ -118,13 +124,37 @@ def make_site(project: Project, clinic_id: str) -> Site:
         pages[code] = environment
     entries = once(lambda: search_entries(summaries.values(), languages.values(), JsonStore(project.root, "search")))
     messages = web_messages(project.templates)
-    cut_of = {code: page_characters(language, languages, summaries.values(), clinic, messages)
-              for code, language in languages.items()}
-    cuts = {bytes_digest("".join(sorted(chars)).encode())[:12]: chars for chars in cut_of.values()}
-    by_chars = {chars: name for name, chars in cuts.items()}
+    fonts = FontCuts(list(languages), lambda code: page_characters(languages[code], languages, summaries.values(), clinic,
+                                                                    messages))
     return Site(project, clinic, summaries, Records(project, summaries), languages, broken, pages, entries,
-                shared_inputs(project, clinic), stamp, cuts, {code: by_chars[chars] for code, chars in cut_of.items()},
-                ManifestReader(project.dist_for(clinic.id)), builder)
+                shared_inputs(project, clinic), stamp, fonts,
+                ManifestReader(project.dist_for(clinic.id)), StatesReader(project.dist_for(clinic.id)), builder)
+
+
+class FontCuts:
+    """The page fonts' cuts (``page_characters``): a language's worked out when a page in it is first
+    made, every language's when a font is first asked for by its cut's name."""
+
+    def __init__(self, codes: list[str], characters: Callable[[str], frozenset[str]]):
+        self.codes = codes
+        self._characters = characters
+        self._of: dict[str, tuple[str, frozenset[str]]] = {}  # by language: the cut's name and its characters
+        self._lock = threading.Lock()
+
+    def _cut(self, code: str) -> tuple[str, frozenset[str]]:
+        with self._lock:
+            if code not in self._of:
+                characters = self._characters(code)
+                self._of[code] = bytes_digest("".join(sorted(characters)).encode())[:12], characters
+            return self._of[code]
+
+    def name_of(self, code: str) -> str:
+        """The name of the cut a page in the language ``code`` uses."""
+        return self._cut(code)[0]
+
+    def by_name(self) -> dict[str, frozenset[str]]:
+        """Every language's cut by its name: the characters each keeps."""
+        return dict(self._cut(code) for code in self.codes)
 
 
 def once(make: Callable[[], T]) -> Callable[[], T]:
@@ -153,29 +183,20 @@ def standing_of(site: Site, procedure: Listed, lang: str) -> Standing | None:
         return site.standings[key]
 
 
-@dataclass(frozen=True)
-class RecordedState:
-    """A leaflet's state as the batch build recorded it in its manifest (what ``states.html`` shows)."""
-
-    approval_state: str
-    translation_state: str | None
-    version: str
-
-    @property
-    def translated(self) -> bool:
-        return self.translation_state is not None
-
-
 def state_of(site: Site, procedure: Listed, lang: str) -> Standing | RecordedState | None:
     """``standing_of``, read from the batch build's manifest while its PDF is current (made from exactly
-    these inputs, so in the same state): a search page of thousands of leaflets renders none of them."""
-    manifest = site.manifest.current()
+    these inputs, so in the same state): a search page of thousands of leaflets renders none of them. The
+    small ``states.json`` beside the manifest answers while it is of the manifest on disk."""
     name = pdf_name(lang, procedure.id, False)
-    record = site.summaries[procedure.id]
-    entry = manifest.current(name, leaflet_input_key(site.project, site.shared_key, record, lang, False))
-    if entry is not None and entry.approval is not None:
-        return RecordedState(entry.approval, entry.translation, entry.version)
-    return standing_of(site, procedure, lang)
+    key = leaflet_input_key(site.project, site.shared_key, site.summaries[procedure.id], lang, False)
+    states = site.states.current()
+    if states is not None:
+        recorded = states.lookup(name, key)
+    else:
+        entry = site.manifest.current().current(name, key)
+        recorded = None if entry is None or entry.approval is None else (
+            RecordedState(entry.approval, entry.translation, entry.version))
+    return recorded if recorded is not None else standing_of(site, procedure, lang)
 
 
 def printed_pages(site: Site, procedure: Listed, lang: str) -> tuple[int | None, int | None]:
