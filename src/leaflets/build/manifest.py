@@ -147,20 +147,27 @@ class Manifest:
         entry = self.entries.get(name)
         if entry is None or entry.sha256 is None:
             return None
-        seen = stored_identity(f"{self.out}/{name}")  # a string: no Path made for each of thousands of PDFs
-        if seen is not None and entry.stat == seen and settled_before(seen, self.written_ns):
-            return entry
-        if file_digest(self.out / name) != entry.sha256:
+        same, seen = as_written(self.out, name, entry.stat, entry.sha256, self.written_ns)
+        if not same:
             if name not in self.changed_on_disk:
                 self.changed_on_disk.append(name)
             return None
-        # the identity taken before hashing: a change after it shows
         return entry if entry.stat == seen else entry.model_copy(update={"stat": seen})
 
     def current(self, name: str, input_key: str) -> ManifestEntry | None:
         """The entry of a PDF that is intact and was made from exactly these inputs."""
         entry = self.intact(name)
         return entry if entry is not None and entry.input_key == input_key else None
+
+
+def as_written(out: Path, name: str, stat: list[int] | None, sha256: str, written_ns: int) -> tuple[bool, list[int] | None]:
+    """Whether the PDF ``name`` in ``out`` holds the bytes ``sha256`` names, and its identity as seen (taken
+    before hashing: a change after it shows). An identity that is the recorded ``stat`` and settled before
+    ``written_ns`` (when the record was written) is trusted; any other file is hashed (see ``digests.py``)."""
+    seen = stored_identity(f"{out}/{name}")  # a string: no Path made for each of thousands of PDFs
+    if seen is not None and stat == seen and settled_before(seen, written_ns):
+        return True, seen
+    return file_digest(out / name) == sha256, seen
 
 
 class _Document(BaseModel):

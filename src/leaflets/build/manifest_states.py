@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leaflets import __version__
 from leaflets.build.files import write_atomically
-from leaflets.build.manifest import MANIFEST, Manifest
+from leaflets.build.manifest import MANIFEST, Manifest, as_written
 from leaflets.model.cache import collector_paused
-from leaflets.model.digests import file_digest, settled_before, stored_identity
+from leaflets.model.digests import stored_identity
 
 STATES = "states.json"
 
@@ -85,11 +85,8 @@ class ManifestStates:
         row = self.rows.get(name)
         if row is None or row[0] != input_key:
             return None
-        seen = stored_identity(f"{self.out}/{name}")  # a string: no Path made for each of thousands of PDFs
-        trusted = seen is not None and seen == row[2] and settled_before(seen, self.manifest[1])
-        if not trusted and file_digest(self.out / name) != row[1]:
-            return None
-        return RecordedState(row[3], row[4], row[5])
+        same, _ = as_written(self.out, name, row[2], row[1], self.manifest[1])
+        return RecordedState(row[3], row[4], row[5]) if same else None
 
 
 def write_states(manifest: Manifest) -> None:
