@@ -94,8 +94,9 @@ def killed_if_it_fails(server: subprocess.Popen) -> Iterator[None]:
         raise
 
 
-def stopped(server: subprocess.Popen, how: str) -> None:
-    """Stop the server as ``how`` says: it ends within five seconds, cleanly, and no worker outlives it."""
+def stopped(server: subprocess.Popen, how: str) -> str:
+    """Stop the server as ``how`` says: it ends within five seconds, cleanly, and no worker outlives it.
+    Returns its log."""
     send(server, how)
     started = time.monotonic()
     with killed_if_it_fails(server):
@@ -108,6 +109,7 @@ def stopped(server: subprocess.Popen, how: str) -> None:
     while session_processes(server.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert session_processes(server.pid) == []
+    return err
 
 
 @pytest.mark.parametrize("how", ["SIGINT-group", "SIGTERM-group", "SIGTERM-main", "SIGINT-main"])
@@ -139,6 +141,16 @@ def test_a_web_worker_killed_from_outside_is_replaced(project, tmp_path):
         os.killpg(server.pid, signal.SIGTERM)
         _, log = server.communicate(timeout=10)
     assert answers == [True, True, True, 200], log
+
+
+def test_serve_answers_once_a_render_worker_is_warm_so_the_first_print_waits_for_no_start(project):
+    port = free_port()
+    server = leaflets(project, "serve", "--port", str(port))
+    with killed_if_it_fails(server):
+        wait_until_up(f"http://127.0.0.1:{port}/")
+    log = [line.split(" INFO ", 1)[-1] for line in stopped(server, "SIGTERM-group").splitlines()]
+    first_answer = next(i for i, line in enumerate(log) if line.startswith("GET / 200"))
+    assert any(line.startswith(f"serving example on http://127.0.0.1:{port}/") for line in log[:first_answer]), log
 
 
 IDLE_SECONDS = 12  # longer than waitress's 10 s for a silent connection, and its clean-ups every 2 s

@@ -170,6 +170,7 @@ class PoolStarting:
 
     def __init__(self, project: Project, clinic_id: str, ready: Callable[[], None], failed: Callable[[], None]):
         self._ready = threading.Event()
+        self._started = threading.Event()
         self._pool: WorkerPool | None = None
         self.failure: BaseException | None = None
         threading.Thread(target=self._start, args=(project, clinic_id, ready, failed), name="leaflets-pool",
@@ -182,14 +183,21 @@ class PoolStarting:
             self.failure = exc
         finally:
             self._ready.set()
+        lost = False
         if self._pool is not None:
             try:
                 self.failure = self._pool.apply(start_failure)  # answered once a worker has started
             except WorkerLost:
-                return  # stopping already, or every worker died as it started (each printed why)
-        (ready if self.failure is None else failed)()
-        if self.failure is None:
+                lost = True  # stopping already, or every worker died as it started (each printed why)
+        if not lost:
+            (ready if self.failure is None else failed)()
+        if self.failure is None and not lost:
             read_font_coverage(project.fonts)  # the form's check of what was typed, warm for the first print
+        self._started.set()
+
+    def wait_started(self) -> None:
+        """Until a worker has started, warm for the clinic's first language, or none can."""
+        self._started.wait()
 
     def apply(self, function: Any, *args: Any) -> Any:
         self._ready.wait()

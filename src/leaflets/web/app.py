@@ -253,6 +253,17 @@ def own_names(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in names} | (names if port == 80 else set())
 
 
+def _first_worker_started(pool: PoolStarting) -> bool:
+    """Wait, before listening, for a render worker warm for the clinic's first language, so the first
+    personalised print is as quick as the next (a big library's page takes longer to start than a worker:
+    it waits for nothing there). False if stopped meanwhile: Ctrl-C, SIGTERM, workers that cannot start."""
+    try:
+        pool.wait_started()
+    except (KeyboardInterrupt, SystemExit):
+        return False
+    return True
+
+
 def serve(project: Project, clinic_id: str, host: str, port: int, allow_network: bool = False) -> None:
     """Run the page with waitress until interrupted."""
     import waitress
@@ -265,8 +276,9 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     try:
         project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
         Builder(project).check_clinic_files(clinic_id)  # so is a template or stylesheet that may not print
-        # The page answers while the workers warm up beside it; if they cannot start, the server stops (as by
-        # Ctrl-C) and says why in one line. Search entries are made once it has answered its first request.
+        # The page listens once a render worker has started warm (see _first_worker_started); if none can start,
+        # the server stops (as by Ctrl-C) and says why in one line. Search entries are made once it has
+        # answered its first request.
         answered = threading.Event()
         pool = PoolStarting(project, clinic_id, failed=_thread.interrupt_main,
                             ready=lambda: LOGGER.info("serving %s on http://%s:%d/", clinic_id, host, port))
@@ -284,10 +296,11 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
             # reads requests in one event loop and hands only whole ones to the 8 threads); each
             # connection silent for 10 s is dropped (looked for every 2 s), and up to 500 are open at
             # once, so a hundred clients that trickle their headers cannot starve a clinician's request.
-            waitress.serve(app, host=host, port=port, threads=THREADS, max_request_body_size=64 * MAX_REQUEST_BYTES,
-                           max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=READ_TIMEOUT_SECONDS,
-                           cleanup_interval=2, connection_limit=MAX_CONNECTIONS, ident="leaflets",
-                           clear_untrusted_proxy_headers=True)
+            if _first_worker_started(pool):
+                waitress.serve(app, host=host, port=port, threads=THREADS, max_request_body_size=64 * MAX_REQUEST_BYTES,
+                               max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=READ_TIMEOUT_SECONDS,
+                               cleanup_interval=2, connection_limit=MAX_CONNECTIONS, ident="leaflets",
+                               clear_untrusted_proxy_headers=True)
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         except KeyboardInterrupt:
