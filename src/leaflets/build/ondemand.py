@@ -195,9 +195,9 @@ class PoolStarting:
             read_font_coverage(project.fonts)  # the form's check of what was typed, warm for the first print
         self._started.set()
 
-    def wait_started(self) -> None:
-        """Until a worker has started, warm for the clinic's first language, or none can."""
-        self._started.wait()
+    def wait_started(self, seconds: float) -> None:
+        """Until a worker has started, warm for the clinic's first language, or none can, or ``seconds`` passed."""
+        self._started.wait(max(seconds, 0.0))
 
     def apply(self, function: Any, *args: Any) -> Any:
         self._ready.wait()

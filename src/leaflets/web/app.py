@@ -253,12 +253,16 @@ def own_names(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in names} | (names if port == 80 else set())
 
 
-def _first_worker_started(pool: PoolStarting) -> bool:
+WORKER_WAIT_SECONDS = 1.2  # a worker warms in about 0.7 s on two cores beside the page's own start
+
+
+def _first_worker_started(pool: PoolStarting, began: float) -> bool:
     """Wait, before listening, for a render worker warm for the clinic's first language, so the first
-    personalised print is as quick as the next (a big library's page takes longer to start than a worker:
-    it waits for nothing there). False if stopped meanwhile: Ctrl-C, SIGTERM, workers that cannot start."""
+    personalised print is as quick as the next; but no later than WORKER_WAIT_SECONDS after ``began``
+    (a worker takes longer to warm on a big library, whose first answer must not wait for it). False if
+    stopped meanwhile: Ctrl-C, SIGTERM, workers that cannot start."""
     try:
-        pool.wait_started()
+        pool.wait_started(began + WORKER_WAIT_SECONDS - time.monotonic())
     except (KeyboardInterrupt, SystemExit):
         return False
     return True
@@ -273,6 +277,7 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
+    began = time.monotonic()
     try:
         project.load_clinic(clinic_id)  # a wrong clinic is one clear line, before any worker starts
         Builder(project).check_clinic_files(clinic_id)  # so is a template or stylesheet that may not print
@@ -296,7 +301,7 @@ def serve(project: Project, clinic_id: str, host: str, port: int, allow_network:
             # reads requests in one event loop and hands only whole ones to the 8 threads); each
             # connection silent for 10 s is dropped (looked for every 2 s), and up to 500 are open at
             # once, so a hundred clients that trickle their headers cannot starve a clinician's request.
-            if _first_worker_started(pool):
+            if _first_worker_started(pool, began):
                 waitress.serve(app, host=host, port=port, threads=THREADS, max_request_body_size=64 * MAX_REQUEST_BYTES,
                                max_request_header_size=8 * MAX_HEADER_BYTES, channel_timeout=READ_TIMEOUT_SECONDS,
                                cleanup_interval=2, connection_limit=MAX_CONNECTIONS, ident="leaflets",
