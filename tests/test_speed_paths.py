@@ -270,8 +270,10 @@ def test_a_checked_catalog_is_kept_and_used_while_it_holds_the_same_bytes(projec
 
 
 def test_the_page_reads_the_states_beside_the_manifest_and_the_manifest_once_they_differ(project, cli, monkeypatch):
-    from leaflets.build.manifest import Manifest
-    from leaflets.build.ondemand import make_pool
+    from leaflets.build.manifest import Manifest, ManifestReader
+    from leaflets.build.manifest_states import StatesReader
+    from leaflets.build.ondemand import make_pool, prebuilt_sample
+    from leaflets.build.workers import keep_warm
     from leaflets.web.app import create_app
 
     set_languages(project, "en")
@@ -284,6 +286,13 @@ def test_the_page_reads_the_states_beside_the_manifest_and_the_manifest_once_the
     manifests_read: list[Path] = []
     read = Manifest.read.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(Manifest, "read", classmethod(lambda cls, where: manifests_read.append(where) or read(cls, where)))
+
+    # A render worker warms up on the first English PDF with "For you" lines, as states.json names it.
+    keep_warm(states=StatesReader(out), prebuilt=ManifestReader(out))
+    sample = prebuilt_sample("en")
+    entries = read(Manifest, out).entries
+    first = min(name for name, entry in entries.items() if name.startswith("en/") and entry.blank_fields)
+    assert sample == (out / first, entries[first].blank_fields) and manifests_read == []
 
     def search_page() -> tuple[str, dict[object, object]]:
         pool = make_pool(Project(project), "example", workers=1)

@@ -4,7 +4,8 @@ The page that lists every leaflet shows each one's state (approved, draft ...) a
 recorded it while its PDF is current. Reading the whole manifest for that (every PDF of every
 language, with its "For you" lines: tens of megabytes in a big library) took most of a server's
 start; this file keeps, for each regular-print PDF whose state was recorded, only its input key,
-sha256, identity and state (about a hundred bytes).
+sha256, identity and state (about a hundred bytes); and, for each language, the first PDF with "For you"
+lines and where they are, on which a render worker warms up as it starts.
 
 It is written by the build after the manifest and names the manifest's identity then; it is used
 only while the manifest on disk still has that identity (else the manifest is read, as before),
@@ -34,6 +35,7 @@ STATES = "states.json"
 
 # input key, sha256, the PDF's identity when hashed, approval, translation, version
 Row = tuple[str, str, list[int] | None, str, str | None, str]
+Sample = tuple[str, dict[str, list[float]]]  # a PDF's name, its blank "For you" lines
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class _Document(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     manifest: list[int]  # the manifest's identity when this file was written
+    samples: dict[str, Sample] = {}
     files: dict[str, Row]
 
 
@@ -63,6 +66,7 @@ class ManifestStates:
     out: Path
     manifest: list[int]
     rows: dict[str, Row]
+    samples: dict[str, Sample]
 
     @classmethod
     def read(cls, out: Path) -> ManifestStates | None:
@@ -72,7 +76,7 @@ class ManifestStates:
                 document = _Document.model_validate_json((out / STATES).read_bytes())
         except (OSError, ValidationError):
             return None
-        states = cls(out, document.manifest, document.files)
+        states = cls(out, document.manifest, document.files, document.samples)
         return states if states.fresh() else None
 
     def fresh(self) -> bool:
@@ -97,8 +101,17 @@ def write_states(manifest: Manifest) -> None:
     rows = {name: [entry.input_key, entry.sha256, entry.stat, entry.approval, entry.translation, entry.version]
             for name, entry in sorted(manifest.entries.items())
             if not entry.large_print and entry.sha256 is not None and entry.approval is not None}
-    document = {"generator": f"leaflets {__version__}", "manifest": seen, "files": rows}
+    document = {"generator": f"leaflets {__version__}", "manifest": seen, "samples": samples(manifest), "files": rows}
     write_atomically(manifest.out / STATES, json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def samples(manifest: Manifest) -> dict[str, Sample]:
+    """For each language, its first PDF (by name) with blank "For you" lines, and where they are."""
+    found: dict[str, Sample] = {}
+    for name, entry in sorted(manifest.entries.items()):
+        if entry.blank_fields and name.split("/", 1)[0] not in found:
+            found[name.split("/", 1)[0]] = (name, entry.blank_fields)
+    return found
 
 
 def states_fresh(out: Path) -> bool:

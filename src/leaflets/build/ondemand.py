@@ -19,6 +19,7 @@ from typing import Any
 from leaflets.build.leaflet import Builder, packet_leaflets, pdf_name
 from leaflets.build.locks import held
 from leaflets.build.manifest import ManifestReader, leaflet_input_key
+from leaflets.build.manifest_states import StatesReader
 from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, refused_or_failed
 from leaflets.model.characters import isolated, read_font_coverage
@@ -57,7 +58,7 @@ def _start_renderer(builder: Builder, clinic_id: str, scratch: str) -> list[Call
             builder.renderer(clinic_id)
             clinic = project.load_clinic(clinic_id)
             keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project), failure=None,
-                      prebuilt=ManifestReader(project.dist_for(clinic_id)))
+                      prebuilt=ManifestReader(project.dist_for(clinic_id)), states=StatesReader(project.dist_for(clinic_id)))
             languages = sorted(clinic.languages, key=lambda code: code != "en")  # English first: the most printed
             _warm_language(languages[0])
     except LeafletError as exc:
@@ -79,15 +80,20 @@ def _warm_language(lang: str) -> None:
     builder: Builder = warm("builder")
     with suppress(Exception):
         language = builder.language(lang)
-        sample = _prebuilt_sample(lang)
+        sample = prebuilt_sample(lang)
         if sample is not None:
             name = language.locale.display_name or lang
             personalise(str(sample[0]), sample[1], lang, False, {"patient_name": name, "appointment": "2026-12-01 09:30"},
                         warm("stamp"))
 
 
-def _prebuilt_sample(lang: str) -> tuple[Path, dict[str, list[float]]] | None:
-    """One leaflet of ``lang`` the batch build wrote, with its blank lines, if there is one."""
+def prebuilt_sample(lang: str) -> tuple[Path, dict[str, list[float]]] | None:
+    """One leaflet of ``lang`` the batch build wrote, with its blank lines, if there is one: as ``states.json``
+    names it while that is of the manifest on disk (a big library's manifest takes half a second to read)."""
+    states = warm("states").current()
+    if states is not None:
+        sample = states.samples.get(lang)
+        return (states.out / sample[0], sample[1]) if sample and (states.out / sample[0]).is_file() else None
     manifest = warm("prebuilt").current()
     for name, entry in sorted(manifest.entries.items()):
         if name.startswith(f"{lang}/") and entry.blank_fields and (manifest.out / name).is_file():
@@ -97,7 +103,7 @@ def _prebuilt_sample(lang: str) -> tuple[Path, dict[str, list[float]]] | None:
 
 def _warm_layout() -> None:
     """With nothing prebuilt, every print is a whole layout: one laid out warms the fonts and the text shaper."""
-    if _prebuilt_sample("en") is not None:
+    if prebuilt_sample("en") is not None:
         return
     builder, clinic = warm("builder"), warm("clinic")
     for procedure_id in builder.project.procedure_ids()[:3]:
@@ -114,7 +120,7 @@ def _fresh_builder(stamp: str) -> Builder:
     if warm("stamp") != stamp:
         builder.forget_languages()
         keep_warm(builder=builder, clinic=builder.project.load_clinic(warm("clinic").id), stamp=stamp, failure=None,
-                  prebuilt=warm("prebuilt"))
+                  prebuilt=warm("prebuilt"), states=warm("states"))
     return builder
 
 

@@ -94,7 +94,16 @@ class LeafletSandbox(ImmutableSandboxedEnvironment):
     clinic_templates = Path("templates/clinics")  # set by make_environment
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, _HIDDEN_TYPES) or isinstance(value, _HIDDEN_TYPES):
+        if isinstance(value, _HIDDEN_TYPES):
+            return False
+        known = _SAFE_ON_TYPE.get((type(obj), attr))
+        if known is None:
+            known = _SAFE_ON_TYPE[type(obj), attr] = self._safe_on(obj, attr, value)
+        return known
+
+    def _safe_on(self, obj: Any, attr: str, value: Any) -> bool:
+        """Whether ``attr`` may be read on objects of ``obj``'s type: this depends on the type alone."""
+        if isinstance(obj, _HIDDEN_TYPES):
             return False
         if isinstance(obj, BaseModel) and (attr in _PYDANTIC_API or _is_internal_field(obj, attr)):
             return False
@@ -110,6 +119,7 @@ class LeafletSandbox(ImmutableSandboxedEnvironment):
 
 _HIDDEN_TYPES = (PurePath, gettext.NullTranslations, Locale, ModuleType, type)
 _PYDANTIC_API = frozenset(dir(BaseModel))
+_SAFE_ON_TYPE: dict[tuple[type, str], bool] = {}  # (type, attribute): a page of 2,000 rows reads 30,000 attributes
 
 
 def _is_internal_field(model: BaseModel, attr: str) -> bool:
