@@ -106,10 +106,11 @@ def write_states(manifest: Manifest) -> None:
 
 
 def samples(manifest: Manifest) -> dict[str, Sample]:
-    """For each language, its first PDF (by name) with blank "For you" lines, and where they are."""
+    """For each language, its first regular-print PDF (by name) with blank "For you" lines (most prints are
+    regular), and where they are."""
     found: dict[str, Sample] = {}
     for name, entry in sorted(manifest.entries.items()):
-        if entry.blank_fields and name.split("/", 1)[0] not in found:
+        if entry.blank_fields and not entry.large_print and name.split("/", 1)[0] not in found:
             found[name.split("/", 1)[0]] = (name, entry.blank_fields)
     return found
 

@@ -5,7 +5,6 @@ the files they come from change (``content_stamp``)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import tempfile
@@ -46,11 +45,11 @@ _STAMPED = FileDigests()
 
 def _start_renderer(builder: Builder, clinic_id: str, scratch: str) -> list[Callable[[], object]]:
     """In each worker, as it starts: what every print needs (WeasyPrint, the clinic's stylesheet and
-    fonts) and what a print in the clinic's first language needs (its catalog, the fonts' coverage, the
-    overlay's first layout, pikepdf: see ``_warm_language``); then, as steps taken while no request
-    waits, each other language's. A worker that cannot start keeps why, for ``start_failure``. Workers
-    take that first part one at a time: on a machine with few cores, the first print finds one worker
-    ready soonest, and warm."""
+    fonts) and what a print in each of the clinic's languages needs (its catalog, the fonts' coverage,
+    the overlay's first layout, pikepdf: see ``_warm_language``), so no request waits for a warm-up step
+    taken meanwhile; then, as a step taken while no request waits, a whole layout if nothing is prebuilt.
+    A worker that cannot start keeps why, for ``start_failure``. Workers start one at a time: on a
+    machine with few cores, the first print finds one worker ready soonest, and warm."""
     tempfile.tempdir = scratch  # WeasyPrint's copies of the fonts: the pool removes the folder
     project = builder.project
     try:
@@ -60,11 +59,12 @@ def _start_renderer(builder: Builder, clinic_id: str, scratch: str) -> list[Call
             keep_warm(builder=builder, clinic=clinic, stamp=content_stamp(project), failure=None,
                       prebuilt=ManifestReader(project.dist_for(clinic_id)), states=StatesReader(project.dist_for(clinic_id)))
             languages = sorted(clinic.languages, key=lambda code: code != "en")  # English first: the most printed
-            _warm_language(languages[0])
+            for lang in languages:
+                _warm_language(lang)
     except LeafletError as exc:
         keep_warm(failure=exc)
         return []
-    return [*(functools.partial(_warm_language, lang) for lang in languages[1:]), _warm_layout]
+    return [_warm_layout]
 
 
 def start_failure() -> LeafletError | None:
@@ -202,7 +202,7 @@ class PoolStarting:
         self._started.set()
 
     def wait_started(self, seconds: float) -> None:
-        """Until a worker has started, warm for the clinic's first language, or none can, or ``seconds`` passed."""
+        """Until a worker has started, warm for the clinic's languages, or none can, or ``seconds`` passed."""
         self._started.wait(max(seconds, 0.0))
 
     def apply(self, function: Any, *args: Any) -> Any:

@@ -253,11 +253,11 @@ def own_names(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in names} | (names if port == 80 else set())
 
 
-WORKER_WAIT_SECONDS = 1.2  # a worker warms in about 0.7 s on two cores beside the page's own start
+WORKER_WAIT_SECONDS = 0.9  # a worker warms in about 0.8 s on two cores beside the page's own start
 
 
 def _first_worker_started(pool: PoolStarting, began: float) -> bool:
-    """Wait, before listening, for a render worker warm for the clinic's first language, so the first
+    """Wait, before listening, for a render worker warm for the clinic's languages, so the first
     personalised print is as quick as the next; but no later than WORKER_WAIT_SECONDS after ``began``
     (a worker takes longer to warm on a big library, whose first answer must not wait for it). False if
     stopped meanwhile: Ctrl-C, SIGTERM, workers that cannot start."""
