@@ -37,7 +37,7 @@ def bytes_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_digest(path: Path) -> str | None:
+def file_digest(path: Path | str) -> str | None:
     """The digest of what the file holds; None if it cannot be read or is not a regular file (a pipe
     or a device is never read: it could make us wait forever)."""
     try:
@@ -86,14 +86,14 @@ class FileDigests:
     """Files' digests, each read again only when the file's identity changes (for a long-lived process)."""
 
     def __init__(self) -> None:
-        self._known: dict[Path, tuple[Identity | None, str | None]] = {}
+        self._known: dict[Path | str, tuple[Identity | None, str | None]] = {}
         self._lock = threading.Lock()
         # a worker forked while another thread held the lock would wait for it forever; held weakly, so
         # the registration (which cannot be undone) does not keep every instance alive
         alive = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _new_lock(alive()))
 
-    def of(self, path: Path) -> str | None:
+    def of(self, path: Path | str) -> str | None:
         """``file_digest(path)``, from memory while the file's identity is unchanged (and was settled
         when it was read)."""
         seen = identity(path)
