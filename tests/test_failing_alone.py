@@ -134,7 +134,7 @@ def test_serve_starts_with_badly_named_and_broken_records(project):
 
 
 def test_serve_prints_although_the_prebuilt_leaflet_its_workers_warm_up_on_is_damaged(built_project):
-    """Each worker warms up by writing throwaway details onto a prebuilt English leaflet (the first by name);
+    """Each worker warms up by writing throwaway details onto a prebuilt English leaflet (the first regular print by name);
     English leaflets cut short, that one among them, stop only themselves: the workers start and print the others."""
     for pdf in (built_project / "dist" / "example" / "en").glob("*.pdf"):
         if not pdf.name.startswith("dialysis-fistula-creation"):

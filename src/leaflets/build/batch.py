@@ -132,8 +132,7 @@ def build_clinic(
                                  [(name, entry.status, entry.sha256) for name, entry in sorted(after.entries.items())])
         if after != before or not (out / MANIFEST).is_file():  # a no-op build writes nothing
             after.write()
-            write_states(after)
-        elif not states_fresh(out):  # written by an older leaflets, or a build stopped between the two
+        if not states_fresh(out):  # the manifest just written, or states written by an older leaflets or lost
             write_states(after)
         _write_catalog_pages(builder, the_clinic, languages, before, after, report)
     report.seconds = time.perf_counter() - started

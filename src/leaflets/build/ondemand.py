@@ -19,7 +19,7 @@ from typing import Any
 from leaflets.build.leaflet import Builder, packet_leaflets, pdf_name
 from leaflets.build.locks import held
 from leaflets.build.manifest import ManifestReader, leaflet_input_key
-from leaflets.build.manifest_states import StatesReader
+from leaflets.build.manifest_states import StatesReader, samples
 from leaflets.build.workers import WorkerLost, WorkerPool, keep_warm, warm
 from leaflets.errors import LeafletError, refused_or_failed
 from leaflets.model.characters import isolated, read_font_coverage
@@ -106,17 +106,16 @@ def _warm_language(lang: str) -> None:
 
 
 def prebuilt_sample(lang: str) -> tuple[Path, dict[str, list[float]]] | None:
-    """One leaflet of ``lang`` the batch build wrote, with its blank lines, if there is one: as ``states.json``
-    names it while that is of the manifest on disk (a big library's manifest takes half a second to read)."""
+    """The first regular-print leaflet of ``lang`` the batch build wrote with blank lines, and where they are, if
+    there is one (``manifest_states.samples``): as ``states.json`` names it while that is of the manifest on disk
+    (a big library's manifest takes half a second to read)."""
     states = warm("states").current()
     if states is not None:
-        sample = states.samples.get(lang)
-        return (states.out / sample[0], sample[1]) if sample and (states.out / sample[0]).is_file() else None
-    manifest = warm("prebuilt").current()
-    for name, entry in sorted(manifest.entries.items()):
-        if name.startswith(f"{lang}/") and entry.blank_fields and (manifest.out / name).is_file():
-            return manifest.out / name, entry.blank_fields
-    return None
+        out, sample = states.out, states.samples.get(lang)
+    else:
+        manifest = warm("prebuilt").current()
+        out, sample = manifest.out, samples(manifest).get(lang)
+    return (out / sample[0], sample[1]) if sample and (out / sample[0]).is_file() else None
 
 
 def _warm_layout() -> None:
@@ -207,17 +206,20 @@ class PoolStarting:
             self.failure = exc
         finally:
             self._ready.set()
-        lost = False
+        try:
+            self._first_worker(project, ready, failed)
+        finally:
+            self._started.set()
+
+    def _first_worker(self, project: Project, ready: Callable[[], None], failed: Callable[[], None]) -> None:
         if self._pool is not None:
             try:
                 self.failure = self._pool.apply(start_failure)  # answered once a worker has started
             except WorkerLost:
-                lost = True  # stopping already, or every worker died as it started (each printed why)
-        if not lost:
-            (ready if self.failure is None else failed)()
-        if self.failure is None and not lost:
+                return  # stopping already, or every worker died as it started (each printed why)
+        (ready if self.failure is None else failed)()
+        if self.failure is None:
             read_font_coverage(project.fonts)  # the form's check of what was typed, warm for the first print
-        self._started.set()
 
     def wait_started(self, seconds: float) -> None:
         """Until a worker has started, warm for the clinic's languages, or none can, or ``seconds`` passed."""
