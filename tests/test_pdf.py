@@ -21,7 +21,8 @@ from leaflets.errors import TemplateProblem
 from leaflets.model.policies import Policies
 from leaflets.model.project import Project
 from leaflets.model.record import PluralText
-from leaflets.render.pdf import RefusedURL, SafeFetcher
+from leaflets.render.pdf import UNUSED_DEFAULT_RULES, LeafletHTML, RefusedURL, SafeFetcher
+from leaflets.render.weasy import weasyprint
 
 PROCEDURES = sorted(p.stem for p in (REPO / "content" / "procedures").glob("*.yaml"))
 HEADINGS = [
@@ -307,3 +308,14 @@ def test_weasyprint_loads_the_same_libraries_without_searching_for_them():
     ours = loaded_by("leaflets.render.pdf")
     assert "libpango-1.0.so" in ours and "libharfbuzz.so" in ours
     assert ours == loaded_by("weasyprint")
+
+
+LISTS_AND_NOTES = """<html lang="ar" dir="rtl"><body><h1>عنوان</h1><ol><li>one<ul><li>two</li></ul></li><li>three</li></ol>
+<dl><dt>term</dt><dd>meaning</dd></dl><p dir="ltr">Call <a href="tel:5551234">555-1234</a></p>
+<ul style="list-style: square"><li>four</li></ul><div style="display: list-item">a list item that is not li</div></body></html>"""
+
+
+def test_the_default_stylesheet_without_its_note_rules_prints_the_same_bytes():
+    assert len(UNUSED_DEFAULT_RULES.findall(weasyprint.html.UA)) == 5  # the five rules it leaves out are there
+    ours = LeafletHTML(string=LISTS_AND_NOTES).write_pdf(pdf_identifier=b"same")
+    assert ours == weasyprint.HTML(string=LISTS_AND_NOTES).write_pdf(pdf_identifier=b"same")

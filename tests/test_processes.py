@@ -87,13 +87,25 @@ def personalised_leaflet(port: int, tmp_path: Path) -> str:
 
 @contextmanager
 def killed_if_it_fails(server: subprocess.Popen) -> Iterator[None]:
-    """The server and its workers killed if what is inside fails, so none outlives its test."""
+    """The server and its workers killed if what is inside fails, so none outlives its test. The failure
+    then carries the server's log and where each of its processes' threads waited (a hang's first clue)."""
     try:
         yield
-    except BaseException:
+    except BaseException as failure:
+        waits = {pid: threads_waiting_in(pid) for pid in session_processes(server.pid)}
         os.killpg(server.pid, signal.SIGKILL)
-        server.communicate()
+        _, log = server.communicate()
+        failure.add_note(f"the server's processes' threads waited in: {waits}\nits log:\n{log}")
         raise
+
+
+def threads_waiting_in(pid: int) -> list[str]:
+    """The kernel function each thread of process ``pid`` waits in ("futex_wait_queue", "pipe_read"...)."""
+    waits = []
+    for channel in Path(f"/proc/{pid}/task").glob("*/wchan"):
+        with contextlib.suppress(OSError):
+            waits.append(channel.read_text())
+    return waits
 
 
 def stopped(server: subprocess.Popen, how: str) -> str:

@@ -38,6 +38,21 @@ PDF_OPTIONS: dict[str, Any] = {
 
 PICTURES = (".svg", *RASTER_FORMATS)  # checked as they are fetched, whatever asks for them
 
+# WeasyPrint's default stylesheet gives every element five pseudo-elements for footnotes and notes, which
+# no leaflet has: five computed styles an element, 1,550 of a leaflet's 2,200 and near a tenth of its
+# render. Without those rules the same PDF, byte for byte.
+UNUSED_DEFAULT_RULES = re.compile(r"(?m)^::(?:footnote-call|footnote-marker|note-call|note-marker|note-callback) \{[^}]*\}\n")
+DEFAULT_STYLESHEET = weasyprint.CSS(
+    string=UNUSED_DEFAULT_RULES.sub("", weasyprint.html.UA), counter_style=weasyprint.html.UA_COUNTER_STYLE
+)
+
+
+class LeafletHTML(weasyprint.HTML):  # type: ignore[misc]  # WeasyPrint is untyped
+    """A leaflet's HTML for WeasyPrint, styled by DEFAULT_STYLESHEET before the leaflet's own."""
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+        return [DEFAULT_STYLESHEET]
+
 
 class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]  # WeasyPrint is untyped
     """Raised inside WeasyPrint to stop a render that asked for a forbidden resource."""
@@ -154,7 +169,7 @@ class PdfRenderer:
         return self._layout(draft)
 
     def _layout(self, html: str) -> Any:
-        document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+        document = LeafletHTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
         rendered = document.render(
             stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache, **PDF_OPTIONS
         )
@@ -210,7 +225,7 @@ class PdfRenderer:
             f' color: #1a1a1a; text-align: {"right" if direction == "rtl" else "left"} }}'
             f"</style></head><body>{boxes}</body></html>"
         )
-        document = weasyprint.HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+        document = LeafletHTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
         rendered = document.render(font_config=self.font_config)
         if _overflows(rendered):
             return None
