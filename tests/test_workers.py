@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -229,3 +231,38 @@ def test_workers_started_from_a_thread_that_ends_live_on():
         time.sleep(1.5)
         assert [pool.apply(square, n) for n in range(4)] == [0, 1, 4, 9]
         assert sorted(pool.process_ids) == started
+
+
+def value_of(module: str) -> object:
+    return importlib.import_module(module).VALUE
+
+
+HALF_IMPORTED = """import os
+from import_gate import entered, may_finish, parent
+entered.set()
+if os.getpid() == parent:
+    may_finish.wait(30)  # in the parent: held in the middle of its import while the pool forks
+VALUE = 42
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_forked_while_another_thread_imports_a_module_imports_it_too(tmp_path, monkeypatch):
+    """A forked worker inherits the lock of a module another thread is importing, held by a thread that
+    is not in the worker: without care, the worker's own import of that module waits forever."""
+    (tmp_path / "import_gate.py").write_text("import os, threading\nentered, may_finish = threading.Event(), "
+                                             "threading.Event()\nparent = os.getpid()\n")
+    (tmp_path / "half_imported.py").write_text(HALF_IMPORTED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import_gate = importlib.import_module("import_gate")
+    importer = threading.Thread(target=importlib.import_module, args=("half_imported",))
+    importer.start()
+    try:
+        assert import_gate.entered.wait(10)
+        with WorkerPool(1) as pool:  # forked while the other thread is in the middle of the import
+            assert pool.apply(value_of, "half_imported") == 42
+    finally:
+        import_gate.may_finish.set()
+        importer.join()
+        monkeypatch.delitem(sys.modules, "half_imported", raising=False)
+        monkeypatch.delitem(sys.modules, "import_gate", raising=False)

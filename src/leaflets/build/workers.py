@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import importlib
 import multiprocessing
 import os
 import pickle
@@ -366,6 +367,7 @@ def _launch(target: Callable[..., None], args: tuple[Any, ...]) -> tuple[_Child,
         code = 1
         try:
             _stop_as_a_worker()
+            _forget_unfinished_imports()
             _let_go_of_inherited(keep={0, 1, 2, theirs.fileno(), alive})
             target(theirs, *args)
             code = 0
@@ -378,6 +380,20 @@ def _launch(target: Callable[..., None], args: tuple[Any, ...]) -> tuple[_Child,
     os.close(alive)
     theirs.close()
     return _Child(pid, sentinel), ours
+
+
+def _forget_unfinished_imports() -> None:
+    """Forget the modules another thread of the parent was in the middle of importing at the fork.
+
+    That thread is not in this worker, so their imports never finish here and their locks stay held:
+    the worker's first import of one would wait forever (the server imports lazily while its workers
+    are forked). Forgotten, with every module lock, they are imported afresh when this worker needs them.
+    """
+    for name, module in list(sys.modules.items()):
+        if getattr(getattr(module, "__spec__", None), "_initializing", False):
+            del sys.modules[name]
+    importlib._bootstrap._module_locks.clear()  # type: ignore[attr-defined]  # CPython's import machinery
+    importlib._bootstrap._blocking_on.clear()  # type: ignore[attr-defined]
 
 
 def _let_go_of_inherited(keep: set[int]) -> None:
