@@ -34,7 +34,7 @@ def content_stamp(project: Project) -> str:
     in its identity changed (``digests.FileDigests``): a file copied in with an older time is seen,
     and a file touched but not changed is no change. Every request asks, so the folders are walked
     once each, with plain strings for paths, and while every file's identity is the one last seen (and
-    was settled then) the last stamp stands: a big library's 2,000 files in about 7 ms."""
+    was settled then) the last stamp stands: a big library's 2,000 files in about 9 ms."""
     paths = [path for folder, suffixes in ((project.content, (".yaml", ".svg", ".png", ".jpg", ".jpeg")),
                                            (project.locales, (".po",)), (project.templates, (".html", ".css", ".svg")))
              for path in _files_under(folder, suffixes)]

@@ -39,8 +39,8 @@ PDF_OPTIONS: dict[str, Any] = {
 PICTURES = (".svg", *RASTER_FORMATS)  # checked as they are fetched, whatever asks for them
 
 # WeasyPrint's default stylesheet gives every element five pseudo-elements for footnotes and notes, which
-# no leaflet has: five computed styles an element, 1,550 of a leaflet's 2,200 and near a tenth of its
-# render. Without those rules the same PDF, byte for byte.
+# no leaflet has: five computed styles an element, 1,550 of a leaflet's 2,200 (a whole build: about 2 % less
+# CPU). Without those rules the same PDF, byte for byte.
 UNUSED_DEFAULT_RULES = re.compile(r"(?m)^::(?:footnote-call|footnote-marker|note-call|note-marker|note-callback) \{[^}]*\}\n")
 DEFAULT_STYLESHEET = weasyprint.CSS(
     string=UNUSED_DEFAULT_RULES.sub("", weasyprint.html.UA), counter_style=weasyprint.html.UA_COUNTER_STYLE
