@@ -91,31 +91,52 @@ def test_the_alt_text_is_translated(project, lang, alt):
     assert any(a.startswith(alt) for a in figure_alts(leaflet_pdf(project, lang)))
 
 
-def people_by_fill(shapes: str) -> dict[str, tuple[list[str], list[str]]]:
-    """An icon array's drawing: for each fill, the subpaths of its heads and of its bodies."""
-    groups = re.findall(r'<g fill="(#[0-9a-f]{6})" stroke="#1a1a1a"[^>]*><path d="([^"]*)"/><path d="([^"]*)"/></g>', shapes)
-    return {fill: (re.findall(r"M[^M]+", heads), re.findall(r"M[^M]+", bodies)) for fill, heads, bodies in groups}
+def people_by_fill(total: int, shaded: int, maybe: int, rtl: bool = False) -> dict[str, list[tuple[int, int]]]:
+    """An icon array as its reader sees it: for each fill, the (column, row) of each person drawn in it."""
+    shapes = str(icon_array(total, shaded, maybe, rtl).shapes)
+    tile = r'<pattern id="([^"]+)" patternUnits="userSpaceOnUse" width="10" height="\d+"><g fill="(#[0-9a-f]{6})"'
+    fills = dict(re.findall(tile, shapes))
+    cell_height = 12 if total == 100 else 10
+    people: dict[str, list[tuple[int, int]]] = {}
+    for outline, tile in re.findall(r'<path d="([^"]+)" fill="url\(#([^)]+)\)"/>', shapes):
+        for x, y, width, height in re.findall(r"M(\d+) (\d+)h(\d+)v(\d+)h-\d+z", outline):
+            people.setdefault(fills[tile], []).extend(
+                (column, row) for row in range(int(y) // cell_height, (int(y) + int(height)) // cell_height)
+                for column in range(int(x) // 10, (int(x) + int(width)) // 10))
+    return people
 
 
 def test_shading_starts_where_a_line_starts_left_or_right():
-    def first_shaded_x(rtl: bool) -> float:
-        heads, _ = people_by_fill(str(icon_array(100, 1, 0, rtl).shapes))["#1a1a1a"]
-        return float(re.match(r"M([\d.]+) ", heads[0])[1]) - 2  # a head starts at its right end, 2 from its centre
-
-    assert first_shaded_x(rtl=False) == 5 and first_shaded_x(rtl=True) == 95
+    assert people_by_fill(100, 1, 0, rtl=False)["#1a1a1a"] == [(0, 0)]
+    assert people_by_fill(100, 1, 0, rtl=True)["#1a1a1a"] == [(9, 0)]
 
 
 def test_shaded_outlined_and_grey_people_differ_in_fill_not_only_colour():
-    people = people_by_fill(str(icon_array(100, 3, 2).shapes))
-    assert {fill: len(heads) for fill, (heads, _) in people.items()} == {"#1a1a1a": 3, "#9a9a9a": 2, "#ffffff": 95}
-    assert all(len(bodies) == len(heads) for heads, bodies in people.values())
+    people = people_by_fill(100, 3, 2)
+    assert {fill: len(cells) for fill, cells in people.items()} == {"#1a1a1a": 3, "#9a9a9a": 2, "#ffffff": 95}
+    assert people["#9a9a9a"] == [(3, 0), (4, 0)]  # grey right after the shaded, in reading order
+    assert len({cell for cells in people.values() for cell in cells}) == 100  # each person drawn once
 
 
-def test_an_icon_array_is_a_few_paths_not_a_shape_per_person():
+@pytest.mark.parametrize("total, shaded, maybe", [(100, 13, 5), (100, 0, 0), (100, 100, 0), (1000, 13, 5), (1000, 2, 997)])
+def test_every_person_is_drawn_once_the_shaded_first_then_the_grey_in_reading_order(total, shaded, maybe):
+    per_row = 10 if total == 100 else 40
+    people = people_by_fill(total, shaded, maybe)
+
+    def cells(first: int, end: int) -> set[tuple[int, int]]:
+        return {divmod(index, per_row)[::-1] for index in range(first, end)}
+
+    assert sorted(cell for drawn in people.values() for cell in drawn) == sorted(cells(0, total))
+    assert set(people.get("#1a1a1a", [])) == cells(0, shaded)
+    assert set(people.get("#9a9a9a", [])) == cells(shaded, shaded + maybe)
+
+
+def test_an_icon_array_draws_one_person_of_each_kind_and_fills_areas_with_it():
     for total in (100, 1000):
         shapes = str(icon_array(total, 13, 5).shapes)
-        assert shapes.count("<path") <= 6 and "<circle" not in shapes
-        assert shapes.count("M") == total * (2 if total == 100 else 1)  # a head and a body each; a dot each
+        assert shapes.count("<pattern") == 3 and "<circle" not in shapes
+        assert shapes.count('fill="url(#') == 3  # one area for each kind of person, whatever the numbers
+        assert shapes.count("<path") == 3 + 3 * (2 if total == 100 else 1)  # the areas; a head and a body each, or a dot
 
 
 def test_a_number_without_its_source_is_refused_with_its_line(project):

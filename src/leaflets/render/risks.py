@@ -65,13 +65,14 @@ def band_of(risk: Risk) -> str:
 def risk_section(risks: list[Risk], printed: list[str], rtl: bool = False) -> RiskSection:
     """The Risks section of a leaflet; ``printed`` are the risks' texts as the leaflet prints them."""
     denominator = leaflet_denominator(risks) or 100
-    lines = [_line(risk, text, denominator, rtl) for risk, text in zip(risks, printed, strict=True)]
+    lines = [_line(risk, text, denominator, rtl, f"people-{n}")
+             for n, (risk, text) in enumerate(zip(risks, printed, strict=True))]
     numbered = sorted((line for line, risk in zip(lines, risks, strict=True) if risk.about),
                       key=lambda line: -max(v for v in (line.count, line.high, line.less_than) if v is not None))
     return RiskSection(denominator, numbered, [line for line, risk in zip(lines, risks, strict=True) if not risk.about])
 
 
-def _line(risk: Risk, text: str, denominator: int, rtl: bool) -> RiskLine:
+def _line(risk: Risk, text: str, denominator: int, rtl: bool, name: str) -> RiskLine:
     about = risk.about
     if about is None:
         return RiskLine(text, risk.serious, risk.key)
@@ -83,41 +84,57 @@ def _line(risk: Risk, text: str, denominator: int, rtl: bool) -> RiskLine:
     icons = None
     if risk.key and denominator in ICON_ARRAY_SIZES:
         shaded, maybe = (count, 0) if count is not None else (low or 0, (high or 0) - (low or 0))
-        icons = icon_array(denominator, shaded, maybe, rtl)
+        icons = icon_array(denominator, shaded, maybe, rtl, name)
     return RiskLine(text, risk.serious, risk.key, band_of(risk), count, low, high, scaled(about.less_than), icons)
 
 
 SHADED, MAYBE, OUTLINED = "shaded", "maybe", "outlined"
 
 
-def icon_array(total: int, shaded: int, maybe: int, rtl: bool = False) -> IconArray:
+def icon_array(total: int, shaded: int, maybe: int, rtl: bool = False, name: str = "people") -> IconArray:
     """``total`` small people in rows, the first ``shaded`` filled in, the next ``maybe`` grey with an
     outline, the rest outlined only (shape, not colour alone). Filling starts where a line of text
-    starts: top left, or top right in a right-to-left leaflet. The people of each kind are one group
-    that carries their fill and outline once, drawn as two paths, all their heads and then all their
-    bodies: a few elements to style and draw, not hundreds (a page holds several pictures of 100)."""
+    starts: top left, or top right in a right-to-left leaflet. Each kind of person is drawn once, as a
+    pattern tile (``name`` makes its id unique in the page) that fills the one to three rectangles its
+    people take: the printer repeats the person; WeasyPrint draws it once, not once for each person. Each
+    area starts at a cell's corner, so the tile lines up whether it starts at the picture's corner (a
+    browser) or at the area's (WeasyPrint)."""
     per_row = ICON_ARRAY_SIZES[total]
-    rows = -(-total // per_row)
-    heads: dict[str, list[str]] = {SHADED: [], MAYBE: [], OUTLINED: []}
-    bodies: dict[str, list[str]] = {SHADED: [], MAYBE: [], OUTLINED: []}
-    for index in range(total):
-        row, column = divmod(index, per_row)
-        if rtl:
-            column = per_row - 1 - column
-        kind = SHADED if index < shaded else MAYBE if index < shaded + maybe else OUTLINED
-        if total <= 100:
-            heads[kind].append(circle(column * 10 + 5, row * 12 + 2.6, 2))
-            bodies[kind].append(body(column * 10, row * 12))
-        else:
-            heads[kind].append(circle(column * 10 + 5, row * 10 + 5, 3.6))
-    height = rows * (12 if total <= 100 else 10)
+    cell = (10, 12) if total <= 100 else (10, 10)
+    counts = {SHADED: shaded, MAYBE: maybe, OUTLINED: total - shaded - maybe}
     width = 0.8 if total <= 100 else 0.9
-    shapes = "".join(
-        f'<g fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="{width}">'
-        + "".join(f'<path d="{"".join(drawn)}"/>' for drawn in (heads[kind], bodies[kind]) if drawn) + "</g>"
-        for kind in heads if heads[kind]
-    )
-    return IconArray(f"0 0 {per_row * 10} {height}", Markup(shapes))
+    person = [circle(5, 2.6, 2), body(0, 0)] if total <= 100 else [circle(5, 5, 3.6)]  # a head, then a body over its chin
+    tiles, areas, first = [], [], 0
+    for kind, count in counts.items():
+        if count <= 0:
+            continue
+        tile = f"{name}-{kind}"
+        tiles.append(f'<pattern id="{tile}" patternUnits="userSpaceOnUse" width="{cell[0]}" height="{cell[1]}">'
+                     f'<g fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="{width}">'
+                     + "".join(f'<path d="{part}"/>' for part in person) + "</g></pattern>")
+        outline = "".join(f"M{x} {y}h{w}v{h}h-{w}z" for x, y, w, h in _rectangles(first, first + count, per_row, cell, rtl))
+        areas.append(f'<path d="{outline}" fill="url(#{tile})"/>')
+        first += count
+    rows = -(-total // per_row)
+    shapes = "<defs>" + "".join(tiles) + "</defs>" + "".join(areas)
+    return IconArray(f"0 0 {per_row * cell[0]} {rows * cell[1]}", Markup(shapes))
+
+
+def _rectangles(first: int, end: int, per_row: int, cell: tuple[int, int], rtl: bool) -> list[tuple[int, int, int, int]]:
+    """Cells ``first`` to ``end`` (not included), in reading order, as rectangles (x, y, width, height): the
+    end of a row, then whole rows, then the start of a row."""
+    spans, index = [], first
+    while index < end:
+        row, column = divmod(index, per_row)
+        if column == 0 and end - index >= per_row:
+            rows = (end - index) // per_row
+            spans.append((row, 0, per_row, rows))
+        else:
+            rows = 1
+            spans.append((row, column, min(end - index, per_row - column), rows))
+        index += spans[-1][2] * rows
+    return [((per_row - column - columns if rtl else column) * cell[0], row * cell[1], columns * cell[0], rows * cell[1])
+            for row, column, columns, rows in spans]
 
 
 _FILL = {SHADED: "#1a1a1a", MAYBE: "#9a9a9a", OUTLINED: "#ffffff"}
