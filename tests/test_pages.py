@@ -135,3 +135,40 @@ def test_every_source_stays_in_the_review_though_the_paper_prints_a_few(cli):
     assert len(procedure.cited_sources) > 10
     for source in procedure.cited_sources:
         assert f"{source.title}. {source.publisher}" in sources and (source.url or source.doi) in sources
+
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_each_pictogram_sits_centred_over_its_caption_and_clear_of_its_words(lang):
+    """In both directions: the icon and its caption share the middle of their column, and the item's words
+    end at least the row's gap (4 mm) before that column."""
+    project = Project(REPO)
+    builder = Builder(project)
+    leaflet = builder.leaflet(project.load_procedure("dialysis-fistula-creation"), project.load_clinic("example"), lang)
+    laid_out = builder.renderer("example")._layout(builder.html(leaflet))
+    rows = [box for page in laid_out.pages for box in page._page_box.descendants() if element_box(box, "with-pictogram")]
+    assert rows
+    gap = 4 * 72 / 25.4 - 0.5
+    for row in rows:
+        column = next(box for box in row.children if element_box(box, "pictogram-box"))
+        words = [text for box in row.children if box is not column for text in text_boxes(box)]
+        middle = column.content_box_x() + column.width / 2
+        icon = next(box for box in column.descendants() if element_box(box, "pictogram"))
+        caption = text_boxes(column)
+        assert abs(icon.content_box_x() + icon.width / 2 - middle) < 0.5
+        assert abs((min(b.position_x for b in caption) + max(b.position_x + b.width for b in caption)) / 2 - middle) < 0.5
+        if lang == "ar":  # the column at the left end of the row
+            assert min(b.position_x for b in words) >= column.border_box_x() + column.border_width() + gap
+        else:
+            assert max(b.position_x + b.width for b in words) <= column.border_box_x() - gap
+
+
+def element_box(box, name: str) -> bool:
+    """Whether ``box`` is the box of an element of class ``name`` (not one of the line boxes inside it)."""
+    element = getattr(box, "element", None)
+    return (element is not None and type(box).__name__ not in ("LineBox", "TextBox")
+            and name in (element.get("class") or "").split())
+
+
+def text_boxes(box) -> list:
+    return [inner for inner in box.descendants() if type(inner).__name__ == "TextBox" and inner.text.strip()]
