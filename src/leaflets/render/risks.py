@@ -102,7 +102,7 @@ def icon_array(total: int, shaded: int, maybe: int, rtl: bool = False, name: str
     per_row = ICON_ARRAY_SIZES[total]
     cell = (10, 12) if total <= 100 else (10, 10)
     counts = {SHADED: shaded, MAYBE: maybe, OUTLINED: total - shaded - maybe}
-    width = 0.8 if total <= 100 else 0.9
+    stroke_width = 0.8 if total <= 100 else 0.9
     person = [circle(5, 2.6, 2), body(0, 0)] if total <= 100 else [circle(5, 5, 3.6)]  # a head, then a body over its chin
     tiles, areas, first = [], [], 0
     for kind, count in counts.items():
@@ -110,7 +110,7 @@ def icon_array(total: int, shaded: int, maybe: int, rtl: bool = False, name: str
             continue
         tile = f"{name}-{kind}"
         tiles.append(f'<pattern id="{tile}" patternUnits="userSpaceOnUse" width="{cell[0]}" height="{cell[1]}">'
-                     f'<g fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="{width}">'
+                     f'<g fill="{_FILL[kind]}" stroke="#1a1a1a" stroke-width="{stroke_width}">'
                      + "".join(f'<path d="{part}"/>' for part in person) + "</g></pattern>")
         outline = "".join(f"M{x} {y}h{w}v{h}h-{w}z" for x, y, w, h in _rectangles(first, first + count, per_row, cell, rtl))
         areas.append(f'<path d="{outline}" fill="url(#{tile})"/>')
