@@ -127,12 +127,11 @@ def _rectangles(first: int, end: int, per_row: int, cell: tuple[int, int], rtl: 
     while index < end:
         row, column = divmod(index, per_row)
         if column == 0 and end - index >= per_row:
-            rows = (end - index) // per_row
-            spans.append((row, 0, per_row, rows))
+            columns, rows = per_row, (end - index) // per_row
         else:
-            rows = 1
-            spans.append((row, column, min(end - index, per_row - column), rows))
-        index += spans[-1][2] * rows
+            columns, rows = min(end - index, per_row - column), 1
+        spans.append((row, column, columns, rows))
+        index += columns * rows
     return [((per_row - column - columns if rtl else column) * cell[0], row * cell[1], columns * cell[0], rows * cell[1])
             for row, column, columns, rows in spans]
 
