@@ -16,7 +16,7 @@ from unittest.mock import ANY
 
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
-from helpers import edit_record, remove_records, set_languages
+from helpers import REPO, edit_record, remove_records, set_languages
 from leaflets.build.leaflet import Builder
 from leaflets.build.ondemand import PoolStarting
 from leaflets.build.web_pages import web_page
@@ -169,6 +169,17 @@ def test_cut_fonts_are_kept_for_later_processes_and_a_broken_entry_is_made_again
     webfonts._kept_cut.cache_clear()
     assert web_version(project, RECORD, "en").fonts == first.fonts
     assert webfonts._cut.cache_info().misses == 2
+
+
+def test_a_font_cut_on_another_day_is_the_same_file(monkeypatch):
+    """The web version's fonts are named by their bytes: a font cut again later must not get a new name."""
+    font, characters = REPO / "templates" / "fonts" / "NotoSans-Regular.ttf", frozenset("Ask for help")
+    cuts = []
+    for day in ("1796677400", "1799269400"):  # a month apart (fontTools dates a font it saves by SOURCE_DATE_EPOCH)
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", day)
+        webfonts._cut.cache_clear()
+        cuts.append(webfonts._cut(font, characters))
+    assert cuts[0] == cuts[1]
 
 
 def test_the_search_page_reads_each_built_leaflets_state_from_the_manifest_rendering_none(project, cli):

@@ -100,7 +100,7 @@ def _cut(font: Path, characters: frozenset[str]) -> bytes:
     kept = harfbuzz.subset(harfbuzz.Face(harfbuzz.Blob(font.read_bytes())), wanted)
     if kept is None:
         raise ValueError(f"HarfBuzz could not cut the font {font.name}")
-    with TTFont(io.BytesIO(kept.blob.data)) as loaded:
+    with TTFont(io.BytesIO(kept.blob.data), recalcTimestamp=False) as loaded:  # the same bytes on any day
         loaded.flavor = "woff2"
         out = io.BytesIO()
         loaded.save(out)
