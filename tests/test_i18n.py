@@ -9,6 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import jinja2
 import pikepdf
 import pytest
 from babel.messages.pofile import read_po, write_po
@@ -336,6 +337,32 @@ def words_in(code: str):
     language = load_language(REPO / "locales", code)
     environment = make_environment(REPO / "templates", language=language)
     return environment.get_template("macros.html").make_module({"language": language})
+
+
+def test_a_template_is_compiled_once_for_every_language_and_again_when_it_changes(project, monkeypatch):
+    compiled = []
+    compile_template = jinja2.Environment.compile
+
+    def counted(environment, source, name=None, *more):
+        compiled.append(name)
+        return compile_template(environment, source, name, *more)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    templates, locales = project / "templates", project / "locales"
+
+    def durations(code: str) -> str:
+        language = load_language(locales, code)
+        macros = make_environment(templates, language=language).get_template("macros.html")
+        return str(macros.make_module({"language": language}).duration(60, 120))
+
+    assert [durations(code) for code in ("en", "es", "fr")] == ["1 to 2 hours", "1 a 2 horas", "1 à 2\xa0heures"]
+    assert compiled == ["macros.html"]
+
+    macros = templates / "macros.html"
+    macros.write_text(macros.read_text(encoding="utf-8").replace("{% macro duration", "{# changed #}{% macro duration", 1),
+                      encoding="utf-8")
+    assert durations("es") == "1 a 2 horas"
+    assert compiled == ["macros.html", "macros.html"]
 
 
 def test_durations_are_exact_never_rounded():

@@ -155,6 +155,30 @@ class _TemplateLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per process, not once per language. Every environment that speaks a
+    language compiles alike (the same sandbox, options, filters and gettext style), so each may run the
+    code another compiled. Jinja keys an entry by the template's name and file, and uses it only for the
+    same source."""
+
+    LIMIT = 64  # templates: a process that builds many projects (the tests do) starts again past it
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if len(self._code) >= self.LIMIT:
+            self._code.clear()
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 def make_environment(
     templates: Path, clinic_id: str | None = None, language: Language | None = None
 ) -> LeafletSandbox:
@@ -170,6 +194,7 @@ def make_environment(
             _TemplateLoader(template_folders(templates, clinic_id), templates),
             jinja2.PrefixLoader({BASE_PREFIX: ours}),
         ]),
+        bytecode_cache=_COMPILED if language is not None else None,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
