@@ -40,3 +40,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip check --disable-pip-version-check >/dev/null
   echo "$wanted" > "$stamp"
 fi
+
+# Our own code byte-compiled, as pip does for the packages it installs, so a command does not compile
+# some 50 modules each time it starts (a machine with PYTHONDONTWRITEBYTECODE set never keeps them).
+# Only what changed is compiled again; a file edited later is read from source until the next setup.
+.venv/bin/python -m compileall -q src >/dev/null
