@@ -3,6 +3,7 @@ what files hold (and survives a broken entry), and the web page's render workers
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -180,6 +181,25 @@ def test_a_font_cut_on_another_day_is_the_same_file(monkeypatch):
         webfonts._cut.cache_clear()
         cuts.append(webfonts._cut(font, characters))
     assert cuts[0] == cuts[1]
+
+
+def test_a_render_collects_garbage_a_few_times_not_dozens(project):
+    loaded = Project(project)
+    builder = Builder(loaded)
+    leaflet = builder.leaflet(loaded.load_procedure(RECORD), loaded.load_clinic("example"), "en")
+    builder.pdf(leaflet)  # the renderer made: it sets how often this process collects
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        builder.pdf(leaflet)
+    finally:
+        gc.callbacks.remove(count)
+    assert len(collections) <= 10, collections  # Python's default: 42 for this leaflet
 
 
 def test_the_search_page_reads_each_built_leaflets_state_from_the_manifest_rendering_none(project, cli):
