@@ -13,7 +13,8 @@ Prints, from one run on the same leaflets (in a temporary copy of the project):
   (c) the floor: the median warm render time of a leaflet x leaflets / cores;
   and the peak memory of a whole build (PSS of its process tree), from a run of its own.
 Targets: (b) at least 6x faster than (a) and within 1.1x of (c); (b) at most 8 calibration pages of CPU
-per PDF (measure.py: this machine's CPU-seconds per page of a fixed WeasyPrint job); peak memory
+per PDF (measure.py: this machine's CPU-seconds per page of a fixed WeasyPrint job, taken right after
+each timed build and dividing that build's CPU); peak memory
 <= 600 MB. Then the top lines of a profile of the warm renders of (c), by cumulative and by own time.
 
 This machine's speed drifts (it is a VM with neighbours), so (a), (b) and (c) are measured in
@@ -156,13 +157,22 @@ class WarmRenderer:
         return time.perf_counter() - started
 
 
+def pages_per_pdf(build_cpu: list[float], count: int, calibrations: list[float | None]) -> str:
+    """Each timed build's CPU per PDF in the calibration taken right after it; their median, then each."""
+    if None in calibrations:
+        return "no calibration"
+    pages = [cpu / count / calibrated for cpu, calibrated in zip(build_cpu, calibrations, strict=True) if calibrated]
+    each = ", ".join(f"{page:.1f} at {calibrated}" for page, calibrated in zip(pages, calibrations, strict=True))
+    return f"{statistics.median(pages):.1f} calibration pages (each build: {each} CPU-s per page)"
+
+
 def shares(items: list, count: int) -> list[list]:
     """``items`` cut into ``count`` nearly equal runs, in order."""
     return [items[len(items) * i // count: len(items) * (i + 1) // count] for i in range(count)]
 
 
 def main() -> int:
-    from measure import calibration, in_pages
+    from measure import calibration
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synthesize", type=int, default=0, help="add N synthetic procedures (copies under new ids)")
@@ -183,13 +193,15 @@ def main() -> int:
         peak, samples = watch_memory(build_all, project)
         warm = WarmRenderer(project, leaflets[0])
         sampled = leaflets if count <= 120 else leaflets[:120]
-        batch_runs, naive_seconds, render_times = [], 0.0, []
+        batch_runs, naive_seconds, render_times, calibrations = [], 0.0, [], []
         for naive_share, render_share in zip(shares(leaflets, args.runs), shares(sampled, args.runs), strict=False):
             batch_runs.append(run_timed(build_all, project))
+            calibrations.append(calibration())  # beside each build: the machine's speed drifts between rounds
             if not args.skip_naive:
                 naive_seconds += naive(project, naive_share)
             render_times += [warm.render(leaflet) for leaflet in render_share]
-        batch_seconds, batch_cpu = statistics.median(batch_runs), statistics.median(BATCH_CPU)
+        build_cpu = list(BATCH_CPU)  # before the no-op rebuilds add theirs
+        batch_seconds, batch_cpu = statistics.median(batch_runs), statistics.median(build_cpu)
         profile = cProfile.Profile()
         profile.runcall(lambda: [warm.render(leaflet) for leaflet in sampled[:6]])
         noop_seconds = statistics.median(run_timed([*LEAFLETS, "build", "--all"], project) for _ in range(3))
@@ -209,10 +221,9 @@ def main() -> int:
             print(f"(a) naive, one process per leaflet: {naive_seconds:.1f} s ({naive_seconds / count:.2f} s per leaflet)")
             print(f"speed-up (a)/(b): {naive_seconds / batch_seconds:.1f}x (target >= 6x)")
         print(f"(b)/(c): {batch_seconds / floor:.2f}x the floor (target <= 1.1x)")
-        calibrated = calibration()
-        per_pdf = batch_cpu / count
-        print(f"(b) CPU: median {batch_cpu:.1f} CPU-s, {per_pdf:.2f} CPU-s per PDF = {in_pages(per_pdf, calibrated)} "
-              f"per PDF (target <= 8; calibration {calibrated} CPU-s per page; load average {os.getloadavg()[0]:.1f})")
+        in_pages = pages_per_pdf(build_cpu, count, calibrations)
+        print(f"(b) CPU: median {batch_cpu:.1f} CPU-s, {batch_cpu / count:.2f} CPU-s per PDF = {in_pages} per PDF "
+              f"(target <= 8; load average {os.getloadavg()[0]:.1f})")
         for order, lines in (("cumulative", 22), ("tottime", 14)):  # where the time is spent, and by whom
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats(order).print_stats(lines)

@@ -158,5 +158,7 @@ def test_the_benchmark_prints_every_figure():
         r"peak memory \d+ MB",
         r"\(c\) floor: median warm render [\d.]+ s \(of 2\)",
         r"\(b\)/\(c\): [\d.]+x the floor",
+        r"\(b\) CPU: median [\d.]+ CPU-s, [\d.]+ CPU-s per PDF = "
+        r"([\d.]+ calibration pages \(each build: [\d.]+ at [\d.]+ CPU-s per page\)|no calibration)",
     ):
         assert re.search(figure, done.stdout), (figure, done.stdout)

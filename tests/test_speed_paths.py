@@ -202,6 +202,28 @@ def test_a_render_collects_garbage_a_few_times_not_dozens(project):
     assert len(collections) <= 10, collections  # Python's default: 42 for this leaflet
 
 
+def test_a_render_writes_its_pdf_once_and_never_reads_it_back(project, monkeypatch):
+    """The running header and footer become artifacts on the PDF's objects, before they are written: reading the
+    PDF back and writing it again took a twentieth of a render."""
+    import pikepdf
+    import pydyf
+
+    loaded = Project(project)
+    builder = Builder(loaded)
+    leaflet = builder.leaflet(loaded.load_procedure(RECORD), loaded.load_clinic("example"), "ar")
+    builder.pdf(leaflet)
+    written, opened = [], []
+    write, open_pdf = pydyf.PDF.write, pikepdf.open
+    monkeypatch.setattr(pydyf.PDF, "write", lambda self, *args: written.append(self) or write(self, *args))
+    monkeypatch.setattr(pikepdf, "open", lambda *args, **kwargs: opened.append(args) or open_pdf(*args, **kwargs))
+    data = builder.pdf(leaflet)
+    assert (len(written), opened) == (1, [])
+    with open_pdf(io.BytesIO(data)) as pdf:  # and the footer is an artifact on every page
+        for page in pdf.pages:
+            marks = [operands[0] for operands, operator in pikepdf.parse_content_stream(page) if str(operator) == "BDC"]
+            assert pikepdf.Name("/Artifact") in marks
+
+
 def test_the_search_page_reads_each_built_leaflets_state_from_the_manifest_rendering_none(project, cli):
     from leaflets.build.ondemand import make_pool
     from leaflets.web.app import create_app

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pikepdf
+import pydyf
 from markupsafe import escape
 
 from leaflets.errors import TooLong, UnsafeResourceError
@@ -140,10 +141,10 @@ class PdfRenderer:
         text of ``html`` (a style hid some, or added some): what was approved is not what would print."""
         try:
             rendered = self._checked_layout(html, draft)
-            data = rendered.write_pdf(**PDF_OPTIONS)
+            data = rendered.write_pdf(finisher=running_content_as_artifacts, **PDF_OPTIONS)
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None
-        return mark_running_content_as_artifacts(data), _blank_fields(rendered)
+        return data, _blank_fields(rendered)
 
     def write_combined(self, parts: list[tuple[str, str, str | None]]) -> bytes:
         """Several leaflets in one PDF: ``parts`` is (html, language tag) for each, in order.
@@ -156,14 +157,14 @@ class PdfRenderer:
         try:
             documents = [self._checked_layout(html, draft) for html, _, draft in parts]
             pages = [page for document in documents for page in document.pages]
-            data = documents[0].copy(pages).write_pdf(**PDF_OPTIONS)
+            data = documents[0].copy(pages).write_pdf(finisher=running_content_as_artifacts, **PDF_OPTIONS)
         except RefusedURL as exc:
             raise UnsafeResourceError(str(exc)) from None
         first_pages, start = [], 0
         for document in documents:
             first_pages.append(start)
             start += len(document.pages)
-        return tag_parts_with_language(mark_running_content_as_artifacts(data), first_pages, [lang for _, lang, _ in parts])
+        return tag_parts_with_language(data, first_pages, [lang for _, lang, _ in parts])
 
     def _checked_layout(self, html: str, draft: str | None) -> Any:
         rendered = self._layout(html)
@@ -334,33 +335,33 @@ def _for_you_section(tree: Any) -> Any:
     return sections[-1] if sections else tree.K if is_element(tree.K) else tree.K[0]
 
 
-def mark_running_content_as_artifacts(data: bytes) -> bytes:
-    """Mark the page's running header and footer as artifacts (PDF/UA-1, ISO 14289-1 7.8).
+def running_content_as_artifacts(document: Any, pdf: pydyf.PDF) -> None:
+    """Mark the page's running header and footer as artifacts (PDF/UA-1, ISO 14289-1 7.8): a WeasyPrint
+    finisher, run on the PDF's objects before they are written once (reading the written PDF back with
+    pikepdf and writing it again took a twentieth of a render).
 
     WeasyPrint tags what it draws in page margins (the footer, the draft
     banner) as marked content whose structure elements are never linked into
     the structure tree: content that is neither real content nor an artifact.
     Screen readers should skip it, so it becomes ``/Artifact`` marked content.
     """
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        tree = pdf.Root.get("/StructTreeRoot")
-        if tree is None:
-            return data
-        linked = _linked_elements(tree.K)
-        parent_tree = tree.ParentTree.Nums
-        for page in pdf.pages:
-            key = page.obj.get("/StructParents")
-            if key is None:
-                continue
-            marked = _parent_tree_entry(parent_tree, int(key))
-            unlinked = {i for i, element in enumerate(marked) if is_element(element) and element.objgen not in linked}
-            if unlinked:
-                _rewrite_as_artifacts(pdf, page, unlinked)
-                for i in unlinked:
-                    marked[i] = pikepdf.Object.parse(b"null")
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
-        return out.getvalue()
+    objects = {item.reference: item for item in pdf.objects}
+    tree = objects.get(pdf.catalog.get("StructTreeRoot"))
+    if tree is None:
+        return
+    linked = _linked_elements(tree["K"], objects)
+    nums = objects[tree["ParentTree"]]["Nums"]
+    marked_by_page = dict(zip(nums[::2], nums[1::2], strict=True))
+    for reference in pdf.page_references:
+        page = objects[reference]
+        marked = marked_by_page.get(page.get("StructParents"))
+        if not isinstance(marked, pydyf.Array):
+            continue
+        unlinked = {mcid for mcid, element in enumerate(marked) if element not in linked}
+        if unlinked:
+            _mark_as_artifacts(objects[page["Contents"]].stream, unlinked)
+            for mcid in unlinked:
+                marked[mcid] = b"null"
 
 
 def tag_parts_with_language(data: bytes, first_pages: list[int], languages: list[str]) -> bytes:
@@ -391,17 +392,17 @@ def tag_parts_with_language(data: bytes, first_pages: list[int], languages: list
         return out.getvalue()
 
 
-def _linked_elements(kids: Any) -> set[tuple[int, int]]:
-    linked: set[tuple[int, int]] = set()
-    todo = [kids]
+def _linked_elements(kids: pydyf.Array, objects: dict[bytes, Any]) -> set[bytes]:
+    """The references of the structure elements reachable from ``kids``."""
+    linked: set[bytes] = set()
+    todo = list(kids)
     while todo:
-        item = todo.pop()
-        if isinstance(item, pikepdf.Array):
-            todo.extend(item)
-        elif is_element(item) and item.objgen not in linked:
-            linked.add(item.objgen)
-            if "/K" in item:
-                todo.append(item.K)
+        reference = todo.pop()
+        element = objects.get(reference) if isinstance(reference, bytes) else None
+        if isinstance(element, pydyf.Dictionary) and element.get("Type") == "/StructElem" and reference not in linked:
+            linked.add(reference)
+            if isinstance(element.get("K"), pydyf.Array):
+                todo.extend(element["K"])
     return linked
 
 
@@ -412,18 +413,11 @@ def _parent_tree_entry(nums: Any, key: int) -> Any:
     return pikepdf.Array()
 
 
-_MARKED_CONTENT = re.compile(rb"/\w+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
-
-
-def _rewrite_as_artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int]) -> None:
+def _mark_as_artifacts(operations: list[Any], mcids: set[int]) -> None:
     """Turn ``/Tag <</MCID n>> BDC`` into ``/Artifact <</Type /Pagination>> BDC`` for the given n."""
-
-    def artifact(match: re.Match[bytes]) -> bytes:
-        return b"/Artifact <</Type /Pagination>> BDC" if int(match[1]) in mcids else match[0]
-
-    streams = page.obj.Contents
-    for stream in streams if isinstance(streams, pikepdf.Array) else [streams]:
-        stream.write(_MARKED_CONTENT.sub(artifact, stream.read_bytes()))  # compressed again on save
+    for index, operation in enumerate(operations):
+        if operation == b"BDC" and isinstance(properties := operations[index - 1], dict) and properties.get("MCID") in mcids:
+            operations[index - 2:index] = ["/Artifact", pydyf.Dictionary({"Type": "/Pagination"})]
 
 
 def text_difference(expected: str, laid_out: str) -> str | None:
