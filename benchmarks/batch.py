@@ -10,7 +10,8 @@
 Prints, from one run on the same leaflets (in a temporary copy of the project):
   (a) naive: one fresh `leaflets build` process per leaflet, one after another;
   (b) `leaflets build --all --force` (median of --runs) and a no-op rebuild;
-  (c) the floor: the median warm render time of a leaflet x leaflets / cores;
+  (c) the floor: the mean warm render time of a leaflet x leaflets / cores (their CPU / cores: a median
+      would fall short of it: the longest leaflets, large print, take up to twice as long as the shortest);
   and the peak memory of a whole build (PSS of its process tree), from a run of its own.
 Targets: (b) at least 6x faster than (a) and within 1.1x of (c); (b) at most 8 calibration pages of CPU
 per PDF (measure.py: this machine's CPU-seconds per page of a fixed WeasyPrint job, taken right after
@@ -213,9 +214,9 @@ def main() -> int:
         if args.synthesize:
             tenths = [samples[int(len(samples) * f) - 1] for f in (0.1, 0.25, 0.5, 0.75, 1.0)]
             print("    memory over that build: " + ", ".join(f"{t:.0f} s {pss / 1e6:.0f} MB" for t, pss in tenths))
-        median = statistics.median(render_times)
-        floor = median * count / cores
-        print(f"(c) floor: median warm render {median:.3f} s (of {len(render_times)}) x {count} / {cores} cores "
+        mean = statistics.fmean(render_times)
+        floor = mean * count / cores
+        print(f"(c) floor: mean warm render {mean:.3f} s (of {len(render_times)}) x {count} / {cores} cores "
               f"= {floor:.1f} s")
         if not args.skip_naive:
             print(f"(a) naive, one process per leaflet: {naive_seconds:.1f} s ({naive_seconds / count:.2f} s per leaflet)")

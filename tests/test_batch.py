@@ -156,7 +156,7 @@ def test_the_benchmark_prints_every_figure():
         r"\(b\) build --all: median [\d.]+ s of 1 runs",
         r"no-op rebuild [\d.]+ s",
         r"peak memory \d+ MB",
-        r"\(c\) floor: median warm render [\d.]+ s \(of 2\)",
+        r"\(c\) floor: mean warm render [\d.]+ s \(of 2\)",
         r"\(b\)/\(c\): [\d.]+x the floor",
         r"\(b\) CPU: median [\d.]+ CPU-s, [\d.]+ CPU-s per PDF = "
         r"([\d.]+ calibration pages \(each build: [\d.]+ at [\d.]+ CPU-s per page\)|no calibration)",
