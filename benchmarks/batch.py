@@ -10,8 +10,8 @@
 Prints, from one run on the same leaflets (in a temporary copy of the project):
   (a) naive: one fresh `leaflets build` process per leaflet, one after another;
   (b) `leaflets build --all --force` (median of --runs) and a no-op rebuild;
-  (c) the floor: the mean warm render time of a leaflet x leaflets / cores (their CPU / cores: a median
-      would fall short of it: the longest leaflets, large print, take up to twice as long as the shortest);
+  (c) the floor: the mean warm render time of a leaflet x leaflets / cores, i.e. their CPU over the cores
+      (a median falls short of it: large print takes up to twice as long as the shortest leaflet);
   and the peak memory of a whole build (PSS of its process tree), from a run of its own.
 Targets: (b) at least 6x faster than (a) and within 1.1x of (c); (b) at most 8 calibration pages of CPU
 per PDF (measure.py: this machine's CPU-seconds per page of a fixed WeasyPrint job, taken right after
@@ -162,7 +162,7 @@ def pages_per_pdf(build_cpu: list[float], count: int, calibrations: list[float |
     """Each timed build's CPU per PDF in the calibration taken right after it; their median, then each."""
     if None in calibrations:
         return "no calibration"
-    pages = [cpu / count / calibrated for cpu, calibrated in zip(build_cpu, calibrations, strict=True) if calibrated]
+    pages = [cpu / count / calibrated for cpu, calibrated in zip(build_cpu, calibrations, strict=True)]
     each = ", ".join(f"{page:.1f} at {calibrated}" for page, calibrated in zip(pages, calibrations, strict=True))
     return f"{statistics.median(pages):.1f} calibration pages (each build: {each} CPU-s per page)"
 
